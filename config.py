@@ -1,0 +1,153 @@
+"""Deployment settings, read from the environment.
+
+Settings people change while the system runs (reminder lead days, suppression
+threshold…) live in the database instead; these are the ones an operator sets
+when deploying. Every variable is listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _dev_secret_key(instance_dir: Path) -> str:
+    """Generate once and keep a development secret key under instance/."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot produce a safe configuration."""
+
+
+class Config:
+    """Settings shared by every environment; subclasses adjust a few."""
+
+    ENV_NAME = "development"
+    TESTING = False
+    INSTANCE_DIR = Path(_env("QMS_INSTANCE_DIR", str(BASE_DIR / "instance")))
+
+    # Database: SQLite under instance/ unless QMS_DATABASE_URL says otherwise.
+    SQLALCHEMY_DATABASE_URI = _env(
+        "QMS_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'qms.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Files attached to quality records (content-addressed, outside the web root).
+    STORAGE_DIR = Path(_env("QMS_STORAGE_DIR", str(INSTANCE_DIR / "files")))
+    BACKUP_DIR = Path(_env("QMS_BACKUP_DIR", str(INSTANCE_DIR / "backups")))
+    MAX_CONTENT_LENGTH = _env_int("QMS_MAX_UPLOAD_MB", 20) * 1024 * 1024
+
+    # Identity of the programme: settings, not literals (programmes get renamed).
+    PROGRAMME_NAME = _env("QMS_PROGRAMME_NAME", "Bono Vida Mejor")
+    AGENCY_NAME = _env("QMS_AGENCY_NAME", "Secretaría de Desarrollo e Inclusión Social (SEDIS)")
+    BASE_URL = _env("QMS_BASE_URL", "http://127.0.0.1:5000")
+
+    # Language and time.
+    BABEL_DEFAULT_LOCALE = "es"
+    BABEL_DEFAULT_TIMEZONE = _env("QMS_TIMEZONE", "America/Tegucigalpa")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = ("es", "en")
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("QMS_SECURE_COOKIES", False)
+    SESSION_COOKIE_NAME = "qms_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("QMS_SESSION_HOURS", 8))
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session lifetime instead
+
+    # Login rate limiting (Flask-Limiter). Use a shared store (redis://…) with several workers.
+    RATELIMIT_STORAGE_URI = _env("QMS_RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = _env("QMS_LOGIN_RATE_LIMIT", "5 per minute;30 per hour")
+
+    # Mail.
+    MAIL_SERVER = _env("QMS_SMTP_HOST", "127.0.0.1")
+    MAIL_PORT = _env_int("QMS_SMTP_PORT", 25)
+    MAIL_USERNAME = _env("QMS_SMTP_USER")
+    MAIL_PASSWORD = _env("QMS_SMTP_PASSWORD")
+    MAIL_USE_TLS = _env_bool("QMS_SMTP_STARTTLS", False)
+    MAIL_SENDER = _env("QMS_MAIL_FROM", "sgc@bonovidamejor.hn")
+
+    # API (flask-smorest).
+    API_TITLE = "SGC Bono Vida Mejor API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _env("QMS_SECRET_KEY") or self._missing_secret_key()
+
+    def _missing_secret_key(self) -> str:
+        return _dev_secret_key(self.INSTANCE_DIR)
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _env_bool("QMS_SECURE_COOKIES", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    def _missing_secret_key(self) -> str:
+        raise ConfigError("QMS_SECRET_KEY must be set in production (QMS_ENV=production).")
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    RATELIMIT_STORAGE_URI = "memory://"
+    #: Cheap hashing keeps the suite fast; production uses argon2-cffi's defaults.
+    ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = TestingConfig.SECRET_KEY
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Instantiate the configuration named by ``name`` or ``QMS_ENV``."""
+    name = name or _env("QMS_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise ConfigError(f"QMS_ENV={name!r} is not one of {', '.join(CONFIGS)}") from None

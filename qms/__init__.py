@@ -1,0 +1,39 @@
+"""SGC Bono Vida Mejor: the ISO 9001 quality-management system of the programme."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import Config, load_config
+
+#: Domains in the order their blueprints, policies and CLI commands are registered.
+#: A new domain adds its package name here.
+DOMAINS = ("core", "auth", "api", "processes")
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    """Build the application. No queries, migrations or jobs happen here."""
+    app = Flask(__name__, template_folder="../templates", static_folder="static")
+    app.config.from_object(config or load_config())
+    app.config.update(overrides)
+
+    from qms import extensions as ext
+    from qms.core import i18n, security, web
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(Path(app.root_path).parent / "migrations"))
+    ext.csrf.init_app(app)
+    ext.babel.init_app(app, locale_selector=i18n.select_locale)
+    ext.login_manager.init_app(app)
+    ext.limiter.init_app(app)
+
+    security.init_app(app)
+    web.init_app(app)
+    for name in DOMAINS:
+        module = import_module(f"qms.{name}")
+        module.init_app(app)
+    return app

@@ -1,0 +1,43 @@
+"""Login, account and token forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from qms.auth.models import Role
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Usuario"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Contraseña"), validators=[DataRequired()])
+    next = HiddenField()
+
+
+def _role_choices():
+    return Role.choices()
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Usuario"), validators=[DataRequired(), Length(max=80)])
+    full_name = StringField(_l("Nombre completo"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Correo electrónico"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Rol"), choices=_role_choices, validators=[DataRequired()])
+    access_expires_on = DateField(
+        _l("Acceso hasta (inclusive)"), validators=[Optional()],
+        description=_l("Obligatorio para certificadores externos."),
+    )
+    active = BooleanField(_l("Cuenta activa"), default=True)
+    password = PasswordField(
+        _l("Contraseña"), validators=[Optional(), Length(min=10, max=200)],
+        description=_l("Al menos 10 caracteres. Déjela vacía para no cambiarla."),
+    )
+    version = HiddenField()
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Nombre del token"), validators=[DataRequired(), Length(max=100)])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""

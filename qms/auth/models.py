@@ -1,0 +1,91 @@
+"""Users, roles and API tokens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qms.core.audit import Audited
+from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
+from qms.core.enums import LabelledEnum, enum_column
+from qms.core.time import today_local
+
+
+class Role(LabelledEnum):
+    ADMIN = "admin"
+    QUALITY_OFFICER = "quality_officer"
+    PROCESS_OWNER = "process_owner"
+    MANAGER = "manager"
+    AUDITOR = "auditor"
+    CERTIFIER = "certifier"
+
+    @staticmethod
+    def __labels__() -> dict:
+        return {
+            Role.ADMIN: _l("Administrador"),
+            Role.QUALITY_OFFICER: _l("Responsable de calidad"),
+            Role.PROCESS_OWNER: _l("Dueño de proceso"),
+            Role.MANAGER: _l("Alta dirección"),
+            Role.AUDITOR: _l("Auditor interno"),
+            Role.CERTIFIER: _l("Auditor externo (certificador)"),
+        }
+
+
+class User(UserMixin, Audited, VersionedMixin, Model):
+    __tablename__ = "user"
+    __audit_redact__ = frozenset({"password_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    full_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    #: Certifiers' access ends on this local date (inclusive); NULL means no end.
+    access_expires_on: Mapped[date | None] = mapped_column(Date)
+    #: Preferred interface language ("es" or "en").
+    locale: Mapped[str] = mapped_column(String(5), nullable=False, default="es")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} ({self.role.value})>"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this on every request
+        return self.active and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.access_expires_on is not None and self.access_expires_on < today_local()
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class ApiToken(Model):
+    """A personal API token; only its SHA-256 is stored, the secret is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    #: The first characters of the token, to tell tokens apart in the UI.
+    prefix: Mapped[str] = mapped_column(String(12), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.prefix}… of user {self.user_id}>"

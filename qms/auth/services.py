@@ -1,0 +1,191 @@
+"""Accounts: creation, passwords (argon2), authentication and API tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import secrets
+from datetime import date
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from qms.auth.models import ApiToken, Role, User
+from qms.core.audit import annotate
+from qms.core.db import now_utc
+from qms.core.errors import ValidationError, check_version
+from qms.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+
+
+@functools.cache
+def _hasher_for(params: tuple) -> PasswordHasher:
+    return PasswordHasher(**dict(params))
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's defaults; tests configure cheaper ARGON2_PARAMS."""
+    return _hasher_for(tuple(sorted(current_app.config.get("ARGON2_PARAMS", {}).items())))
+
+
+@functools.cache
+def _dummy_hash(params: tuple) -> str:
+    """Verified against when the user does not exist, so timing does not reveal usernames."""
+    return _hasher_for(params).hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            _l("La contraseña debe tener al menos %(n)s caracteres.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    return _hasher().hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        ok = _hasher().verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if ok and _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
+    return ok
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    )
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same answer for every failure)."""
+    user = find_user(username)
+    if user is None:
+        params = tuple(sorted(current_app.config.get("ARGON2_PARAMS", {}).items()))
+        with contextlib.suppress(VerificationError):
+            _hasher().verify(_dummy_hash(params), password)
+        return None
+    if not check_password(user, password) or not user.is_active:
+        return None
+    user.last_login_at = now_utc()
+    annotate(db.session, user, "login")
+    return user
+
+
+def verify_signature(user: User, password: str) -> None:
+    """Electronic signature: the signer re-enters their password."""
+    if not check_password(user, password):
+        raise ValidationError(_l("La contraseña no es correcta; no se firmó."), field="password")
+
+
+def _check_unique(username: str, email: str, exclude_id: int | None = None) -> None:
+    for column, value, field, message in (
+        (User.username, username, "username", _l("Ya existe un usuario con ese nombre.")),
+        (User.email, email, "email", _l("Ya existe un usuario con ese correo.")),
+    ):
+        query = select(User.id).where(func.lower(column) == value.lower())
+        if exclude_id is not None:
+            query = query.where(User.id != exclude_id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError(message, field=field)
+
+
+def create_user(
+    *,
+    username: str,
+    full_name: str,
+    email: str,
+    role: Role,
+    password: str,
+    access_expires_on: date | None = None,
+    locale: str = "es",
+) -> User:
+    username = username.strip()
+    email = email.strip().lower()
+    _check_unique(username, email)
+    if role == Role.CERTIFIER and access_expires_on is None:
+        raise ValidationError(
+            _l("Las cuentas de certificador necesitan una fecha de vencimiento."),
+            field="access_expires_on",
+        )
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email,
+        role=role,
+        password_hash=hash_password(password),
+        access_expires_on=access_expires_on,
+        locale=locale,
+        active=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    expected_version: int | None,
+    full_name: str,
+    email: str,
+    role: Role,
+    active: bool,
+    access_expires_on: date | None,
+    new_password: str | None = None,
+) -> User:
+    check_version(user, expected_version)
+    email = email.strip().lower()
+    _check_unique(user.username, email, exclude_id=user.id)
+    if role == Role.CERTIFIER and access_expires_on is None:
+        raise ValidationError(
+            _l("Las cuentas de certificador necesitan una fecha de vencimiento."),
+            field="access_expires_on",
+        )
+    user.full_name = full_name.strip()
+    user.email = email
+    user.role = role
+    user.active = active
+    user.access_expires_on = access_expires_on
+    if new_password:
+        user.password_hash = hash_password(new_password)
+    db.session.flush()
+    return user
+
+
+# ------------------------------------------------------------------------- tokens
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the clear secret is returned once and never stored."""
+    if not name.strip():
+        raise ValidationError(_l("Dé un nombre al token."), field="name")
+    secret = "qms_" + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name.strip(), token_hash=_digest(secret), prefix=secret[:10])
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def revoke_token(token: ApiToken) -> None:
+    token.revoked_at = token.revoked_at or now_utc()
+    db.session.flush()
+
+
+def user_for_token(secret: str) -> User | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    token.last_used_at = now_utc()
+    return token.user

@@ -1,0 +1,161 @@
+"""Login and logout, the user's own page (API tokens), and user administration."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from qms.auth import services
+from qms.auth.forms import EmptyForm, LoginForm, TokenForm, UserForm
+from qms.auth.models import ApiToken, Role, User
+from qms.core.errors import ServiceError
+from qms.core.forms import apply_service_error
+from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.views import safe_next
+from qms.extensions import db, limiter
+
+bp = Blueprint("auth", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _username_key() -> str:
+    return "login:" + (request.form.get("username") or "").strip().lower()
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count against the limit (a success redirects)."""
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    form = LoginForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        user = services.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            session["lang"] = user.locale
+            return redirect(safe_next(form.next.data, url_for("core.dashboard")))
+        flash(_("Usuario o contraseña incorrectos, o la cuenta está inactiva o vencida."), "danger")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("Sesión cerrada."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/cuenta", methods=["GET", "POST"])
+@login_required
+def account():
+    form = TokenForm()
+    new_secret = None
+    can_tokens = _can_tokens()
+    if can_tokens and form.validate_on_submit():
+        try:
+            _, new_secret = services.issue_token(current_user, form.name.data)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    ).all()
+    return render_template("auth/account.html", form=form, tokens=tokens, new_secret=new_secret,
+                           can_tokens=can_tokens, revoke_form=EmptyForm())
+
+
+def _can_tokens() -> bool:
+    from qms.core.permissions import can
+
+    return can(current_user, "token.manage")
+
+
+@bp.post("/cuenta/tokens/<int:token_id>/revocar")
+@login_required
+def revoke_token(token_id: int):
+    token = get_or_404_authorized(ApiToken, token_id, "token.manage")
+    if EmptyForm().validate_on_submit():
+        services.revoke_token(token)
+        db.session.commit()
+        flash(_("Token revocado."), "info")
+    return redirect(url_for("auth.account"))
+
+
+# ---------------------------------------------------------------- administration
+
+
+@admin_bp.get("/usuarios")
+@login_required
+def users():
+    authorize("user.manage")
+    rows = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@admin_bp.route("/usuarios/nuevo", methods=["GET", "POST"])
+@login_required
+def new_user():
+    authorize("user.manage")
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                username=form.username.data, full_name=form.full_name.data,
+                email=form.email.data, role=Role(form.role.data),
+                password=form.password.data or "", access_expires_on=form.access_expires_on.data,
+            )
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            flash(_("Usuario %(u)s creado.", u=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@admin_bp.route("/usuarios/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int):
+    user = get_or_404_authorized(User, user_id, "user.manage")
+    form = UserForm(obj=user)
+    form.username.render_kw = {"readonly": True}
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.version.data = user.version
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                user, expected_version=form.version.data, full_name=form.full_name.data,
+                email=form.email.data, role=Role(form.role.data), active=form.active.data,
+                access_expires_on=form.access_expires_on.data, new_password=form.password.data,
+            )
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            flash(_("Usuario %(u)s actualizado.", u=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)

@@ -1,0 +1,29 @@
+"""Home-page cards. Each domain registers a function that returns its card for a user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Card:
+    title: str
+    url: str
+    #: (label, value) pairs shown in the card.
+    figures: list[tuple[str, Any]] = field(default_factory=list)
+    order: int = 100
+
+
+_PROVIDERS: list[Callable[[Any], Card | None]] = []
+
+
+def card_provider(func: Callable[[Any], Card | None]) -> Callable[[Any], Card | None]:
+    _PROVIDERS.append(func)
+    return func
+
+
+def cards_for(user: Any) -> list[Card]:
+    cards = [card for provider in _PROVIDERS if (card := provider(user)) is not None]
+    return sorted(cards, key=lambda c: c.order)

@@ -1,0 +1,53 @@
+"""Errors that services raise and views, API and CLI turn into messages.
+
+Services never return error codes: they raise one of these with a message that a
+person can read (already translated, lazily) and, where it helps, the field it is about.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A business rule refused the operation; nothing was changed."""
+
+    http_status = 422
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class ValidationError(ServiceError):
+    """The input breaks a rule (duplicate code, date out of range…)."""
+
+
+class TransitionError(ServiceError):
+    """The current state does not allow the requested transition."""
+
+    http_status = 409
+
+
+class ConflictError(ServiceError):
+    """Somebody else changed the record since it was read."""
+
+    http_status = 409
+
+
+class PermissionDenied(ServiceError):
+    """The actor may not do this to this object."""
+
+    http_status = 403
+
+
+def check_version(obj, expected: int | None) -> None:
+    """Refuse an edit prepared from a stale copy of ``obj``."""
+    from flask_babel import lazy_gettext as _l
+
+    if expected is None or int(expected) != obj.version:
+        raise ConflictError(
+            _l(
+                "Otra persona modificó este registro mientras usted lo editaba. "
+                "Sus cambios no se guardaron: revise la versión actual y vuelva a intentarlo."
+            )
+        )

@@ -1,0 +1,17 @@
+"""Helpers shared by forms of every domain."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_wtf import FlaskForm
+
+from qms.core.errors import ConflictError, ServiceError
+
+
+def apply_service_error(form: FlaskForm, error: ServiceError) -> None:
+    """Show a service's refusal on the field it names, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and not isinstance(error, ConflictError):
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        flash(str(error.message), "danger")

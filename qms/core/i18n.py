@@ -1,0 +1,18 @@
+"""Language selection: Spanish first, English on request."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    if request and request.path.startswith("/api/"):
+        return request.accept_languages.best_match(languages) or "es"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,25 @@
+"""Process form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from qms.processes.models import ProcessCategory
+
+
+class ProcessForm(FlaskForm):
+    code = StringField(
+        _l("Código"), validators=[DataRequired(), Length(min=2, max=20)],
+        description=_l("Corto y estable, p. ej. PAG o SGC-AUD: se usa en códigos de documentos."),
+    )
+    name = StringField(_l("Nombre"), validators=[DataRequired(), Length(max=200)])
+    category = SelectField(_l("Tipo de proceso"), choices=ProcessCategory.choices,
+                           validators=[DataRequired()])
+    owner_id = SelectField(_l("Dueño del proceso"), coerce=int, validators=[DataRequired()])
+    description = TextAreaField(
+        _l("Descripción"), validators=[Length(max=5000)],
+        description=_l("Objetivo, entradas, salidas y principales actividades."),
+    )
+    active = BooleanField(_l("Proceso vigente"), default=True)
+    version = HiddenField()

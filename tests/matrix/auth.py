@@ -1,0 +1,20 @@
+from tests.matrix import ANY_USER, PUBLIC, Row
+
+NOT_CERTIFIER = ANY_USER - {"certifier"}
+
+ROUTES = [
+    Row("GET", "/login", PUBLIC),
+    Row("POST", "/login", PUBLIC, data={"username": "nadie", "password": "x"}),
+    Row("POST", "/logout", ANY_USER),
+    Row("GET", "/cuenta", ANY_USER),
+    Row("POST", "/cuenta", ANY_USER, data={"name": ""}),
+    Row("POST", "/cuenta/tokens/<int:token_id>/revocar", NOT_CERTIFIER,
+        "/cuenta/tokens/{own_token}/revocar", note="own token"),
+    Row("POST", "/cuenta/tokens/<int:token_id>/revocar", frozenset(),
+        "/cuenta/tokens/{admin_token}/revocar", note="somebody else's token"),
+    Row("GET", "/admin/usuarios", frozenset({"admin"})),
+    Row("GET", "/admin/usuarios/nuevo", frozenset({"admin"})),
+    Row("POST", "/admin/usuarios/nuevo", frozenset({"admin"})),
+    Row("GET", "/admin/usuarios/<int:user_id>", frozenset({"admin"}), "/admin/usuarios/{auditor_id}"),
+    Row("POST", "/admin/usuarios/<int:user_id>", frozenset({"admin"}), "/admin/usuarios/{auditor_id}"),
+]
