@@ -10,6 +10,11 @@ Flask rule, a concrete path (placeholders in braces are filled by ``objects()`` 
   login page (web) or gets 401 (API).
 
 The test fails on any route that no row lists, so a new route cannot ship without one.
+
+A module whose paths need objects defines ``objects(users, actor) -> dict`` returning
+placeholder → value (``users`` maps usernames to the seeded users, plus the placeholders
+of modules built before it; ``actor`` is the user of the case or None) and ``ORDER``
+(smaller first; processes use 20, so records that need a process come after).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
+from qms.auth.services import issue_token
 from tests.matrix import ANY_USER, PUBLIC, Row
+
+ORDER = 10
 
 NOT_CERTIFIER = ANY_USER - {"certifier"}
 
@@ -18,3 +21,11 @@ ROUTES = [
     Row("GET", "/admin/usuarios/<int:user_id>", frozenset({"admin"}), "/admin/usuarios/{auditor_id}"),
     Row("POST", "/admin/usuarios/<int:user_id>", frozenset({"admin"}), "/admin/usuarios/{auditor_id}"),
 ]
+
+
+def objects(users: dict, actor) -> dict:
+    return {
+        "auditor_id": users["auditor"].id,
+        "own_token": issue_token(actor, "matrix")[0].id if actor else 0,
+        "admin_token": issue_token(users["duenio2"], "other")[0].id,
+    }

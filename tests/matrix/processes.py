@@ -1,4 +1,8 @@
+from qms.processes.models import ProcessCategory
+from qms.processes.services import create_process
 from tests.matrix import ANY_USER, EDITORS, Row
+
+ORDER = 20
 
 OWNER_TOO = EDITORS | {"process_owner"}
 
@@ -22,3 +26,11 @@ ROUTES = [
     Row("PATCH", "/api/v1/processes/<int:process_id>", EDITORS,
         "/api/v1/processes/{other_process}", data={}),
 ]
+
+
+def objects(users: dict, actor) -> dict:
+    own = create_process(code="OWN", name="Proceso propio", category=ProcessCategory.OPERATIONAL,
+                         owner=users["duenio"])
+    other = create_process(code="OTHER", name="Proceso ajeno", category=ProcessCategory.SUPPORT,
+                           owner=users["duenio2"])
+    return {"own_process": own.id, "other_process": other.id}

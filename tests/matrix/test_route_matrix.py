@@ -15,21 +15,16 @@ from qms.core import audit
 from qms.extensions import db
 from tests.conftest import ROLE_USER, csrf_token, login
 from tests.matrix import PUBLIC, ROLES, Row
-from tests.matrix.fixtures import BUILDERS
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 IGNORED_ENDPOINTS = {"static"}
 
 
-def _rows() -> list[Row]:
-    rows: list[Row] = []
-    for info in pkgutil.iter_modules(matrix_pkg.__path__):
-        module = importlib.import_module(f"tests.matrix.{info.name}")
-        rows.extend(getattr(module, "ROUTES", []))
-    return rows
-
-
-ROWS = _rows()
+MODULES = [importlib.import_module(f"tests.matrix.{info.name}")
+           for info in pkgutil.iter_modules(matrix_pkg.__path__) if info.name != "test_route_matrix"]
+ROWS: list[Row] = [row for module in MODULES for row in getattr(module, "ROUTES", [])]
+BUILDERS = [module.objects for module in sorted(
+    (m for m in MODULES if hasattr(m, "objects")), key=lambda m: getattr(m, "ORDER", 100))]
 CASES = [(row, role) for row in ROWS for role in (*ROLES, "anonymous")]
 
 
