@@ -1,0 +1,424 @@
+"""The register of controlled documents and the lifecycle of their revisions.
+
+Every state change is a function here with its guard; views, API, CLI and demo data
+call them and commit. ``draft → in_review → approved → effective → superseded | obsolete``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from qms.auth.models import Role, User
+from qms.core.audit import AuditEvent
+from qms.core.db import now_utc
+from qms.core.errors import ConflictError, PermissionDenied, TransitionError, ValidationError, check_version
+from qms.core.storage import StoredFile
+from qms.core.time import today_local
+from qms.core.workflow import Workflow
+from qms.documents.models import (
+    OPEN_STATUSES,
+    Confidentiality,
+    DistributionEntry,
+    Document,
+    DocumentType,
+    Revision,
+    RevisionStatus,
+)
+from qms.documents.permissions import approver_roles_for
+from qms.extensions import db
+from qms.processes.models import Process
+
+S = RevisionStatus
+REVISION_FLOW = Workflow("status", {
+    S.DRAFT: {S.IN_REVIEW, S.OBSOLETE},
+    S.IN_REVIEW: {S.DRAFT, S.APPROVED, S.OBSOLETE},
+    S.APPROVED: {S.EFFECTIVE, S.OBSOLETE},
+    S.EFFECTIVE: {S.SUPERSEDED, S.OBSOLETE},
+})
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-_]{1,29}$")
+#: The meaning recorded with an approval signature (21 CFR 11-style "meaning").
+APPROVAL_MEANING = "aprobado"
+MAX_CONTENT_CHARS = 200_000
+
+_CONFLICT = _l("Otra persona modificó esta revisión mientras usted la editaba. Sus cambios no "
+               "se guardaron: revise la versión actual y vuelva a intentarlo.")
+
+
+def _flush() -> None:
+    """Flush; a concurrent change caught by the version counter becomes a clear conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise ConflictError(_CONFLICT) from None
+
+
+# ------------------------------------------------------------------------ register
+
+
+def clean_code(code: str) -> str:
+    code = (code or "").strip().upper()
+    if not CODE_PATTERN.match(code):
+        raise ValidationError(_l("El código debe tener de 2 a 30 caracteres: letras mayúsculas, "
+                                 "cifras, puntos y guiones (p. ej. PR-SGC-01)."), field="code")
+    return code
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError(_l("Indique el título del documento."), field="title")
+    if len(title) > 250:
+        raise ValidationError(_l("El título admite hasta 250 caracteres."), field="title")
+    return title
+
+
+def _clean_interval(months) -> int:
+    try:
+        months = int(months)
+    except (TypeError, ValueError):
+        months = 0
+    if not 1 <= months <= 60:
+        raise ValidationError(_l("El intervalo de revisión debe estar entre 1 y 60 meses."),
+                              field="review_interval_months")
+    return months
+
+
+def code_taken(code: str, exclude_id: int | None = None) -> bool:
+    query = select(Document.id).where(Document.code == code)
+    if exclude_id is not None:
+        query = query.where(Document.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def create_document(*, code: str, title: str, doc_type: DocumentType, process: Process | None,
+                    owner: User | None = None, owner_role: Role | None = None,
+                    confidentiality: Confidentiality = Confidentiality.INTERNAL,
+                    review_interval_months: int = 12, source_path: str | None = None) -> Document:
+    code = clean_code(code)
+    duplicate = ValidationError(_l("Ya existe un documento con el código %(code)s.", code=code),
+                                field="code")
+    if code_taken(code):
+        raise duplicate
+    document = Document(
+        code=code, title=_clean_title(title), doc_type=DocumentType(doc_type), process=process,
+        owner=owner, owner_role=owner_role, confidentiality=Confidentiality(confidentiality),
+        review_interval_months=_clean_interval(review_interval_months), source_path=source_path)
+    try:
+        with db.session.begin_nested():
+            db.session.add(document)
+    except IntegrityError:  # a concurrent creation took the code first
+        raise duplicate from None
+    return document
+
+
+def update_document(document: Document, *, expected_version: int | None, title: str,
+                    doc_type: DocumentType, process: Process | None, owner: User | None,
+                    confidentiality: Confidentiality, review_interval_months: int) -> Document:
+    check_version(document, expected_version)
+    document.title = _clean_title(title)
+    document.doc_type = DocumentType(doc_type)
+    document.process = process
+    document.owner = owner
+    document.confidentiality = Confidentiality(confidentiality)
+    document.review_interval_months = _clean_interval(review_interval_months)
+    _flush()
+    return document
+
+
+def set_distribution(document: Document, *, users: Iterable[User] = (),
+                     roles: Iterable[Role] = ()) -> None:
+    """Replace the distribution list (who must read the document)."""
+    wanted = {("u", u.id) for u in users} | {("r", Role(r)) for r in roles}
+    current = {(("u", e.user_id) if e.user_id else ("r", e.role)): e for e in document.distribution}
+    for key, entry in current.items():
+        if key not in wanted:
+            document.distribution.remove(entry)
+    for kind, value in sorted(wanted - set(current), key=str):
+        document.distribution.append(
+            DistributionEntry(user_id=value) if kind == "u" else DistributionEntry(role=value))
+    db.session.flush()
+
+
+def list_documents(*, search: str | None = None, doc_type: str | None = None,
+                   process_id: int | None = None):
+    query = (select(Document).options(selectinload(Document.revisions),
+                                      selectinload(Document.process),
+                                      selectinload(Document.owner))
+             .order_by(Document.code))
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(func.lower(Document.code).like(like)
+                            | func.lower(Document.title).like(like))
+    if doc_type:
+        query = query.where(Document.doc_type == DocumentType(doc_type))
+    if process_id:
+        query = query.where(Document.process_id == process_id)
+    return query
+
+
+# ----------------------------------------------------------------- derived facts
+
+
+def in_force_on(document: Document, day: date) -> Revision | None:
+    """The revision that was (or will be) in force on ``day``, if any."""
+    for revision in reversed(document.revisions):
+        if revision.in_force_on(day):
+            return revision
+    return None
+
+
+def current_revision(document: Document) -> Revision | None:
+    return in_force_on(document, today_local())
+
+
+def scheduled_revision(document: Document) -> Revision | None:
+    """A published revision whose effective date is still ahead."""
+    today = today_local()
+    return next((r for r in document.revisions if r.status == S.EFFECTIVE
+                 and r.effective_from and r.effective_from > today), None)
+
+
+def open_revision(document: Document) -> Revision | None:
+    return next((r for r in document.revisions if r.status in OPEN_STATUSES), None)
+
+
+def add_months(day: date, months: int) -> date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def next_review_on(document: Document) -> date | None:
+    revision = current_revision(document)
+    if revision is None or revision.effective_from is None:
+        return None
+    return add_months(revision.effective_from, document.review_interval_months)
+
+
+#: A review is "due" this many days before its date (the reminders issue may make it a setting).
+REVIEW_DUE_DAYS = 30
+
+
+def review_state(document: Document, today: date | None = None) -> str | None:
+    """"overdue", "due" (within REVIEW_DUE_DAYS) or None."""
+    due = next_review_on(document)
+    if due is None:
+        return None
+    today = today or today_local()
+    if due < today:
+        return "overdue"
+    if (due - today).days <= REVIEW_DUE_DAYS:
+        return "due"
+    return None
+
+
+def document_status(document: Document) -> str:
+    """"effective", "obsolete" (withdrawn) or "in_preparation" (never in force yet)."""
+    if current_revision(document) is not None or scheduled_revision(document) is not None:
+        return "effective"
+    if any(r.status == S.OBSOLETE and r.effective_from for r in document.revisions):
+        return "obsolete"
+    return "in_preparation"
+
+
+DOCUMENT_STATUS_LABELS = {
+    "effective": _l("Vigente"),
+    "obsolete": _l("Obsoleto"),
+    "in_preparation": _l("En elaboración"),
+}
+
+
+# ---------------------------------------------------------------------- revisions
+
+
+def _clean_content(content_md: str | None) -> str:
+    content = (content_md or "").replace("\r\n", "\n")
+    if len(content) > MAX_CONTENT_CHARS:
+        raise ValidationError(_l("El contenido supera %(n)s caracteres.", n=MAX_CONTENT_CHARS),
+                              field="content_md")
+    return content
+
+
+def new_revision(document: Document, *, author: User | None, content_md: str = "",
+                 change_summary: str = "", file: StoredFile | None = None,
+                 source_hash: str | None = None) -> Revision:
+    """Start a draft revision; only one revision may be in preparation at a time."""
+    pending = open_revision(document)
+    if pending is not None:
+        raise TransitionError(_l(
+            "La revisión %(n)s de este documento aún está en preparación (%(s)s): termínela o "
+            "descártela antes de iniciar otra.", n=pending.number, s=pending.status.label))
+    number = (db.session.scalar(select(func.max(Revision.number))
+                                .where(Revision.document_id == document.id)) or 0) + 1
+    revision = Revision(document=document, number=number, status=S.DRAFT,
+                        content_md=_clean_content(content_md),
+                        change_summary=(change_summary or "").strip()[:1000], file=file,
+                        author=author, source_hash=source_hash)
+    try:
+        with db.session.begin_nested():
+            db.session.add(revision)
+    except IntegrityError:
+        raise ConflictError(_l("Otra persona inició una revisión de este documento al mismo "
+                               "tiempo. Recargue la página.")) from None
+    return revision
+
+
+def update_draft(revision: Revision, *, expected_version: int | None, content_md: str,
+                 change_summary: str, file: StoredFile | None = None,
+                 remove_file: bool = False) -> Revision:
+    """Change a draft. A stale version (someone saved in between) is refused, never merged."""
+    if revision.status != S.DRAFT:
+        raise TransitionError(_l("Solo se puede editar una revisión en borrador; esta está "
+                                 "«%(s)s».", s=revision.status.label))
+    if expected_version is None or int(expected_version) != revision.version:
+        raise ConflictError(_CONFLICT)
+    revision.content_md = _clean_content(content_md)
+    revision.change_summary = (change_summary or "").strip()[:1000]
+    if file is not None:
+        revision.file = file
+    elif remove_file:
+        revision.file = None
+    _flush()
+    return revision
+
+
+def submit_for_review(revision: Revision, actor: User, *, expected_version: int | None = None
+                      ) -> Revision:
+    if expected_version is not None:
+        _check_revision_version(revision, expected_version)
+    REVISION_FLOW.check(revision, S.IN_REVIEW)
+    if not revision.content_md.strip() and revision.file_id is None:
+        raise ValidationError(_l("La revisión no tiene contenido: escriba el texto o adjunte un "
+                                 "archivo antes de enviarla a revisión."), field="content_md")
+    revision.submitted_by = actor
+    revision.submitted_at = now_utc()
+    REVISION_FLOW.move(revision, S.IN_REVIEW)
+    return revision
+
+
+def return_to_draft(revision: Revision, actor: User, reason: str) -> Revision:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_l("Indique qué debe corregirse."), field="reason")
+    REVISION_FLOW.check(revision, S.DRAFT)
+    revision.status_reason = reason[:1000]
+    revision.submitted_by = None
+    revision.submitted_at = None
+    REVISION_FLOW.move(revision, S.DRAFT, note=reason)
+    return revision
+
+
+def _check_revision_version(revision: Revision, expected_version) -> None:
+    if int(expected_version) != revision.version:
+        raise ConflictError(_CONFLICT)
+
+
+def contributed(revision: Revision, user: User) -> bool:
+    """Whether ``user`` wrote, edited or submitted the revision (segregation of duties)."""
+    if user.id in (revision.author_id, revision.submitted_by_id):
+        return True
+    return db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.entity_type == Revision.__tablename__,
+        AuditEvent.entity_id == str(revision.id),
+        AuditEvent.actor_id == user.id,
+        AuditEvent.action.in_(("insert", "update")),
+    ).limit(1)) is not None
+
+
+def approve(revision: Revision, approver: User, password: str, *,
+            expected_version: int | None = None) -> Revision:
+    """Approve with an electronic signature: password re-entered, meaning and time recorded."""
+    from qms.auth.services import verify_signature
+
+    if revision.status in (S.APPROVED, S.EFFECTIVE, S.SUPERSEDED):
+        raise TransitionError(_l("Esta revisión ya fue aprobada por %(who)s el %(when)s.",
+                                 who=revision.approved_by.full_name if revision.approved_by else "—",
+                                 when=revision.approved_at.strftime("%Y-%m-%d %H:%M UTC")
+                                 if revision.approved_at else "—"))
+    if expected_version is not None:
+        _check_revision_version(revision, expected_version)
+    REVISION_FLOW.check(revision, S.APPROVED)
+    if approver.role not in approver_roles_for(revision.document):
+        raise PermissionDenied(_l("Su rol no puede aprobar documentos de tipo «%(t)s».",
+                                  t=revision.document.doc_type.label))
+    if contributed(revision, approver):
+        raise PermissionDenied(_l("No puede aprobar una revisión que usted elaboró, editó o envió "
+                                  "a revisión (separación de funciones)."))
+    verify_signature(approver, password)
+    when = now_utc()
+    revision.approved_by = approver
+    revision.approved_at = when
+    revision.approval_meaning = APPROVAL_MEANING
+    REVISION_FLOW.move(revision, S.APPROVED, note=(
+        f"Firma electrónica: {approver.full_name} ({approver.username}), "
+        f"significado «{APPROVAL_MEANING}», {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"))
+    return revision
+
+
+def make_effective(revision: Revision, actor: User, effective_from: date | None = None) -> Revision:
+    """Publish an approved revision; the one in force is superseded in the same transaction."""
+    REVISION_FLOW.check(revision, S.EFFECTIVE)
+    today = today_local()
+    effective_from = effective_from or today
+    if effective_from < today:
+        raise ValidationError(_l("La fecha de entrada en vigor no puede ser anterior a hoy."),
+                              field="effective_from")
+    previous = next((r for r in revision.document.revisions
+                     if r.status == S.EFFECTIVE and r.id != revision.id), None)
+    if previous is not None:
+        if previous.effective_from and effective_from < previous.effective_from:
+            raise ValidationError(_l(
+                "La revisión %(n)s entra en vigor el %(d)s: la nueva no puede entrar en vigor "
+                "antes.", n=previous.number, d=previous.effective_from.isoformat()),
+                field="effective_from")
+        previous.effective_until = effective_from
+        REVISION_FLOW.move(previous, S.SUPERSEDED, note=_l(
+            "Sustituida por la revisión %(n)s", n=revision.number))
+    revision.effective_from = effective_from
+    revision.published_by = actor
+    REVISION_FLOW.move(revision, S.EFFECTIVE, note=f"vigente desde {effective_from.isoformat()}")
+    return revision
+
+
+def make_obsolete(revision: Revision, actor: User, reason: str) -> Revision:
+    """Withdraw the effective revision (the document leaves force) or discard one in preparation."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_l("Indique el motivo."), field="reason")
+    REVISION_FLOW.check(revision, S.OBSOLETE)
+    if revision.status == S.EFFECTIVE:
+        revision.effective_until = max(today_local(), revision.effective_from or today_local())
+    revision.status_reason = reason[:1000]
+    REVISION_FLOW.move(revision, S.OBSOLETE, note=reason)
+    return revision
+
+
+def revisions_to_approve(user: User) -> list[Revision]:
+    """Revisions under review that ``user`` may sign."""
+    candidates = db.session.scalars(select(Revision).where(Revision.status == S.IN_REVIEW)
+                                    .order_by(Revision.submitted_at))
+    return [r for r in candidates if user.role in approver_roles_for(r.document)
+            and user.id not in (r.author_id, r.submitted_by_id)]
+
+
+def audit_events(document: Document) -> list[AuditEvent]:
+    """The document's and its revisions' events, oldest first."""
+    ids = [str(r.id) for r in document.revisions]
+    return list(db.session.scalars(select(AuditEvent).where(
+        ((AuditEvent.entity_type == Document.__tablename__)
+         & (AuditEvent.entity_id == str(document.id)))
+        | ((AuditEvent.entity_type == Revision.__tablename__) & AuditEvent.entity_id.in_(ids))
+    ).order_by(AuditEvent.id)))
