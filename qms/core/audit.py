@@ -127,6 +127,39 @@ def current_actor() -> Actor:
     return SYSTEM
 
 
+# -------------------------------------------------------------------- action labels
+
+#: How events are named to people. Domains add theirs with :func:`register_action_labels`.
+_ACTION_LABELS: dict[str, Any] = {}
+
+
+def register_action_labels(labels: dict[str, Any]) -> None:
+    _ACTION_LABELS.update(labels)
+
+
+def action_label(action: str) -> str:
+    """A readable, translated name for an event's action ("insert" → "Creación")."""
+    from flask_babel import gettext as _
+
+    if action in _ACTION_LABELS:
+        return str(_ACTION_LABELS[action])
+    if action.startswith("transition:"):
+        return _("Cambio de estado: %(state)s", state=action.split(":", 1)[1])
+    return action
+
+
+def _register_core_labels() -> None:
+    from flask_babel import lazy_gettext as _l
+
+    register_action_labels({
+        "insert": _l("Creación"), "update": _l("Modificación"), "delete": _l("Eliminación"),
+        "login": _l("Inicio de sesión"),
+    })
+
+
+_register_core_labels()
+
+
 # --------------------------------------------------------------------- annotations
 
 
@@ -175,8 +208,9 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return ":".join(str(part) for part in identity) if identity else "?"
+    # The identity key of a new object is only set after the flush; read the columns.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ":".join(str(part) for part in key)
 
 
 @event.listens_for(Session, "before_flush")
