@@ -263,13 +263,14 @@ def new_revision(document: Document, *, author: User | None, content_md: str = "
             "descártela antes de iniciar otra.", n=pending.number, s=pending.status.label))
     number = (db.session.scalar(select(func.max(Revision.number))
                                 .where(Revision.document_id == document.id)) or 0) + 1
-    revision = Revision(document=document, number=number, status=S.DRAFT,
+    revision = Revision(number=number, status=S.DRAFT,
                         content_md=_clean_content(content_md),
                         change_summary=(change_summary or "").strip()[:1000], file=file,
                         author=author, source_hash=source_hash)
     try:
         with db.session.begin_nested():
             db.session.add(revision)
+            revision.document = document
     except IntegrityError:
         raise ConflictError(_l("Otra persona inició una revisión de este documento al mismo "
                                "tiempo. Recargue la página.")) from None
@@ -422,3 +423,19 @@ def audit_events(document: Document) -> list[AuditEvent]:
          & (AuditEvent.entity_id == str(document.id)))
         | ((AuditEvent.entity_type == Revision.__tablename__) & AuditEvent.entity_id.in_(ids))
     ).order_by(AuditEvent.id)))
+
+
+def _register_action_labels() -> None:
+    from qms.core import audit
+
+    audit.register_action_labels({
+        "transition:in_review": _l("Enviada a revisión"),
+        "transition:draft": _l("Devuelta a borrador"),
+        "transition:approved": _l("Aprobada (firma electrónica)"),
+        "transition:effective": _l("Puesta en vigor"),
+        "transition:superseded": _l("Sustituida"),
+        "transition:obsolete": _l("Declarada obsoleta"),
+    })
+
+
+_register_action_labels()

@@ -173,7 +173,7 @@ def sync_procedures(root: Path | None = None, *, author: User | None = None) -> 
 
 def _apply(procedure: ProcedureFile, report: SyncReport, author: User | None) -> None:
     process = db.session.scalar(select(Process).where(Process.code == procedure.process_code))
-    if process is None:
+    if process is None and db.session.scalar(select(Process.id).limit(1)) is not None:
         report.warnings.append(f"{procedure.path}: process {procedure.process_code} does not "
                                "exist yet; the document is registered without a process")
     document = db.session.scalar(select(Document).where(Document.source_path == procedure.path))
