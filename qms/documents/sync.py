@@ -116,19 +116,19 @@ def parse(path: str, text: str) -> ProcedureFile:
     distribution = meta.get("distribution") or []
     if not isinstance(distribution, list):
         raise FrontMatterError(path, "distribution", "must be a list of roles")
+    doc_type = _enum(meta["type"], DocumentType, path, "type")
+    owner_role = _enum(meta["owner_role"], Role, path, "owner_role")
+    confidentiality = _enum(meta.get("confidentiality", "internal"), Confidentiality, path,
+                            "confidentiality")
+    roles = [_enum(r, Role, path, "distribution") for r in distribution]
     body = text[match.end():].lstrip("\r\n")
     if not body.strip():
         raise FrontMatterError(path, "content", "the procedure has no text after the front matter")
     return ProcedureFile(
         path=path, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), code=code,
-        title=title, doc_type=_enum(meta["type"], DocumentType, path, "type"),
-        process_code=str(meta["process"]).strip().upper(),
-        owner_role=_enum(meta["owner_role"], Role, path, "owner_role"),
-        review_interval_months=interval,
-        confidentiality=_enum(meta.get("confidentiality", "internal"), Confidentiality, path,
-                              "confidentiality"),
-        change_summary=str(meta.get("change_summary") or "").strip(),
-        distribution=[_enum(r, Role, path, "distribution") for r in distribution],
+        title=title, doc_type=doc_type, process_code=str(meta["process"]).strip().upper(),
+        owner_role=owner_role, review_interval_months=interval, confidentiality=confidentiality,
+        change_summary=str(meta.get("change_summary") or "").strip(), distribution=roles,
         body=body.replace("\r\n", "\n"),
     )
 
