@@ -10,6 +10,7 @@ from qms.core.errors import ConflictError, ServiceError
 from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.storage import send_stored_file
+from qms.core.time import today_local
 from qms.documents import reading, services
 from qms.documents.forms import ActionForm, ApproveForm, EffectiveForm, ReasonForm, RevisionForm
 from qms.documents.models import OPEN_STATUSES, Document, Revision, RevisionStatus
@@ -25,8 +26,10 @@ def _to_revision(revision: Revision):
 def _forms(revision: Revision) -> dict:
     approve = ApproveForm(prefix="approve")
     approve.version.data = revision.version
-    return {"action_form": ActionForm(), "approve_form": approve,
-            "effective_form": EffectiveForm(prefix="effective"),
+    effective = EffectiveForm(prefix="effective")
+    if effective.effective_from.data is None and not effective.effective_from.errors:
+        effective.effective_from.data = today_local()
+    return {"action_form": ActionForm(), "approve_form": approve, "effective_form": effective,
             "return_form": ReasonForm(prefix="return"), "obsolete_form": ReasonForm(prefix="obsolete")}
 
 
