@@ -147,7 +147,7 @@ def _new(code, title, doc_type, process, owner, interval, body, author, file=Non
 @seed_step(30, "documents")
 def seed_documents() -> str:
     users = _users()
-    with audit.acting_as(users["calidad"]):
+    with audit.acting_as(audit.SYSTEM):  # as `qms init` would have: imported, not authored
         sync_procedures(author=None)
     documents = {d.code: d for d in db.session.scalars(select(Document))}
     for code, (days_ago, submitter, approver) in PROCEDURE_HISTORY.items():
