@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from qms.core import audit
 from qms.core.errors import ConflictError, ServiceError
 from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
@@ -36,7 +37,8 @@ def _forms(revision: Revision) -> dict:
 def _render_revision(revision: Revision, status: int = 200, **forms):
     context = {**_forms(revision), **forms}
     return render_template("documents/revision.html", revision=revision,
-                           document=revision.document, **context), status
+                           document=revision.document,
+                           events=audit.history(db.session, revision), **context), status
 
 
 @bp.get("/revisiones/<int:revision_id>")

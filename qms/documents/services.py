@@ -415,16 +415,6 @@ def revisions_to_approve(user: User) -> list[Revision]:
             and user.id not in (r.author_id, r.submitted_by_id)]
 
 
-def audit_events(document: Document) -> list[AuditEvent]:
-    """The document's and its revisions' events, oldest first."""
-    ids = [str(r.id) for r in document.revisions]
-    return list(db.session.scalars(select(AuditEvent).where(
-        ((AuditEvent.entity_type == Document.__tablename__)
-         & (AuditEvent.entity_id == str(document.id)))
-        | ((AuditEvent.entity_type == Revision.__tablename__) & AuditEvent.entity_id.in_(ids))
-    ).order_by(AuditEvent.id)))
-
-
 def _register_action_labels() -> None:
     from qms.core import audit
 

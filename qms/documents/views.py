@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from qms.auth.models import Role, User
+from qms.core import audit
 from qms.core.dashboard import Card, card_provider
 from qms.core.errors import ServiceError
 from qms.core.forms import apply_service_error
@@ -160,7 +161,7 @@ def detail(document_id: int):
         status_label=services.DOCUMENT_STATUS_LABELS[services.document_status(document)],
         day=day, in_force=services.in_force_on(document, day) if day else None,
         reading=reading.reading_status(document), must_read=must_read,
-        events=services.audit_events(document), form=ActionForm())
+        events=audit.history(db.session, document), form=ActionForm())
 
 
 @bp.route("/<int:document_id>/editar", methods=["GET", "POST"])

@@ -58,10 +58,13 @@ def test_owner_drafts_and_submits_officer_signs_and_publishes(
     expect(officer.locator("#signature")).to_contain_text("Usuario Calidad · «aprobado»")
     officer.get_by_role("button", name="Poner en vigor").click()  # today's date is the default
     expect(officer.locator("#revision-status")).to_have_text("Vigente")
+    timeline = officer.locator(".timeline")
+    for step in ("Enviada a revisión", "Aprobada (firma electrónica)", "Puesta en vigor"):
+        expect(timeline).to_contain_text(step)
+    expect(timeline).to_contain_text("significado «aprobado»")
     officer.get_by_role("link", name="PR-PAG-01").click()
     expect(officer.locator("#document-status")).to_have_text("Vigente")
     expect(officer.locator("#revisions")).to_contain_text("Usuario Calidad")
-    expect(officer.locator(".timeline")).to_contain_text("Aprobada (firma electrónica)")
 
 
 def test_process_owner_acknowledges_reading(app, page: Page, live_server):
