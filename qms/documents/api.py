@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from qms.api import Blueprint
 from qms.core.permissions import authorize, get_or_404_authorized
@@ -77,9 +77,10 @@ class DocumentQuerySchema(Schema):
     q = fields.Str(load_default=None, metadata={"description": "Text in the code or title"})
     type = fields.Enum(DocumentType, by_value=True, load_default=None)
     process_id = fields.Int(load_default=None)
-    status = fields.Str(load_default=None, metadata={
-        "description": "effective, obsolete or in_preparation"})
-    review = fields.Str(load_default=None, metadata={"description": "due or overdue"})
+    status = fields.Str(load_default=None, validate=validate.OneOf(
+        ["effective", "obsolete", "in_preparation"]))
+    review = fields.Str(load_default=None, validate=validate.OneOf(["due", "overdue"]),
+                        metadata={"description": "due includes overdue"})
 
 
 class InForceQuerySchema(Schema):

@@ -66,3 +66,8 @@ def test_openapi_lists_the_read_endpoints(client):
                  "/api/v1/documents/{document_id}/revisions/{number}",
                  "/api/v1/documents/{document_id}/in-force"):
         assert "get" in spec["paths"][path], path
+
+
+def test_bad_filters_are_refused(client, headers, document_id):
+    assert client.get("/api/v1/documents/?status=vigente", headers=headers).status_code == 422
+    assert client.get("/api/v1/documents/?review=overdue", headers=headers).get_json() == []

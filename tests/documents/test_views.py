@@ -304,3 +304,28 @@ def test_withdraw_and_discard_need_a_reason(app, login_as):
     response = post_form(client, f"{page}/obsoleta", {"obsolete-reason": "Duplicado"},
                          token_from=page, follow_redirects=True)
     assert "Revisión descartada." in response.get_data(as_text=True)
+
+
+def test_officer_edits_the_register_entry_and_a_stale_form_is_refused(app, login_as):
+    doc_id, _ = _setup(app)
+    client = login_as("calidad")
+    path = f"/documentos/{doc_id}/editar"
+    with app.app_context():
+        document = db.session.get(Document, doc_id)
+        data = {"code": "IGNORADO", "title": "Entrega del bono (v2)", "doc_type": "procedure",
+                "process_id": document.process_id, "owner_id": user("duenio2").id,
+                "confidentiality": "public", "review_interval_months": 24,
+                "distribution_roles": ["auditor"], "distribution_users": [user("direccion").id],
+                "version": document.version}
+    assert post_form(client, path, data).status_code == 302
+    with app.app_context():
+        document = db.session.get(Document, doc_id)
+        assert (document.code, document.title, document.review_interval_months) == (
+            "PR-PAG-01", "Entrega del bono (v2)", 24)
+        assert document.owner.username == "duenio2"
+        assert sorted(str(e.role or e.user.username) for e in document.distribution) == [
+            "auditor", "direccion"]
+    stale = post_form(client, path, {**data, "title": "Otro título"})
+    assert "Otra persona modificó este registro" in stale.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Document, doc_id).title == "Entrega del bono (v2)"
