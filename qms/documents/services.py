@@ -52,6 +52,14 @@ _CONFLICT = _l("Otra persona modificó esta revisión mientras usted la editaba.
                "se guardaron: revise la versión actual y vuelva a intentarlo.")
 
 
+def _move(revision: Revision, target: RevisionStatus, note=None) -> None:
+    """A workflow step; a concurrent change caught at flush becomes a clear conflict."""
+    try:
+        REVISION_FLOW.move(revision, target, note=note)
+    except StaleDataError:
+        raise ConflictError(_CONFLICT) from None
+
+
 def _flush() -> None:
     """Flush; a concurrent change caught by the version counter becomes a clear conflict."""
     try:
@@ -306,7 +314,7 @@ def submit_for_review(revision: Revision, actor: User, *, expected_version: int 
                                  "archivo antes de enviarla a revisión."), field="content_md")
     revision.submitted_by = actor
     revision.submitted_at = now_utc()
-    REVISION_FLOW.move(revision, S.IN_REVIEW)
+    _move(revision, S.IN_REVIEW)
     return revision
 
 
@@ -318,7 +326,7 @@ def return_to_draft(revision: Revision, actor: User, reason: str) -> Revision:
     revision.status_reason = reason[:1000]
     revision.submitted_by = None
     revision.submitted_at = None
-    REVISION_FLOW.move(revision, S.DRAFT, note=reason)
+    _move(revision, S.DRAFT, note=reason)
     return revision
 
 
@@ -363,7 +371,7 @@ def approve(revision: Revision, approver: User, password: str, *,
     revision.approved_by = approver
     revision.approved_at = when
     revision.approval_meaning = APPROVAL_MEANING
-    REVISION_FLOW.move(revision, S.APPROVED, note=(
+    _move(revision, S.APPROVED, note=(
         f"Firma electrónica: {approver.full_name} ({approver.username}), "
         f"significado «{APPROVAL_MEANING}», {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"))
     return revision
@@ -386,11 +394,10 @@ def make_effective(revision: Revision, actor: User, effective_from: date | None 
                 "antes.", n=previous.number, d=previous.effective_from.isoformat()),
                 field="effective_from")
         previous.effective_until = effective_from
-        REVISION_FLOW.move(previous, S.SUPERSEDED, note=_l(
-            "Sustituida por la revisión %(n)s", n=revision.number))
+        _move(previous, S.SUPERSEDED, note=f"sustituida por la revisión {revision.number}")
     revision.effective_from = effective_from
     revision.published_by = actor
-    REVISION_FLOW.move(revision, S.EFFECTIVE, note=f"vigente desde {effective_from.isoformat()}")
+    _move(revision, S.EFFECTIVE, note=f"vigente desde {effective_from.isoformat()}")
     return revision
 
 
@@ -403,7 +410,7 @@ def make_obsolete(revision: Revision, actor: User, reason: str) -> Revision:
     if revision.status == S.EFFECTIVE:
         revision.effective_until = max(today_local(), revision.effective_from or today_local())
     revision.status_reason = reason[:1000]
-    REVISION_FLOW.move(revision, S.OBSOLETE, note=reason)
+    _move(revision, S.OBSOLETE, note=reason)
     return revision
 
 

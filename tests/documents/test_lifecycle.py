@@ -322,3 +322,21 @@ def test_database_allows_only_one_effective_revision(app_ctx):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_two_approvers_at_once_the_second_gets_a_conflict_not_a_crash(app_ctx):
+    from sqlalchemy import update
+
+    from qms.documents.models import Revision
+
+    _doc, revision = make_document()
+    submit(revision)
+    db.session.commit()
+    # Another approver signs between our read and our write: the row's version moves on.
+    db.session.execute(update(Revision).where(Revision.id == revision.id)
+                       .values(version=Revision.version + 1)
+                       .execution_options(synchronize_session=False))
+    with audit.acting_as(user("direccion")), pytest.raises(ConflictError):
+        services.approve(revision, user("direccion"), PASSWORD)
+    db.session.rollback()
+    assert db.session.get(Revision, revision.id).approved_by_id is None
