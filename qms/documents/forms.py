@@ -31,11 +31,12 @@ class DocumentForm(FlaskForm):
                        description=_l("Único y estable, p. ej. PR-SGC-01."))
     title = StringField(_l("Título"), validators=[DataRequired(), Length(max=250)])
     doc_type = SelectField(_l("Tipo de documento"), choices=DocumentType.choices,
-                           validators=[DataRequired()])
+                           default=DocumentType.PROCEDURE.value, validators=[DataRequired()])
     process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
-    owner_id = SelectField(_l("Responsable del documento"), coerce=int,
-                           validators=[InputRequired()])
+    owner_id = SelectField(_l("Responsable del documento"), coerce=int, default=0,
+                           validators=[Optional()])
     confidentiality = SelectField(_l("Confidencialidad"), choices=Confidentiality.choices,
+                                  default=Confidentiality.INTERNAL.value,
                                   validators=[DataRequired()])
     review_interval_months = IntegerField(
         _l("Intervalo de revisión (meses)"), default=12,
@@ -43,9 +44,10 @@ class DocumentForm(FlaskForm):
         description=_l("Próxima revisión = fecha de entrada en vigor + este intervalo."))
     distribution_roles = SelectMultipleField(
         _l("Distribución por rol"), choices=Role.choices, validators=[Optional()],
-        description=_l("Todas las personas con estos roles deben confirmar la lectura."))
+        description=_l("Todas las personas con estos roles deben confirmar la lectura."),
+        render_kw={"size": 6})
     distribution_users = SelectMultipleField(_l("Distribución a personas"), coerce=int,
-                                             validators=[Optional()])
+                                             validators=[Optional()], render_kw={"size": 6})
     version = HiddenField()
 
 
