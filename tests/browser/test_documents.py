@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -88,3 +89,37 @@ def test_process_owner_acknowledges_reading(app, page: Page, live_server):
     expect(page.get_by_role("button", name=re.compile("Confirmo que leí"))).to_have_count(0)
     page.goto(f"{live_server}/documentos/por-leer")
     expect(page.get_by_text("No tiene documentos pendientes de lectura.")).to_be_visible()
+
+
+def test_officer_registers_a_document_and_finds_it_in_the_master_list(
+        app, page: Page, live_server):
+    with app.test_request_context():
+        from tests.documents.conftest import make_process
+
+        make_process("SGC", "calidad")
+        db.session.commit()
+    log_in(page, live_server, "calidad")
+    nav = page.get_by_role("navigation", name="Navegación principal")
+    nav.get_by_role("link", name="Documentos", exact=True).click()
+    page.get_by_role("link", name="Nuevo documento").click()
+    page.get_by_label("Código").fill("IT-SGC-01")
+    page.get_by_label("Título").fill("Instructivo de codificación de documentos")
+    page.get_by_label("Tipo de documento").select_option("instruction")
+    page.get_by_label("Distribución por rol").select_option(["process_owner", "auditor"])
+    page.get_by_label("Contenido").fill(
+        "# Codificación\n\n| Tipo | Prefijo |\n|---|---|\n| Procedimiento | PR |")
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.get_by_text("Documento IT-SGC-01 registrado con la revisión 1 en borrador.")
+           ).to_be_visible()
+    expect(page.locator("#document-status")).to_have_text("En elaboración")
+
+    nav.get_by_role("link", name="Documentos", exact=True).click()
+    page.get_by_label("Tipo").select_option("instruction")
+    page.get_by_role("button", name="Filtrar").click()
+    row = page.locator("#master-list tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Instructivo de codificación de documentos")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Exportar CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "IT-SGC-01" in text and "Instructivo" in text
