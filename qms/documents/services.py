@@ -233,6 +233,19 @@ def review_state(document: Document, today: date | None = None) -> str | None:
     return None
 
 
+def due_for_review(today: date | None = None) -> list[tuple[Document, date, str]]:
+    """(document, next review date, "due"/"overdue") for every document needing its review.
+
+    The reminders job reads this; the master list shows the same facts."""
+    today = today or today_local()
+    found = []
+    for document in db.session.scalars(list_documents()):
+        state = review_state(document, today)
+        if state is not None:
+            found.append((document, next_review_on(document), state))
+    return found
+
+
 def document_status(document: Document) -> str:
     """"effective", "obsolete" (withdrawn) or "in_preparation" (never in force yet)."""
     if current_revision(document) is not None or scheduled_revision(document) is not None:

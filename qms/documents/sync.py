@@ -150,9 +150,11 @@ def sync_procedures(root: Path | None = None, *, author: User | None = None) -> 
         report.warnings.append(f"{root}: no procedures directory")
         return report
     seen_codes: dict[str, str] = {}
+    seen_paths: set[str] = set()
     for file in sorted(root.rglob("*.md")):
         if file.name.lower() == "readme.md":
             continue
+        seen_paths.add(file.relative_to(root).as_posix())
         try:
             procedure = _read(root, file)
             if procedure.code in seen_codes:
@@ -168,6 +170,11 @@ def sync_procedures(root: Path | None = None, *, author: User | None = None) -> 
         except ServiceError as exc:
             report.errors.append(f"{file.relative_to(root).as_posix()}: field "
                                  f"'{exc.field or 'document'}': {exc.message}")
+    for code, source in db.session.execute(
+            select(Document.code, Document.source_path).where(Document.source_path.is_not(None))):
+        if source not in seen_paths:
+            report.warnings.append(f"{source}: no longer in {root.name}/; {code} stays in the "
+                                   "register (withdraw it in the app if it no longer applies)")
     return report
 
 

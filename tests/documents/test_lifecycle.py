@@ -289,6 +289,11 @@ def test_periodic_review_is_due_and_overdue_from_the_effective_date(app_ctx):
     assert services.review_state(overdue_doc) == "overdue"
     assert services.review_state(due_doc) == "due"
     assert services.review_state(fine_doc) is None
+    due_list = {d.code: state for d, _day, state in services.due_for_review()}
+    assert due_list == {"PR-SGC-01": "overdue", "PR-SGC-02": "due"}
+    later = today_local() + timedelta(days=400)
+    assert {d.code for d, _day, _s in services.due_for_review(later)} == {
+        "PR-SGC-01", "PR-SGC-02", "PR-SGC-03"}
 
 
 def test_add_months_clamps_to_the_end_of_month():

@@ -154,3 +154,12 @@ def test_the_repository_procedures_are_valid_and_loaded_by_init(app):
             "PR-PAG-01"} <= codes
     again = app.test_cli_runner().invoke(qms, ["init"])
     assert f"0 created, 0 with a new draft revision, {len(files)} unchanged" in again.output
+
+
+def test_a_removed_file_is_reported_and_its_document_kept(app, tmp_path):
+    path = write(tmp_path, "a.md")
+    run(app, "--path", str(tmp_path))
+    path.unlink()
+    result = run(app, "--path", str(tmp_path))
+    assert result.exit_code == 0 and "a.md: no longer in" in result.output
+    assert _revisions(app)[0][0] == 1
