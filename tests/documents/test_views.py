@@ -329,3 +329,21 @@ def test_officer_edits_the_register_entry_and_a_stale_form_is_refused(app, login
     assert "Otra persona modificó este registro" in stale.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Document, doc_id).title == "Entrega del bono (v2)"
+
+
+def test_guessing_the_signature_password_is_rate_limited(app, login_as):
+    _doc_id, rid = _setup(app)
+    with app.test_request_context():
+        submit(db.session.get(Revision, rid))
+        db.session.commit()
+    client = login_as("calidad")
+    page = f"/documentos/revisiones/{rid}"
+    for _ in range(5):
+        wrong = post_form(client, f"{page}/aprobar", {"approve-password": "adivina"},
+                          token_from=page)
+        assert wrong.status_code == 422
+    blocked = post_form(client, f"{page}/aprobar", {"approve-password": PASSWORD},
+                        token_from=page)
+    assert blocked.status_code == 429
+    with app.app_context():
+        assert db.session.get(Revision, rid).status == RevisionStatus.IN_REVIEW
