@@ -148,6 +148,18 @@ def action_label(action: str) -> str:
     return action
 
 
+_ENTITY_LABELS: dict[str, Any] = {}
+
+
+def register_entity_labels(labels: dict[str, Any]) -> None:
+    """Name record types (table names) for people: {"process": _l("Proceso")}."""
+    _ENTITY_LABELS.update(labels)
+
+
+def entity_label(entity_type: str) -> str:
+    return str(_ENTITY_LABELS.get(entity_type, entity_type))
+
+
 def _register_core_labels() -> None:
     from flask_babel import lazy_gettext as _l
 
@@ -155,6 +167,8 @@ def _register_core_labels() -> None:
         "insert": _l("Creación"), "update": _l("Modificación"), "delete": _l("Eliminación"),
         "login": _l("Inicio de sesión"),
     })
+    register_entity_labels({"user": _l("Usuario"), "process": _l("Proceso"),
+                            "stored_file": _l("Archivo")})
 
 
 _register_core_labels()

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = _local_datetime
     app.jinja_env.filters["date"] = _local_date
     app.jinja_env.filters["audit_action"] = audit.action_label
+    app.jinja_env.filters["audit_entity"] = audit.entity_label
 
     @app.context_processor
     def programme_identity() -> dict:

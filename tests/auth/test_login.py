@@ -17,6 +17,18 @@ def test_login_then_dashboard_then_logout(client):
     assert client.get("/inicio").status_code == 302  # back to the login page
 
 
+def test_login_is_recorded_as_the_users_own_event(app, client):
+    from sqlalchemy import select
+
+    from qms.core.audit import AuditEvent
+    from qms.extensions import db
+
+    login(client, "calidad")
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (event.action, event.actor_label, event.entity_type) == ("login", "calidad", "user")
+
+
 def test_logout_is_a_post_only(client):
     login(client, "calidad")
     assert client.get("/logout").status_code == 405
