@@ -446,6 +446,12 @@ def _register_action_labels() -> None:
         "transition:superseded": _l("Sustituida"),
         "transition:obsolete": _l("Declarada obsoleta"),
     })
+    audit.register_entity_labels({
+        "document": _l("Documento"),
+        "document_revision": _l("Revisión de documento"),
+        "document_distribution": _l("Distribución de documento"),
+        "document_acknowledgement": _l("Confirmación de lectura"),
+    })
 
 
 _register_action_labels()
