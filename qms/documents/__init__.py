@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
         api,
         cli,
         demo,
+        lifecycle,
         permissions,
         revision_views,
         views,

@@ -20,7 +20,7 @@ from qms.core.cli import seed_step
 from qms.core.db import frozen_clock
 from qms.core.storage import store
 from qms.core.time import local_zone, today_local
-from qms.documents import reading, services
+from qms.documents import lifecycle, reading, services
 from qms.documents.models import Confidentiality, Document, DocumentType, RevisionStatus
 from qms.documents.sync import sync_procedures
 from qms.extensions import db
@@ -87,12 +87,12 @@ def _moment(days_ago: int, hour: int = 10) -> datetime:
 
 def _bring_into_force(revision, submitter: User, approver: User, days_ago: int) -> None:
     with frozen_clock(_moment(days_ago + 3)), audit.acting_as(submitter):
-        services.submit_for_review(revision, submitter)
+        lifecycle.submit_for_review(revision, submitter)
     with frozen_clock(_moment(days_ago + 1, 15)), audit.acting_as(approver):
-        services.approve(revision, approver, demo_password())
+        lifecycle.approve(revision, approver, demo_password())
     publisher = _users()["calidad"]
     with frozen_clock(_moment(days_ago, 8)), audit.acting_as(publisher):
-        services.make_effective(revision, publisher)
+        lifecycle.make_effective(revision, publisher)
 
 
 def _users() -> dict[str, User]:
@@ -126,7 +126,7 @@ def _revise_nc_procedure(users: dict[str, User]) -> None:
     content = base.content_md.replace(
         "(normalmente 3 meses)", "(normalmente 3 meses; 1 mes si la no conformidad es mayor)")
     with frozen_clock(_moment(95)), audit.acting_as(users["calidad"]):
-        revision = services.new_revision(
+        revision = lifecycle.new_revision(
             document, author=users["calidad"], content_md=content,
             change_summary="Plazo de verificación de eficacia para no conformidades mayores "
                            "(acuerdo de la revisión por la dirección)")
@@ -139,7 +139,7 @@ def _new(code, title, doc_type, process, owner, interval, body, author, file=Non
             code=code, title=title, doc_type=doc_type, process=_process(process), owner=owner,
             confidentiality=Confidentiality.INTERNAL, review_interval_months=interval)
         services.set_distribution(document, roles=[Role.PROCESS_OWNER, Role.QUALITY_OFFICER])
-        revision = services.new_revision(document, author=author, content_md=body,
+        revision = lifecycle.new_revision(document, author=author, content_md=body,
                                          change_summary="Emisión inicial", file=file)
     return document, revision
 
@@ -175,11 +175,11 @@ def seed_documents() -> str:
                                          "PAG", users["duenio"], 12, PAYMENT_FORM, users["duenio"])
     _bring_into_force(payment_form, users["duenio"], users["calidad"], 75)
     with frozen_clock(_moment(5)), audit.acting_as(users["duenio"]):
-        pending = services.new_revision(
+        pending = lifecycle.new_revision(
             payment_doc, author=users["duenio"],
             content_md=PAYMENT_FORM + "| Observaciones sobre accesibilidad del lugar | |\n",
             change_summary="Se agrega la fila de observaciones de accesibilidad")
-        services.submit_for_review(pending, users["duenio"])
+        lifecycle.submit_for_review(pending, users["duenio"])
 
     acknowledged = 0
     for code in ("POL-DIR-01", "PR-SGC-01", "PR-PAG-01", "FO-SGC-01"):

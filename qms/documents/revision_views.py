@@ -12,7 +12,7 @@ from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.storage import send_stored_file
 from qms.core.time import today_local
-from qms.documents import reading, services
+from qms.documents import lifecycle, reading, services
 from qms.documents.forms import ActionForm, ApproveForm, EffectiveForm, ReasonForm, RevisionForm
 from qms.documents.models import OPEN_STATUSES, Document, Revision, RevisionStatus
 from qms.documents.rendering import side_by_side
@@ -57,7 +57,7 @@ def new_revision(document_id: int):
     base = services.current_revision(document) or (document.revisions[-1]
                                                      if document.revisions else None)
     try:
-        created = services.new_revision(
+        created = lifecycle.new_revision(
             document, author=current_user, content_md=base.content_md if base else "",
             file=base.file if base else None)
         db.session.commit()
@@ -84,7 +84,7 @@ def edit_revision(revision_id: int):
     conflict = None
     if form.validate_on_submit():
         try:
-            services.update_draft(revision, expected_version=form.version.data,
+            lifecycle.update_draft(revision, expected_version=form.version.data,
                                   content_md=form.content_md.data,
                                   change_summary=form.change_summary.data,
                                   file=upload_from(form.file), remove_file=form.remove_file.data)
@@ -139,7 +139,7 @@ def submit(revision_id: int):
     if not form.validate_on_submit():
         abort(400)
     version = form.version.data or None
-    return _transition(revision, lambda: services.submit_for_review(
+    return _transition(revision, lambda: lifecycle.submit_for_review(
         revision, current_user, expected_version=version),
         _("Revisión enviada a aprobación."))
 
@@ -151,7 +151,7 @@ def return_to_draft(revision_id: int):
     form = ReasonForm(prefix="return")
     if not form.validate_on_submit():
         return _render_revision(revision, 422, return_form=form)
-    return _transition(revision, lambda: services.return_to_draft(
+    return _transition(revision, lambda: lifecycle.return_to_draft(
         revision, current_user, form.reason.data), _("Revisión devuelta al autor."), form)
 
 
@@ -173,7 +173,7 @@ def approve(revision_id: int):
     form = ApproveForm(prefix="approve")
     if not form.validate_on_submit():
         return _render_revision(revision, 422, approve_form=form)
-    return _transition(revision, lambda: services.approve(
+    return _transition(revision, lambda: lifecycle.approve(
         revision, current_user, form.password.data,
         expected_version=form.version.data or None),
         _("Revisión aprobada con su firma electrónica."), form)
@@ -186,7 +186,7 @@ def publish(revision_id: int):
     form = EffectiveForm(prefix="effective")
     if not form.validate_on_submit():
         return _render_revision(revision, 422, effective_form=form)
-    return _transition(revision, lambda: services.make_effective(
+    return _transition(revision, lambda: lifecycle.make_effective(
         revision, current_user, form.effective_from.data),
         _("Revisión publicada: vigente desde el %(d)s.", d=form.effective_from.data.isoformat()),
         form)
@@ -205,7 +205,7 @@ def obsolete(revision_id: int):
         return _render_revision(revision, 422, obsolete_form=form)
     message = (_("Revisión descartada.") if revision.status in OPEN_STATUSES
                else _("Documento retirado: la revisión quedó obsoleta."))
-    return _transition(revision, lambda: services.make_obsolete(
+    return _transition(revision, lambda: lifecycle.make_obsolete(
         revision, current_user, form.reason.data), message, form)
 
 

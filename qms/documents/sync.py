@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from qms.auth.models import Role, User
 from qms.core.errors import ServiceError
-from qms.documents import services
+from qms.documents import lifecycle, services
 from qms.documents.models import Confidentiality, Document, DocumentType, RevisionStatus
 from qms.extensions import db
 from qms.processes.models import Process
@@ -207,14 +207,14 @@ def _apply(procedure: ProcedureFile, report: SyncReport, author: User | None) ->
     pending = services.open_revision(document)
     if pending is not None and pending.status == RevisionStatus.DRAFT and pending.source_hash:
         # Our own earlier import, not yet sent for review: refresh it rather than stack drafts.
-        services.update_draft(pending, expected_version=pending.version,
+        lifecycle.update_draft(pending, expected_version=pending.version,
                               content_md=procedure.body, change_summary=summary)
         pending.source_hash = procedure.sha256
     elif pending is not None:
         raise _Skip(f"{procedure.path}: changed, but {procedure.code} rev. {pending.number} is "
                     f"{pending.status.value}; finish or discard it in the app, then sync again")
     else:
-        services.new_revision(document, author=author, content_md=procedure.body,
+        lifecycle.new_revision(document, author=author, content_md=procedure.body,
                               change_summary=summary, source_hash=procedure.sha256)
     document.source_hash = procedure.sha256
     document.source_path = procedure.path

@@ -17,7 +17,7 @@ from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.storage import store
 from qms.core.time import today_local
-from qms.documents import master_list, reading, services
+from qms.documents import lifecycle, master_list, reading, services
 from qms.documents.forms import ActionForm, DocumentForm, NewDocumentForm
 from qms.documents.models import Document, DocumentType
 from qms.extensions import db
@@ -120,7 +120,7 @@ def new():
             services.set_distribution(
                 document, roles=form.distribution_roles.data or [],
                 users=[db.session.get(User, i) for i in form.distribution_users.data or []])
-            services.new_revision(document, author=current_user, content_md=form.content_md.data,
+            lifecycle.new_revision(document, author=current_user, content_md=form.content_md.data,
                                   change_summary=form.change_summary.data,
                                   file=upload_from(form.file))
             db.session.commit()
@@ -226,7 +226,7 @@ def _documents_card(user) -> Card | None:
         return None
     figures = [(_("Pendientes de leer"), len(reading.documents_to_read(user)))]
     if can(user, "revision.approve"):
-        figures.append((_("Revisiones por aprobar"), len(services.revisions_to_approve(user))))
+        figures.append((_("Revisiones por aprobar"), len(lifecycle.revisions_to_approve(user))))
     if can(user, "document.publish"):
         rows = master_list.master_rows(review="due")
         figures.append((_("Revisión periódica vencida"),

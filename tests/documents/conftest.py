@@ -9,7 +9,7 @@ import pytest
 from qms.auth.models import Role
 from qms.core import audit
 from qms.core.db import frozen_clock
-from qms.documents import services
+from qms.documents import lifecycle, services
 from qms.documents.models import DocumentType
 from qms.extensions import db
 from qms.processes.models import ProcessCategory
@@ -33,7 +33,7 @@ def make_document(code="PR-PAG-01", *, doc_type=DocumentType.PROCEDURE, process=
                                             review_interval_months=interval)
         services.set_distribution(document, roles=roles)
     with audit.acting_as(user(author)):
-        revision = services.new_revision(document, author=user(author), content_md=content,
+        revision = lifecycle.new_revision(document, author=user(author), content_md=content,
                                          change_summary="Emisión inicial")
     db.session.flush()
     return document, revision
@@ -41,17 +41,17 @@ def make_document(code="PR-PAG-01", *, doc_type=DocumentType.PROCEDURE, process=
 
 def submit(revision, who="duenio"):
     with audit.acting_as(user(who)):
-        return services.submit_for_review(revision, user(who))
+        return lifecycle.submit_for_review(revision, user(who))
 
 
 def approve(revision, who="calidad"):
     with audit.acting_as(user(who)):
-        return services.approve(revision, user(who), PASSWORD)
+        return lifecycle.approve(revision, user(who), PASSWORD)
 
 
 def publish(revision, who="calidad", effective_from=None):
     with audit.acting_as(user(who)):
-        return services.make_effective(revision, user(who), effective_from)
+        return lifecycle.make_effective(revision, user(who), effective_from)
 
 
 def bring_into_force(revision, *, days_ago=0):

@@ -10,7 +10,7 @@ from qms.core import audit
 from qms.core.db import frozen_clock
 from qms.core.errors import ConflictError, PermissionDenied, TransitionError, ValidationError
 from qms.core.time import today_local
-from qms.documents import services
+from qms.documents import lifecycle, services
 from qms.documents.models import DocumentType, RevisionStatus
 from qms.extensions import db
 from tests.conftest import PASSWORD, user
@@ -67,14 +67,14 @@ def test_author_cannot_approve_own_revision(app_ctx):
 def test_submitter_and_editor_cannot_approve(app_ctx):
     _doc, revision = make_document(author="duenio")
     with audit.acting_as(user("direccion")):  # the manager edited the draft
-        services.update_draft(revision, expected_version=revision.version,
+        lifecycle.update_draft(revision, expected_version=revision.version,
                               content_md="# Texto corregido", change_summary="Corrección")
     submit(revision, "calidad")
     with pytest.raises(PermissionDenied):
         approve(revision, "calidad")   # submitted it
     with pytest.raises(PermissionDenied):
         approve(revision, "direccion")  # edited it
-    assert not services.contributed(revision, user("auditor"))
+    assert not lifecycle.contributed(revision, user("auditor"))
 
 
 def test_only_approver_roles_may_approve_and_policies_need_top_management(app_ctx):
@@ -94,7 +94,7 @@ def test_wrong_password_does_not_sign(app_ctx):
     _doc, revision = make_document()
     submit(revision)
     with audit.acting_as(user("calidad")), pytest.raises(ValidationError) as exc:
-        services.approve(revision, user("calidad"), "no-es-la-clave")
+        lifecycle.approve(revision, user("calidad"), "no-es-la-clave")
     assert exc.value.field == "password"
     assert revision.status == S.IN_REVIEW and revision.approved_by is None
 
@@ -113,7 +113,7 @@ def test_approve_with_a_stale_version_is_a_conflict(app_ctx):
     submit(revision)
     stale = revision.version - 1
     with audit.acting_as(user("calidad")), pytest.raises(ConflictError):
-        services.approve(revision, user("calidad"), PASSWORD, expected_version=stale)
+        lifecycle.approve(revision, user("calidad"), PASSWORD, expected_version=stale)
 
 
 def test_draft_cannot_be_approved_or_published_directly(app_ctx):
@@ -128,9 +128,9 @@ def test_return_to_draft_needs_a_reason_and_clears_the_submission(app_ctx):
     _doc, revision = make_document()
     submit(revision)
     with pytest.raises(ValidationError):
-        services.return_to_draft(revision, user("calidad"), " ")
+        lifecycle.return_to_draft(revision, user("calidad"), " ")
     with audit.acting_as(user("calidad")):
-        services.return_to_draft(revision, user("calidad"), "Falta la sección de registros")
+        lifecycle.return_to_draft(revision, user("calidad"), "Falta la sección de registros")
     assert revision.status == S.DRAFT and revision.submitted_by is None
     assert revision.status_reason == "Falta la sección de registros"
     # The author resubmits and the officer can approve: returning is not contributing.
@@ -143,7 +143,7 @@ def test_new_effective_revision_supersedes_the_previous_in_the_same_transaction(
     document, first = make_document()
     bring_into_force(first, days_ago=40)
     with audit.acting_as(user("duenio")):
-        second = services.new_revision(document, author=user("duenio"), content_md="# Nueva",
+        second = lifecycle.new_revision(document, author=user("duenio"), content_md="# Nueva",
                                        change_summary="Cambio")
     submit(second)
     approve(second)
@@ -159,7 +159,7 @@ def test_future_effective_date_keeps_the_old_revision_in_force_until_then(app_ct
     document, first = make_document()
     bring_into_force(first, days_ago=10)
     with audit.acting_as(user("duenio")):
-        second = services.new_revision(document, author=user("duenio"), content_md="# Nueva")
+        second = lifecycle.new_revision(document, author=user("duenio"), content_md="# Nueva")
     submit(second)
     approve(second)
     start = today_local() + timedelta(days=15)
@@ -175,7 +175,7 @@ def test_effective_date_in_the_past_or_before_the_current_one_is_refused(app_ctx
     document, first = make_document()
     bring_into_force(first)
     with audit.acting_as(user("duenio")):
-        second = services.new_revision(document, author=user("duenio"), content_md="# B")
+        second = lifecycle.new_revision(document, author=user("duenio"), content_md="# B")
     submit(second)
     approve(second)
     with pytest.raises(ValidationError) as exc:
@@ -189,7 +189,7 @@ def test_in_force_on_a_date_answers_from_the_periods(app_ctx):
     bring_into_force(first, days_ago=100)
     with frozen_clock(datetime.now(UTC) - timedelta(days=30)):
         with audit.acting_as(user("duenio")):
-            second = services.new_revision(document, author=user("duenio"), content_md="# B")
+            second = lifecycle.new_revision(document, author=user("duenio"), content_md="# B")
         submit(second)
         approve(second)
         publish(second)
@@ -205,9 +205,9 @@ def test_withdrawing_makes_the_document_obsolete_and_keeps_its_history(app_ctx):
     document, revision = make_document()
     bring_into_force(revision, days_ago=5)
     with pytest.raises(ValidationError):
-        services.make_obsolete(revision, user("calidad"), "")
+        lifecycle.make_obsolete(revision, user("calidad"), "")
     with audit.acting_as(user("calidad")):
-        services.make_obsolete(revision, user("calidad"), "Proceso suprimido")
+        lifecycle.make_obsolete(revision, user("calidad"), "Proceso suprimido")
     assert revision.status == S.OBSOLETE and revision.effective_until == today_local()
     assert services.current_revision(document) is None
     assert services.document_status(document) == "obsolete"
@@ -220,38 +220,38 @@ def test_a_draft_can_be_discarded_but_a_superseded_revision_is_final(app_ctx):
     document, first = make_document()
     bring_into_force(first, days_ago=3)
     with audit.acting_as(user("duenio")):
-        second = services.new_revision(document, author=user("duenio"), content_md="# B")
-        services.make_obsolete(second, user("duenio"), "Ya no es necesario")
+        second = lifecycle.new_revision(document, author=user("duenio"), content_md="# B")
+        lifecycle.make_obsolete(second, user("duenio"), "Ya no es necesario")
     assert second.status == S.OBSOLETE and second.effective_from is None
     assert services.current_revision(document) is first
     assert services.document_status(document) == "effective"
     with audit.acting_as(user("duenio")):
-        third = services.new_revision(document, author=user("duenio"), content_md="# C")
+        third = lifecycle.new_revision(document, author=user("duenio"), content_md="# C")
     submit(third)
     approve(third)
     publish(third)
     with pytest.raises(TransitionError):
-        services.make_obsolete(first, user("calidad"), "x")
+        lifecycle.make_obsolete(first, user("calidad"), "x")
 
 
 def test_only_one_revision_in_preparation(app_ctx):
     document, _first = make_document()
     with pytest.raises(TransitionError, match="aún está en preparación"):
-        services.new_revision(document, author=user("duenio"), content_md="# otra")
+        lifecycle.new_revision(document, author=user("duenio"), content_md="# otra")
 
 
 def test_only_a_draft_can_be_edited_and_a_stale_edit_is_a_conflict(app_ctx):
     _doc, revision = make_document()
     version = revision.version
-    services.update_draft(revision, expected_version=version, content_md="# A",
+    lifecycle.update_draft(revision, expected_version=version, content_md="# A",
                           change_summary="uno")
     with pytest.raises(ConflictError, match="Otra persona"):
-        services.update_draft(revision, expected_version=version, content_md="# B",
+        lifecycle.update_draft(revision, expected_version=version, content_md="# B",
                               change_summary="dos")
     assert revision.content_md == "# A"
     submit(revision)
     with pytest.raises(TransitionError):
-        services.update_draft(revision, expected_version=revision.version, content_md="# C",
+        lifecycle.update_draft(revision, expected_version=revision.version, content_md="# C",
                               change_summary="tres")
 
 
@@ -307,9 +307,9 @@ def test_add_months_clamps_to_the_end_of_month():
 def test_revisions_to_approve_excludes_own_and_wrong_role(app_ctx):
     _doc, revision = make_document()
     submit(revision)
-    assert services.revisions_to_approve(user("calidad")) == [revision]
-    assert services.revisions_to_approve(user("duenio")) == []
-    assert services.revisions_to_approve(user("auditor")) == []
+    assert lifecycle.revisions_to_approve(user("calidad")) == [revision]
+    assert lifecycle.revisions_to_approve(user("duenio")) == []
+    assert lifecycle.revisions_to_approve(user("auditor")) == []
 
 
 def test_database_allows_only_one_effective_revision(app_ctx):
@@ -319,7 +319,7 @@ def test_database_allows_only_one_effective_revision(app_ctx):
     bring_into_force(first)
     db.session.commit()
     with audit.acting_as(user("duenio")):
-        second = services.new_revision(document, author=user("duenio"), content_md="# B")
+        second = lifecycle.new_revision(document, author=user("duenio"), content_md="# B")
     submit(second)
     approve(second)
     second.status = S.EFFECTIVE  # bypassing the service: the partial unique index refuses it
@@ -342,6 +342,6 @@ def test_two_approvers_at_once_the_second_gets_a_conflict_not_a_crash(app_ctx):
                        .values(version=Revision.version + 1)
                        .execution_options(synchronize_session=False))
     with audit.acting_as(user("direccion")), pytest.raises(ConflictError):
-        services.approve(revision, user("direccion"), PASSWORD)
+        lifecycle.approve(revision, user("direccion"), PASSWORD)
     db.session.rollback()
     assert db.session.get(Revision, revision.id).approved_by_id is None

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from qms.core import audit
 from qms.core.cli import qms
 from qms.core.time import today_local
-from qms.documents import reading, services
+from qms.documents import lifecycle, reading, services
 from qms.documents.models import Document, DocumentType, RevisionStatus
 from qms.extensions import db
 from tests.conftest import make_app, seed_users, user
@@ -40,7 +40,7 @@ def test_lifecycle_reading_and_constraints_on_postgres(pg_docs_app):
         document, first = make_document()
         bring_into_force(first, days_ago=30)
         with audit.acting_as(user("duenio")):
-            second = services.new_revision(document, author=user("duenio"), content_md="# B")
+            second = lifecycle.new_revision(document, author=user("duenio"), content_md="# B")
         submit(second)
         approve(second)
         publish(second, effective_from=today_local() + timedelta(days=3))

@@ -177,12 +177,12 @@ def test_markdown_is_sanitised_on_the_page(app, login_as):
 def test_compare_shows_a_side_by_side_escaped_diff(app, login_as):
     with app.test_request_context():
         from qms.core import audit
-        from qms.documents import services
+        from qms.documents import lifecycle
 
         document, first = make_document(content="línea uno\nlínea dos\n")
         bring_into_force(first, days_ago=1)
         with audit.acting_as(user("duenio")):
-            services.new_revision(document, author=user("duenio"),
+            lifecycle.new_revision(document, author=user("duenio"),
                                   content_md="línea uno\nlínea <b>tres</b>\n")
         db.session.commit()
         doc_id = document.id

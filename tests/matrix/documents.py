@@ -2,7 +2,7 @@ import io
 
 from qms.core.storage import store
 from qms.core.time import today_local
-from qms.documents import services
+from qms.documents import lifecycle, services
 from qms.documents.models import DocumentType
 from qms.extensions import db
 from qms.processes.models import Process
@@ -73,7 +73,7 @@ def _doc(code, process, author, content="# Texto"):
     document = services.create_document(code=code, title=f"Documento {code}",
                                         doc_type=DocumentType.PROCEDURE, process=process)
     services.set_distribution(document, roles=["process_owner", "quality_officer"])
-    revision = services.new_revision(document, author=author, content_md=content)
+    revision = lifecycle.new_revision(document, author=author, content_md=content)
     return document, revision
 
 
@@ -83,16 +83,16 @@ def objects(users: dict, actor) -> dict:
     owner, officer = users["duenio"], users["calidad"]
     own_doc, effective = _doc("PR-OWN-01", own, owner)
     effective.file = store(io.BytesIO(PDF), "procedimiento.pdf")
-    services.submit_for_review(effective, owner)
-    services.approve(effective, officer, PASSWORD)
-    services.make_effective(effective, officer)
-    own_draft = services.new_revision(own_doc, author=owner, content_md="# Texto nuevo")
+    lifecycle.submit_for_review(effective, owner)
+    lifecycle.approve(effective, officer, PASSWORD)
+    lifecycle.make_effective(effective, officer)
+    own_draft = lifecycle.new_revision(own_doc, author=owner, content_md="# Texto nuevo")
     other_doc, other_draft = _doc("PR-OTH-01", other, users["duenio2"])
     _review_doc, in_review = _doc("PR-OWN-02", own, owner)
-    services.submit_for_review(in_review, owner)
+    lifecycle.submit_for_review(in_review, owner)
     _approved_doc, approved = _doc("PR-OWN-03", own, owner)
-    services.submit_for_review(approved, owner)
-    services.approve(approved, officer, PASSWORD)
+    lifecycle.submit_for_review(approved, owner)
+    lifecycle.approve(approved, officer, PASSWORD)
     db.session.flush()
     return {"own_doc": own_doc.id, "other_doc": other_doc.id, "own_draft": own_draft.id,
             "other_draft": other_draft.id, "in_review": in_review.id, "approved": approved.id,
