@@ -347,3 +347,27 @@ def test_guessing_the_signature_password_is_rate_limited(app, login_as):
     assert blocked.status_code == 429
     with app.app_context():
         assert db.session.get(Revision, rid).status == RevisionStatus.IN_REVIEW
+
+
+def test_a_draft_gets_an_image_attached_then_removed(app, login_as):
+    _doc_id, rid = _setup(app)
+    client = login_as("duenio")
+    path = f"/documentos/revisiones/{rid}/editar"
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+    with app.app_context():
+        version = db.session.get(Revision, rid).version
+    response = post_form(client, path, {"version": version, "change_summary": "Diagrama",
+                                        "content_md": "# Con diagrama",
+                                        "file": (io.BytesIO(png), "flujo.png")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 302
+    with app.app_context():
+        revision = db.session.get(Revision, rid)
+        assert revision.file.mime_type == "image/png" and revision.file.original_name == "flujo.png"
+        version = revision.version
+    assert client.get(f"/documentos/revisiones/{rid}/archivo").data == png
+    post_form(client, path, {"version": version, "change_summary": "Sin diagrama",
+                             "content_md": "# Sin diagrama", "remove_file": "y"})
+    with app.app_context():
+        assert db.session.get(Revision, rid).file is None
+    assert client.get(f"/documentos/revisiones/{rid}/archivo").status_code == 404
