@@ -31,9 +31,10 @@ def _people() -> list[User]:
                                    .order_by(User.full_name)))
 
 
-def _fill_choices(form: DocumentForm) -> None:
-    processes = db.session.scalars(select(Process).where(Process.active.is_(True))
-                                   .order_by(Process.code))
+def _fill_choices(form: DocumentForm, document: Document | None = None) -> None:
+    keep = document.process_id if document is not None else None
+    processes = db.session.scalars(select(Process).where(
+        Process.active.is_(True) | (Process.id == keep)).order_by(Process.code))
     form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in processes]
     people = [(u.id, f"{u.full_name} ({u.role.label})") for u in _people()
               if u.role != Role.CERTIFIER]
@@ -169,7 +170,7 @@ def detail(document_id: int):
 def edit(document_id: int):
     document = get_or_404_authorized(Document, document_id, "document.edit")
     form = DocumentForm(obj=document)
-    _fill_choices(form)
+    _fill_choices(form, document)
     form.code.render_kw = {"readonly": True}
     form.code.data = document.code
     if request.method == "GET":
