@@ -36,7 +36,10 @@ def _fill_choices(form: DocumentForm, document: Document | None = None) -> None:
     processes = db.session.scalars(select(Process).where(
         Process.active.is_(True) | (Process.id == keep)).order_by(Process.code))
     form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in processes]
-    people = [(u.id, f"{u.full_name} ({u.role.label})") for u in _people()
+    users = _people()
+    if document is not None and document.owner is not None and document.owner not in users:
+        users.append(document.owner)  # a former owner stays selectable until replaced
+    people = [(u.id, f"{u.full_name} ({u.role.label})") for u in users
               if u.role != Role.CERTIFIER]
     form.owner_id.choices = [(0, _("— Según el rol o el dueño del proceso —")), *people]
     form.distribution_users.choices = people
