@@ -12,6 +12,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+
+#: Lazy, and extracted by the default ``pgettext`` keyword: a document is "in force",
+#: a process merely "in use", though both are «Vigente» in Spanish.
+from flask_babel import lazy_pgettext as pgettext
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -81,7 +85,7 @@ class RevisionStatus(LabelledEnum):
             RevisionStatus.DRAFT: _l("Borrador"),
             RevisionStatus.IN_REVIEW: _l("En revisión"),
             RevisionStatus.APPROVED: _l("Aprobada"),
-            RevisionStatus.EFFECTIVE: _l("Vigente"),
+            RevisionStatus.EFFECTIVE: pgettext("documento", "Vigente"),
             RevisionStatus.SUPERSEDED: _l("Sustituida"),
             RevisionStatus.OBSOLETE: _l("Obsoleta"),
         }

@@ -11,6 +11,10 @@ from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+
+#: Lazy, and extracted by the default ``pgettext`` keyword: a document is "in force",
+#: a process merely "in use", though both are «Vigente» in Spanish.
+from flask_babel import lazy_pgettext as pgettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -233,7 +237,7 @@ def document_status(document: Document) -> str:
 
 
 DOCUMENT_STATUS_LABELS = {
-    "effective": _l("Vigente"),
+    "effective": pgettext("documento", "Vigente"),
     "obsolete": _l("Obsoleto"),
     "in_preparation": _l("En elaboración"),
 }
