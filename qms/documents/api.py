@@ -108,6 +108,15 @@ class DocumentItem(MethodView):
         return get_or_404_authorized(Document, document_id, "document.view")
 
 
+@blp.route("/<int:document_id>/revisions/")
+class Revisions(MethodView):
+    @blp.response(200, RevisionSummarySchema(many=True))
+    def get(self, document_id):
+        """The revisions of a document, newest first, with approvals and periods in force"""
+        document = get_or_404_authorized(Document, document_id, "document.view")
+        return list(reversed(document.revisions))
+
+
 @blp.route("/<int:document_id>/revisions/<int:number>")
 class RevisionItem(MethodView):
     @blp.response(200, RevisionSchema)

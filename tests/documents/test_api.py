@@ -40,6 +40,8 @@ def test_list_and_read(client, headers, document_id):
     revision = client.get(f"/api/v1/documents/{document_id}/revisions/1", headers=headers)
     body = revision.get_json()
     assert body["content_md"].startswith("# Hola") and "<script>" not in body["content_html"]
+    listed = client.get(f"/api/v1/documents/{document_id}/revisions/", headers=headers).get_json()
+    assert [(r["number"], r["status"], r["has_file"]) for r in listed] == [(1, "effective", False)]
     assert client.get(f"/api/v1/documents/{document_id}/revisions/9",
                       headers=headers).status_code == 404
     assert client.get("/api/v1/documents/?status=obsolete", headers=headers).get_json() == []
@@ -63,6 +65,7 @@ def test_needs_a_token(client, document_id):
 def test_openapi_lists_the_read_endpoints(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     for path in ("/api/v1/documents/", "/api/v1/documents/{document_id}",
+                 "/api/v1/documents/{document_id}/revisions/",
                  "/api/v1/documents/{document_id}/revisions/{number}",
                  "/api/v1/documents/{document_id}/in-force"):
         assert "get" in spec["paths"][path], path

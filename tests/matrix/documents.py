@@ -62,6 +62,8 @@ ROUTES = [
     # API (read-only)
     Row("GET", "/api/v1/documents/", ANY_USER),
     Row("GET", "/api/v1/documents/<int:document_id>", ANY_USER, "/api/v1/documents/{own_doc}"),
+    Row("GET", "/api/v1/documents/<int:document_id>/revisions/", ANY_USER,
+        "/api/v1/documents/{own_doc}/revisions/"),
     Row("GET", "/api/v1/documents/<int:document_id>/revisions/<int:number>", ANY_USER,
         "/api/v1/documents/{own_doc}/revisions/1"),
     Row("GET", "/api/v1/documents/<int:document_id>/in-force", ANY_USER,
