@@ -163,3 +163,17 @@ def test_a_removed_file_is_reported_and_its_document_kept(app, tmp_path):
     result = run(app, "--path", str(tmp_path))
     assert result.exit_code == 0 and "a.md: no longer in" in result.output
     assert _revisions(app)[0][0] == 1
+
+
+def test_init_fails_naming_a_malformed_procedure_but_loads_the_others(app, tmp_path):
+    write(tmp_path, "bueno.md")
+    (tmp_path / "malo.md").write_text(FRONT.format(code="PR-SGC-07", title="T").replace(
+        "type: procedure", "type: [") + "# x\n", encoding="utf-8")
+    app.config["PROCEDURES_DIR"] = str(tmp_path)
+    try:
+        result = app.test_cli_runner().invoke(qms, ["init"])
+    finally:
+        app.config.pop("PROCEDURES_DIR")
+    assert result.exit_code == 1 and "malo.md: field 'front matter'" in result.output
+    with app.app_context():
+        assert list(db.session.scalars(select(Document.code))) == ["PR-SGC-01"]
