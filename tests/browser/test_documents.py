@@ -123,3 +123,31 @@ def test_officer_registers_a_document_and_finds_it_in_the_master_list(
         page.get_by_role("link", name="Exportar CSV").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "IT-SGC-01" in text and "Instructivo" in text
+
+
+def test_two_people_edit_the_same_draft_and_the_second_keeps_their_text(
+        app, page: Page, browser: Browser, live_server):
+    with app.test_request_context():
+        _document, revision = make_document()
+        db.session.commit()
+        edit_url = f"{live_server}/documentos/revisiones/{revision.id}/editar"
+    log_in(page, live_server, "duenio")
+    officer = browser.new_context(base_url=live_server).new_page()
+    log_in(officer, live_server, "calidad")
+    page.goto(edit_url)
+    officer.goto(edit_url)
+    officer.get_by_label("Contenido").fill("# Entrega\n\nTexto de calidad")
+    officer.get_by_role("button", name="Guardar borrador").click()
+    expect(officer.get_by_text("Borrador guardado.")).to_be_visible()
+
+    page.get_by_label("Contenido").fill("# Entrega\n\nTexto del dueño")
+    page.get_by_role("button", name="Guardar borrador").click()
+    expect(page.get_by_role("alert")).to_contain_text("Otra persona modificó esta revisión")
+    expect(page.locator("#conflict .diff-replace .diff-left")).to_have_text("Texto de calidad")
+    expect(page.locator("#conflict .diff-replace .diff-right")).to_have_text("Texto del dueño")
+    expect(page.get_by_label("Contenido")).to_have_value("# Entrega\n\nTexto del dueño")
+    page.get_by_label("Contenido").fill("# Entrega\n\nTexto de calidad\n\nTexto del dueño")
+    page.get_by_role("button", name="Guardar borrador").click()
+    expect(page.get_by_text("Borrador guardado.")).to_be_visible()
+    expect(page.locator(".document-content")).to_contain_text("Texto del dueño")
+    expect(page.locator(".document-content")).to_contain_text("Texto de calidad")
