@@ -175,8 +175,13 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return ":".join(str(part) for part in identity) if identity else "?"
+    state = inspect(obj)
+    # In after_flush a new row is still "pending" (no identity yet) but its primary key
+    # has been fetched: read it from the instance, so insert events name their record.
+    identity = state.identity or tuple(state.mapper.primary_key_from_instance(obj))
+    if not identity or any(part is None for part in identity):
+        return "?"
+    return ":".join(str(part) for part in identity)
 
 
 @event.listens_for(Session, "before_flush")
