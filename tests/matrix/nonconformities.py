@@ -1,0 +1,125 @@
+import io
+
+from qms.core.time import today_local
+from qms.extensions import db
+from qms.nonconformities import services
+from qms.processes.models import Process
+from tests.matrix import ANY_USER, EDITORS, Row
+
+ORDER = 40
+
+OWNER_TOO = EDITORS | {"process_owner"}
+REPORTERS = ANY_USER - {"certifier"}
+VERIFIER = EDITORS | {"auditor"}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+P = "/no-conformidades"
+A = "/api/v1/nonconformities"
+
+
+def _both(method, rule, suffix="", own=OWNER_TOO, other=EDITORS, data=None):
+    """The same route on an NC of the owner's process and on another owner's one."""
+    base = A if rule.startswith(A) else P
+    tail = rule.split("<int:nc_id>", 1)[1]
+    return [
+        Row(method, rule, own, f"{base}/{{own_nc}}{tail}{suffix}", data or {},
+            note="NC of the process owner's process"),
+        Row(method, rule, other, f"{base}/{{other_nc}}{tail}{suffix}", data or {},
+            note="NC of another owner's process"),
+    ]
+
+
+ROUTES = [
+    Row("GET", f"{P}/", ANY_USER),
+    Row("GET", f"{P}/exportar.csv", ANY_USER),
+    Row("GET", f"{P}/exportar.xlsx", ANY_USER),
+    Row("GET", f"{P}/nueva", REPORTERS),
+    Row("POST", f"{P}/nueva", REPORTERS),
+    Row("GET", f"{P}/<int:nc_id>", ANY_USER, f"{P}/{{other_nc}}"),
+    *_both("GET", f"{P}/<int:nc_id>/editar"),
+    *_both("POST", f"{P}/<int:nc_id>/editar"),
+    *_both("POST", f"{P}/<int:nc_id>/correccion"),
+    *_both("POST", f"{P}/<int:nc_id>/analisis"),
+    *_both("POST", f"{P}/<int:nc_id>/estado"),
+    *_both("POST", f"{P}/<int:nc_id>/acciones"),
+    *_both("POST", f"{P}/<int:nc_id>/verificacion"),
+    *_both("POST", f"{P}/<int:nc_id>/anular"),
+    # Files: the owner of an action on another owner's NC may attach its evidence.
+    *_both("POST", f"{P}/<int:nc_id>/adjuntos", other=OWNER_TOO),
+    Row("GET", f"{P}/<int:nc_id>/adjuntos/<int:attachment_id>", ANY_USER,
+        f"{P}/{{own_nc}}/adjuntos/{{attachment}}"),
+    Row("POST", f"{P}/<int:nc_id>/acciones/<int:action_id>", OWNER_TOO,
+        f"{P}/{{own_nc}}/acciones/{{own_action}}", note="action on the owner's process"),
+    Row("POST", f"{P}/<int:nc_id>/acciones/<int:action_id>", OWNER_TOO,
+        f"{P}/{{other_nc}}/acciones/{{assigned_action}}", note="action assigned to the owner"),
+    Row("POST", f"{P}/<int:nc_id>/acciones/<int:action_id>", EDITORS,
+        f"{P}/{{other_nc}}/acciones/{{other_action}}", note="someone else's action"),
+    Row("POST", f"{P}/<int:nc_id>/verificacion/resultado", VERIFIER,
+        f"{P}/{{verif_nc}}/verificacion/resultado", note="the auditor is the verifier"),
+    Row("POST", f"{P}/<int:nc_id>/verificacion/resultado", EDITORS,
+        f"{P}/{{own_nc}}/verificacion/resultado", note="nobody else named"),
+    Row("POST", f"{P}/<int:nc_id>/cerrar", EDITORS, f"{P}/{{verif_nc}}/cerrar"),
+    # API
+    Row("GET", f"{A}/", ANY_USER),
+    Row("POST", f"{A}/", REPORTERS, data={}),
+    Row("GET", f"{A}/<int:nc_id>", ANY_USER, f"{A}/{{own_nc}}"),
+    Row("GET", f"{A}/<int:nc_id>/actions", ANY_USER, f"{A}/{{own_nc}}/actions"),
+    *_both("PATCH", f"{A}/<int:nc_id>"),
+    *_both("POST", f"{A}/<int:nc_id>/correction"),
+    *_both("PUT", f"{A}/<int:nc_id>/analysis"),
+    *_both("POST", f"{A}/<int:nc_id>/transitions"),
+    *_both("POST", f"{A}/<int:nc_id>/actions"),
+    Row("PATCH", f"{A}/<int:nc_id>/actions/<int:action_id>", OWNER_TOO,
+        f"{A}/{{own_nc}}/actions/{{own_action}}", note="action on the owner's process"),
+    Row("PATCH", f"{A}/<int:nc_id>/actions/<int:action_id>", OWNER_TOO,
+        f"{A}/{{other_nc}}/actions/{{assigned_action}}", note="action assigned to the owner"),
+    Row("PATCH", f"{A}/<int:nc_id>/actions/<int:action_id>", EDITORS,
+        f"{A}/{{other_nc}}/actions/{{other_action}}", note="someone else's action"),
+    Row("POST", f"{A}/<int:nc_id>/verification-result", VERIFIER,
+        f"{A}/{{verif_nc}}/verification-result", note="the auditor is the verifier"),
+]
+
+
+def _nc(users, process, title):
+    return services.report_nonconformity(
+        title=title, description="Descripción", source="process_monitoring", process=process,
+        severity="minor", detected_on=today_local(), detected_by=users["calidad"])
+
+
+def _to_action_plan(nc):
+    services.record_correction(nc, expected_version=nc.version, correction="Contención")
+    services.start_analysis(nc, expected_version=nc.version)
+    services.save_analysis(nc, expected_version=nc.version, whys=["Porque"], ishikawa={},
+                           root_cause="Causa")
+    services.submit_analysis(nc, expected_version=nc.version)
+
+
+def _action(nc, owner):
+    return services.add_action(nc, expected_version=nc.version, description="Acción",
+                               owner=owner, due_on=today_local())
+
+
+def objects(users: dict, actor) -> dict:
+    own = db.session.get(Process, users["own_process"])
+    other = db.session.get(Process, users["other_process"])
+    own_nc = _nc(users, own, "NC propia")
+    _to_action_plan(own_nc)
+    own_action = _action(own_nc, users["calidad"])
+    other_nc = _nc(users, other, "NC ajena")
+    _to_action_plan(other_nc)
+    assigned = _action(other_nc, users["duenio"])
+    other_action = _action(other_nc, users["calidad"])
+    verif_nc = _nc(users, other, "NC en verificación")
+    _to_action_plan(verif_nc)
+    action = _action(verif_nc, users["calidad"])
+    services.start_implementation(verif_nc, expected_version=verif_nc.version)
+    services.update_action(action, expected_version=action.version, status="in_progress")
+    services.update_action(action, expected_version=action.version, status="done",
+                           evidence="Hecho")
+    services.send_to_verification(verif_nc, expected_version=verif_nc.version,
+                                  planned_on=today_local(), verifier=users["auditor"])
+    attachment = services.attach_file(own_nc, io.BytesIO(PNG), "foto.png",
+                                      uploader=users["calidad"])
+    return {"own_nc": own_nc.id, "other_nc": other_nc.id, "verif_nc": verif_nc.id,
+            "own_action": own_action.id, "assigned_action": assigned.id,
+            "other_action": other_action.id, "attachment": attachment.id}
