@@ -214,6 +214,8 @@ def report_nonconformity(
         reported_by_id=audit.current_actor().id, department_code=department_code,
         municipality_code=municipality_code, origin_type=origin_type, origin_id=origin_id,
         origin_label=origin_label, analysis_round=1,
+        # A new NC has none of these yet: say so, so reading them costs no query.
+        analyses=[], actions=[], verifications=[], attachments=[],
     )
     db.session.add(nc)
     audit.annotate(db.session, nc, "report")
