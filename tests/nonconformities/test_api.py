@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from qms.core import audit
 from qms.core.time import today_local
 from qms.extensions import db
-from qms.nonconformities.models import Nonconformity, NCYearCounter
+from qms.nonconformities.models import NCYearCounter, Nonconformity
 from tests.conftest import PASSWORD
 from tests.nonconformities.conftest import api_token, seed_process
 
