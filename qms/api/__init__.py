@@ -40,7 +40,10 @@ def _api_description() -> str:
 def register_api_blueprint(app: Flask, blp: Blueprint) -> None:
     """Mount a domain's API blueprint under /api/v1 with token authentication."""
     csrf.exempt(blp)
-    blp.before_request(_authenticate)
+    # Blueprints are module-level: a second app in the same process (tests on SQLite and
+    # PostgreSQL) registers them again, when Flask no longer allows adding hooks.
+    if _authenticate not in blp.before_request_funcs.get(None, []):
+        blp.before_request(_authenticate)
     app.extensions["qms.api"].register_blueprint(blp, url_prefix=f"{API_PREFIX}{blp.url_prefix}")
 
 

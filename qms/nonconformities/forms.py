@@ -12,17 +12,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from qms.core import geo
 from qms.nonconformities.models import IshikawaCategory, NCSeverity, NCSource, VerificationResult
 
 ORIGIN_TYPES = [
-    ("", _l("— Sin origen vinculado —")),
-    ("audit_finding", _l("Hallazgo de auditoría")),
-    ("survey_wave", _l("Ronda de encuesta")),
-    ("complaint", _l("Queja ciudadana")),
-    ("management_review", _l("Revisión por la dirección")),
+    SelectChoice("", _l("— Sin origen vinculado —")),
+    SelectChoice("audit_finding", _l("Hallazgo de auditoría")),
+    SelectChoice("survey_wave", _l("Ronda de encuesta")),
+    SelectChoice("complaint", _l("Queja ciudadana")),
+    SelectChoice("management_review", _l("Revisión por la dirección")),
 ]
 
 
