@@ -210,10 +210,11 @@ def detail(nc_id: int):
     return _render_detail(nc)
 
 
-def _step(nc: Nonconformity, form_name: str, form, action, success: str):
+def _step(nc: Nonconformity, form_name: str, form, action, success: str | None,
+          validate: bool = True):
     """Validate ``form``, run ``action()``, commit and go back to the detail page; on a
     refusal show the page again with the message on the form that failed."""
-    if not form.validate_on_submit():
+    if validate and not form.validate_on_submit():
         flash(_("Revise los datos del formulario."), "danger")
         return _render_detail(nc, 422, **{form_name: form})
     try:
@@ -226,7 +227,8 @@ def _step(nc: Nonconformity, form_name: str, form, action, success: str):
         if exc.field and getattr(form, exc.field, None) is not None:
             flash(str(exc.message), "danger")
         return _render_detail(nc, exc.http_status, **{form_name: form})
-    flash(success, "success")
+    if success:
+        flash(success, "success")
     return redirect(url_for("nonconformities.detail", nc_id=nc.id))
 
 
@@ -245,10 +247,18 @@ def correction(nc_id: int):
 def analysis(nc_id: int):
     nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
     form = AnalysisForm()
-    return _step(nc, "analysis", form, lambda: services.save_analysis(
+    advance = "advance" in request.form
+    response = _step(nc, "analysis", form, lambda: services.save_analysis(
         nc, expected_version=form.version.data, whys=[f.data for f in form.whys()],
         ishikawa={c.value: form[f"ishikawa_{c.value}"].data for c in IshikawaCategory},
-        root_cause=form.root_cause.data), _("Análisis de causas guardado."))
+        root_cause=form.root_cause.data), None if advance else _("Análisis de causas guardado."))
+    if not advance or response.status_code != 302:
+        return response
+    # "Save and go on": the analysis is saved either way; the move has its own guard.
+    form = TransitionForm(formdata=None)
+    return _step(nc, "transition", form, lambda: services.submit_analysis(
+        nc, expected_version=nc.version), _("Análisis guardado; pasa al plan de acción."),
+        validate=False)
 
 
 SIMPLE_TARGETS = {
