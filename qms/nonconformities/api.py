@@ -275,6 +275,8 @@ class NCItem(MethodView):
     def patch(self, data, nc_id):
         """Update the data of a nonconformity (reported or in analysis)"""
         nc = db.session.get(Nonconformity, nc_id)
+        if data["process_id"] != nc.process_id:
+            authorize("nc.reassign", nc)
         return _run(lambda: services.update_nonconformity(
             nc, expected_version=data["version"], title=data["title"],
             description=data["description"], source=data["source"],

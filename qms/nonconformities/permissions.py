@@ -13,6 +13,8 @@ allow_roles("nc.create", Role.ADMIN, Role.QUALITY_OFFICER, Role.PROCESS_OWNER, R
             Role.AUDITOR)
 #: Closing is signed by the SGC's editors (quality officer, admin).
 allow_roles("nc.close", *SGC_EDITORS)
+#: Moving an NC to another process (and so to another owner) is for the SGC's editors.
+allow_roles("nc.reassign", *SGC_EDITORS)
 
 
 def owns_process(user, nc) -> bool:

@@ -10,7 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from qms.core import charts, geo
@@ -25,12 +25,16 @@ from qms.nonconformities.models import (
 )
 from qms.processes.models import Process
 
+#: Status and severity sort in workflow / gravity order, not alphabetically.
+_STATUS_ORDER = case({s.value: i for i, s in enumerate(NCStatus)}, value=Nonconformity.status)
+_SEVERITY_ORDER = case({NCSeverity.MAJOR.value: 0, NCSeverity.MINOR.value: 1},
+                       value=Nonconformity.severity)
 SORTS = {
     "code": (Nonconformity.year, Nonconformity.number),
     "detected_on": (Nonconformity.detected_on, Nonconformity.id),
     "title": (Nonconformity.title,),
-    "status": (Nonconformity.status, Nonconformity.id),
-    "severity": (Nonconformity.severity, Nonconformity.id),
+    "status": (_STATUS_ORDER, Nonconformity.id),
+    "severity": (_SEVERITY_ORDER, Nonconformity.id),
     "process": (Process.code, Nonconformity.id),
 }
 DEFAULT_SORT = "-code"

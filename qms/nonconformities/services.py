@@ -192,8 +192,11 @@ def report_nonconformity(
     """Register a new NC in ``reported`` with the next code of the year.
 
     Stable entry point for other domains. Raises :class:`ValidationError` naming the
-    field. Callers that create many NCs concurrently on SQLite should run it inside
-    :func:`qms.core.db.sqlite_write_first` (see ``views.commit_creation``).
+    field; flushes, the caller commits. The number is taken under a row lock of the
+    year's counter, so codes stay gapless and unique whatever the concurrency; on SQLite
+    a request that creates NCs should commit through
+    :func:`qms.nonconformities.transactions.commit_creation`, which takes the write lock
+    up front instead of failing on a stale read snapshot.
     """
     title = _text(title, "title", _l("Indique un título."), 200)
     description = _text(description, "description", _l("Describa la no conformidad."))

@@ -143,10 +143,14 @@ def new():
 def edit(nc_id: int):
     nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
     form = _nc_form(nc)
+    if not can(current_user, "nc.reassign", nc):
+        form.process_id.render_kw = {"disabled": True}  # not posted: the stored one stays
     if request.method == "GET":
         form.version.data = nc.version
         form.source.data, form.severity.data = nc.source.value, nc.severity.value
     if form.validate_on_submit():
+        if form.process_id.data != nc.process_id:
+            authorize("nc.reassign", nc)
         try:
             services.update_nonconformity(
                 nc, expected_version=form.version.data, title=form.title.data,

@@ -273,3 +273,22 @@ def test_home_card_counts_open_ncs(app, login_as):
     _seed(app, to_implementation)
     page = login_as("duenio").get("/inicio").get_data(as_text=True)
     assert "No conformidades" in page and "Mis acciones pendientes" in page
+
+
+def test_a_process_owner_edits_their_nc_but_cannot_move_it_to_another_process(app, login_as):
+    nc_id = _seed(app)
+    with app.app_context(), audit.acting_as(audit.SYSTEM):
+        other = make_process("QUE", "duenio2").id
+        db.session.commit()
+    client = login_as("duenio")
+    nc = _nc(app, nc_id)
+    base = {"title": "Título corregido", "description": nc.description, "source": "other",
+            "severity": "minor", "detected_on": nc.detected_on.isoformat(),
+            "version": nc.version}
+    assert "disabled" in client.get(f"{P}/{nc_id}/editar").get_data(as_text=True)
+    moved = post_form(client, f"{P}/{nc_id}/editar", {**base, "process_id": other})
+    assert moved.status_code == 403
+    kept = post_form(client, f"{P}/{nc_id}/editar", base)
+    assert kept.status_code == 302
+    assert (_nc(app, nc_id).title, _nc(app, nc_id).process_id) == ("Título corregido",
+                                                                   nc.process_id)
