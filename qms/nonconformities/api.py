@@ -9,17 +9,20 @@ from __future__ import annotations
 from flask import abort
 from flask.views import MethodView
 from flask_login import current_user
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from qms.api import Blueprint, authorize_first, service_error
 from qms.auth.models import User
 from qms.core.errors import ServiceError
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.storage import send_stored_file
 from qms.extensions import db
 from qms.nonconformities import register, services
 from qms.nonconformities.models import (
     ActionStatus,
     CorrectiveAction,
+    NCAttachment,
     NCSeverity,
     NCSource,
     NCStatus,
@@ -375,3 +378,49 @@ class NCActionItem(MethodView):
         return _run(lambda: services.update_action(
             action, expected_version=data["version"], status=data["status"],
             evidence=data["evidence"]))
+
+
+class UploadFileSchema(Schema):
+    file = Upload(required=True)
+
+
+class UploadFormSchema(Schema):
+    action_id = fields.Int(load_default=None, metadata={
+        "description": "Attach as evidence of this corrective action."})
+
+
+@blp.route("/<int:nc_id>/attachments")
+class NCAttachments(MethodView):
+    @blp.response(200, AttachmentSchema(many=True))
+    def get(self, nc_id):
+        """List the files attached to a nonconformity and its actions"""
+        return get_or_404_authorized(Nonconformity, nc_id, "nc.view").attachments
+
+    @authorize_first("nc.attach", Nonconformity, "nc_id")
+    @blp.arguments(UploadFormSchema, location="form")
+    @blp.arguments(UploadFileSchema, location="files")
+    @blp.response(201, AttachmentSchema)
+    def post(self, form, files, nc_id):
+        """Attach a file (type checked by content; PDF, office documents, images)"""
+        nc = db.session.get(Nonconformity, nc_id)
+        action = None
+        if form["action_id"] is not None:
+            action = db.session.get(CorrectiveAction, form["action_id"])
+            if action is None or action.nc_id != nc.id:
+                abort(404)
+            authorize("nc.action.update", action)
+        upload = files["file"]
+        return _run(lambda: services.attach_file(nc, upload.stream, upload.filename or "",
+                                                 uploader=current_user, action=action))
+
+
+@blp.route("/<int:nc_id>/attachments/<int:attachment_id>")
+class NCAttachmentFile(MethodView):
+    @blp.response(200, description="The file's bytes, with its detected content type.")
+    def get(self, nc_id, attachment_id):
+        """Download an attached file"""
+        attachment = db.session.get(NCAttachment, attachment_id)
+        if attachment is None or attachment.nc_id != nc_id:
+            abort(404)
+        authorize("nc.view", attachment.nc)
+        return send_stored_file(attachment.stored)

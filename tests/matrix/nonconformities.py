@@ -75,6 +75,10 @@ ROUTES = [
         f"{A}/{{other_nc}}/actions/{{assigned_action}}", note="action assigned to the owner"),
     Row("PATCH", f"{A}/<int:nc_id>/actions/<int:action_id>", EDITORS,
         f"{A}/{{other_nc}}/actions/{{other_action}}", note="someone else's action"),
+    Row("GET", f"{A}/<int:nc_id>/attachments", ANY_USER, f"{A}/{{own_nc}}/attachments"),
+    *_both("POST", f"{A}/<int:nc_id>/attachments", other=OWNER_TOO),
+    Row("GET", f"{A}/<int:nc_id>/attachments/<int:attachment_id>", ANY_USER,
+        f"{A}/{{own_nc}}/attachments/{{attachment}}"),
     Row("POST", f"{A}/<int:nc_id>/verification-result", VERIFIER,
         f"{A}/{{verif_nc}}/verification-result", note="the auditor is the verifier"),
 ]

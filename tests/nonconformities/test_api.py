@@ -205,3 +205,31 @@ def test_two_thousand_concurrent_api_creations_get_unique_gapless_codes(app):
         count, problem = audit.verify_chain(db.session)
         assert problem is None and count >= total
     print(f"{total} API creations from {threads} threads in {elapsed:.1f} s")
+
+
+def test_files_through_the_api(app, client):
+    import io
+
+    from tests.nonconformities.conftest import PNG
+
+    pid = seed_process(app)
+    qo, owner2 = api_token(app, "calidad"), api_token(app, "duenio2")
+    nc = _create(client, qo, pid)
+    bad = client.post(f"{API}/{nc['id']}/attachments", headers=qo,
+                      data={"file": (io.BytesIO(b"#!/bin/sh\nrm -rf /"), "script.pdf")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "no permitido" in bad.get_json()["message"]
+    ok = client.post(f"{API}/{nc['id']}/attachments", headers=qo,
+                     data={"file": (io.BytesIO(PNG), "foto.png")},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 201 and ok.get_json()["sha256"]
+    attachment = ok.get_json()
+    listed = client.get(f"{API}/{nc['id']}/attachments", headers=owner2).get_json()
+    assert [a["id"] for a in listed] == [attachment["id"]]
+    got = client.get(f"{API}/{nc['id']}/attachments/{attachment['id']}", headers=owner2)
+    assert got.status_code == 200 and got.data == PNG and got.mimetype == "image/png"
+    assert client.get(f"{API}/{nc['id']}/attachments/{attachment['id']}").status_code == 401
+    denied = client.post(f"{API}/{nc['id']}/attachments", headers=owner2,
+                         data={"file": (io.BytesIO(PNG), "foto.png")},
+                         content_type="multipart/form-data")
+    assert denied.status_code == 403  # not their process, no action of theirs
