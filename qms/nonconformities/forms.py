@@ -94,7 +94,7 @@ for _i in range(1, WHY_COUNT + 1):
         _l("¿Por qué? (%(n)s)", n=_i), validators=[Optional(), Length(max=500)]))
 for _category in IshikawaCategory:
     setattr(AnalysisForm, f"ishikawa_{_category.value}", TextAreaField(
-        _category.label, validators=[Optional(), Length(max=3000)],
+        IshikawaCategory.__labels__()[_category], validators=[Optional(), Length(max=3000)],
         description=_l("Una causa por línea.")))
 
 

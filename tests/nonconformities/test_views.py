@@ -292,3 +292,14 @@ def test_a_process_owner_edits_their_nc_but_cannot_move_it_to_another_process(ap
     assert kept.status_code == 302
     assert (_nc(app, nc_id).title, _nc(app, nc_id).process_id) == ("Título corregido",
                                                                    nc.process_id)
+
+
+def test_pages_speak_english_when_asked(app, login_as):
+    from tests.nonconformities.conftest import to_analysis
+
+    nc_id = _seed(app, to_analysis)
+    client = login_as("calidad")
+    post_form(client, "/idioma", {"lang": "en"}, token_from="/inicio")
+    page = client.get(f"{P}/{nc_id}").get_data(as_text=True)
+    assert "Root-cause analysis" in page and "Method" in page and "Manpower" in page
+    assert "Save and move to the action plan" in page and "Análisis de causas" not in page
