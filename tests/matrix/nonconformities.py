@@ -1,8 +1,19 @@
 import io
 
+from qms.core.db import now_utc
 from qms.core.time import today_local
 from qms.extensions import db
 from qms.nonconformities import services
+from qms.nonconformities.models import (
+    ActionStatus,
+    CorrectiveAction,
+    EffectivenessVerification,
+    NCAnalysis,
+    NCSeverity,
+    NCSource,
+    NCStatus,
+    Nonconformity,
+)
 from qms.processes.models import Process
 from tests.matrix import ANY_USER, EDITORS, Row
 
@@ -84,44 +95,41 @@ ROUTES = [
 ]
 
 
-def _nc(users, process, title):
-    return services.report_nonconformity(
-        title=title, description="Descripción", source="process_monitoring", process=process,
-        severity="minor", detected_on=today_local(), detected_by=users["calidad"])
+def _nc(users, process, number, status, **fields):
+    """Rows built directly (one flush for all): this runs before every matrix case, and
+    the workflow's services are tested in tests/nonconformities."""
+    year = today_local().year
+    nc = Nonconformity(
+        code=f"NC-{year}-{900 + number}", year=year, number=900 + number, title=f"NC {number}",
+        description="Descripción", source=NCSource.PROCESS_MONITORING, process=process,
+        severity=NCSeverity.MINOR, status=status, detected_on=today_local(),
+        detected_by=users["calidad"], correction="Contención", analysis_round=1, **fields)
+    nc.analyses.append(NCAnalysis(round=1, whys=["Porque"], ishikawa={}, root_cause="Causa"))
+    return nc
 
 
-def _to_action_plan(nc):
-    services.record_correction(nc, expected_version=nc.version, correction="Contención")
-    services.start_analysis(nc, expected_version=nc.version)
-    services.save_analysis(nc, expected_version=nc.version, whys=["Porque"], ishikawa={},
-                           root_cause="Causa")
-    services.submit_analysis(nc, expected_version=nc.version)
-
-
-def _action(nc, owner):
-    return services.add_action(nc, expected_version=nc.version, description="Acción",
-                               owner=owner, due_on=today_local())
+def _action(nc, owner, status=ActionStatus.PLANNED):
+    action = CorrectiveAction(number=len(nc.actions) + 1, round=1, description="Acción",
+                              owner=owner, due_on=today_local(), status=status,
+                              evidence="Hecho" if status == ActionStatus.DONE else None,
+                              completed_at=now_utc() if status == ActionStatus.DONE else None)
+    nc.actions.append(action)
+    return action
 
 
 def objects(users: dict, actor) -> dict:
     own = db.session.get(Process, users["own_process"])
     other = db.session.get(Process, users["other_process"])
-    own_nc = _nc(users, own, "NC propia")
-    _to_action_plan(own_nc)
+    own_nc = _nc(users, own, 1, NCStatus.ACTION_PLAN)
     own_action = _action(own_nc, users["calidad"])
-    other_nc = _nc(users, other, "NC ajena")
-    _to_action_plan(other_nc)
+    other_nc = _nc(users, other, 2, NCStatus.ACTION_PLAN)
     assigned = _action(other_nc, users["duenio"])
     other_action = _action(other_nc, users["calidad"])
-    verif_nc = _nc(users, other, "NC en verificación")
-    _to_action_plan(verif_nc)
-    action = _action(verif_nc, users["calidad"])
-    services.start_implementation(verif_nc, expected_version=verif_nc.version)
-    services.update_action(action, expected_version=action.version, status="in_progress")
-    services.update_action(action, expected_version=action.version, status="done",
-                           evidence="Hecho")
-    services.send_to_verification(verif_nc, expected_version=verif_nc.version,
-                                  planned_on=today_local(), verifier=users["auditor"])
+    verif_nc = _nc(users, other, 3, NCStatus.VERIFICATION)
+    _action(verif_nc, users["calidad"], ActionStatus.DONE)
+    verif_nc.verifications.append(EffectivenessVerification(
+        round=1, planned_on=today_local(), verifier=users["auditor"]))
+    db.session.add_all([own_nc, other_nc, verif_nc])
     attachment = services.attach_file(own_nc, io.BytesIO(PNG), "foto.png",
                                       uploader=users["calidad"])
     return {"own_nc": own_nc.id, "other_nc": other_nc.id, "verif_nc": verif_nc.id,
