@@ -408,3 +408,25 @@ class NCAttachment(Audited, Model):
 
     def __repr__(self) -> str:
         return f"<NCAttachment {self.id} of nc {self.nc_id}>"
+
+
+def _register_audit_labels() -> None:
+    """How the audit log names these records and their steps."""
+    from qms.core import audit
+
+    audit.register_entity_labels({
+        "nonconformity": _l("No conformidad"), "nc_analysis": _l("Análisis de causas"),
+        "corrective_action": _l("Acción correctiva"),
+        "nc_verification": _l("Verificación de eficacia"), "nc_attachment": _l("Adjunto de NC"),
+    })
+    labels = {"report": _l("Reporte"), "correction": _l("Corrección / contención")}
+    for status in (*NCStatus, *ActionStatus):
+        labels[f"transition:{status.value}"] = _l("Pasa a «%(s)s»",
+                                                  s=type(status).__labels__()[status])
+    for result in VerificationResult:
+        labels[f"result:{result.value}"] = _l("Resultado de la verificación: %(r)s",
+                                              r=VerificationResult.__labels__()[result])
+    audit.register_action_labels(labels)
+
+
+_register_audit_labels()

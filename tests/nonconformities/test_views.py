@@ -303,3 +303,10 @@ def test_pages_speak_english_when_asked(app, login_as):
     page = client.get(f"{P}/{nc_id}").get_data(as_text=True)
     assert "Root-cause analysis" in page and "Method" in page and "Manpower" in page
     assert "Save and move to the action plan" in page and "Análisis de causas" not in page
+
+
+def test_the_audit_log_names_nc_records_and_steps(app, login_as):
+    _seed(app, verified)
+    page = login_as("certificador").get("/auditoria").get_data(as_text=True)
+    assert "No conformidad" in page and "Acción correctiva" in page
+    assert "Resultado de la verificación: Eficaz" in page and "Reporte" in page
