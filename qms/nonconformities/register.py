@@ -130,7 +130,10 @@ def export_rows(filters: Filters) -> tuple[list[str], list[list]]:
               _("Detectada el"), _("Detectada por"), _("Acciones"), _("Acciones abiertas"),
               _("Vencida"), _("Causa raíz"), _("Cerrada el"), _("Descripción")]
     rows = []
-    for nc in db.session.scalars(register_query(filters)):
+    query = register_query(filters).options(
+        selectinload(Nonconformity.verifications), selectinload(Nonconformity.analyses),
+        selectinload(Nonconformity.detected_by))
+    for nc in db.session.scalars(query):
         analysis = nc.current_analysis or (nc.analyses[-1] if nc.analyses else None)
         dep = geo.department(nc.department_code)
         mun = geo.municipality(nc.municipality_code)
