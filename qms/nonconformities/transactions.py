@@ -21,7 +21,7 @@ ATTEMPTS = 8
 #: SQLite has one writer at a time anyway: creators of this process queue here, woken at
 #: once, instead of polling in SQLite's busy handler (which sleeps 1, 2, 5… ms per try).
 #: Other processes still queue on BEGIN IMMEDIATE and the busy timeout.
-_SQLITE_CREATORS = threading.Lock()
+_SQLITE_CREATORS = threading.RLock()
 
 
 def _busy(exc: OperationalError) -> bool:
