@@ -33,6 +33,7 @@ from qms.nonconformities.forms import (
     VerificationResultForm,
 )
 from qms.nonconformities.models import (
+    OPEN_STATUSES,
     CorrectiveAction,
     IshikawaCategory,
     NCAttachment,
@@ -399,8 +400,9 @@ def _nc_card(user) -> Card | None:
     overdue = db.session.scalar(select(db.func.count(Nonconformity.id))
                                 .where(Nonconformity.overdue))
     mine = db.session.scalar(
-        select(db.func.count(CorrectiveAction.id)).where(
-            CorrectiveAction.owner_id == user.id, CorrectiveAction.status != "done"))
+        select(db.func.count(CorrectiveAction.id)).join(CorrectiveAction.nc).where(
+            CorrectiveAction.owner_id == user.id, CorrectiveAction.status != "done",
+            Nonconformity.status.in_([s.value for s in OPEN_STATUSES])))
     return Card(title=_("No conformidades"), url=url_for("nonconformities.list"), order=30,
                 figures=[(_("Abiertas"), services.count_open()),
                          (_("Con acciones vencidas"), overdue),
