@@ -269,10 +269,23 @@ def test_only_the_named_verifier_or_an_officer_records_the_result(app, client):
     assert "Verificación de eficacia: No eficaz" in page and "Ronda de análisis 2" in page
 
 
-def test_home_card_counts_open_ncs(app, login_as):
+def test_home_card_counts_open_ncs_and_my_pending_actions(app, login_as):
+    import re
+
     _seed(app, to_implementation)
+    cancelled = _seed(app, to_implementation)
+    with app.test_request_context(), audit.acting_as(user("calidad")):
+        from qms.nonconformities import services
+
+        nc = db.session.get(Nonconformity, cancelled)
+        services.cancel_nonconformity(nc, expected_version=nc.version, reason="Duplicada")
+        db.session.commit()
     page = login_as("duenio").get("/inicio").get_data(as_text=True)
-    assert "No conformidades" in page and "Mis acciones pendientes" in page
+
+    def figure(label):
+        return re.search(rf"{label}</dt><dd class=\"card-figure\">(\d+)<", page).group(1)
+
+    assert (figure("Abiertas"), figure("Mis acciones pendientes")) == ("1", "1")
 
 
 def test_a_process_owner_edits_their_nc_but_cannot_move_it_to_another_process(app, login_as):
