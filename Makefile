@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+PYTEST_ARGS ?= -n 2 -p no:logging
 
 # Debian packages: WeasyPrint's libraries and fonts with Spanish glyphs (run), plus the
 # browser, PostgreSQL server and PDF tools the tests use (test).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -127,7 +128,27 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+_sqlite_immediate: ContextVar[bool] = ContextVar("qms_sqlite_begin_immediate", default=False)
+
+
+@contextlib.contextmanager
+def sqlite_write_first() -> Iterator[None]:
+    """On SQLite, begin the transactions opened in this block with ``BEGIN IMMEDIATE``.
+
+    A deferred SQLite transaction that has read and then writes fails at once with
+    "database is locked" if another writer committed in between (WAL snapshot); taking
+    the write lock up front makes concurrent writers wait their turn instead (busy
+    timeout). Used where many writers contend for one row (yearly NC counter).
+    No effect on PostgreSQL.
+    """
+    token = _sqlite_immediate.set(True)
+    try:
+        yield
+    finally:
+        _sqlite_immediate.reset(token)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_immediate.get() else "BEGIN")

@@ -1,0 +1,152 @@
+"""Forms of the NC register. Field rules here; business rules in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from qms.core import geo
+from qms.nonconformities.models import IshikawaCategory, NCSeverity, NCSource, VerificationResult
+
+ORIGIN_TYPES = [
+    SelectChoice("", _l("— Sin origen vinculado —")),
+    SelectChoice("audit_finding", _l("Hallazgo de auditoría")),
+    SelectChoice("survey_wave", _l("Ronda de encuesta")),
+    SelectChoice("complaint", _l("Queja ciudadana")),
+    SelectChoice("management_review", _l("Revisión por la dirección")),
+]
+
+
+class NCForm(FlaskForm):
+    title = StringField(_l("Título"), validators=[DataRequired(), Length(max=200)],
+                        description=_l("Qué no se cumplió, en una frase."))
+    description = TextAreaField(
+        _l("Descripción"), validators=[DataRequired(), Length(max=10000)],
+        description=_l("Hechos y evidencia: qué requisito no se cumplió, dónde, a quién afectó."))
+    source = SelectField(_l("Origen"), choices=NCSource.choices, validators=[DataRequired()])
+    process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
+    severity = SelectField(_l("Severidad"), choices=NCSeverity.choices,
+                           validators=[DataRequired()])
+    detected_on = DateField(_l("Fecha de detección"), validators=[InputRequired()])
+    detected_by_id = SelectField(_l("Detectada por"), coerce=int, validators=[DataRequired()])
+    department_code = SelectField(_l("Departamento"), validators=[Optional()])
+    municipality_code = SelectField(
+        _l("Municipio"), validators=[Optional()],
+        description=_l("Debe pertenecer al departamento elegido."))
+    origin_type = SelectField(_l("Vinculada a"), choices=ORIGIN_TYPES, validators=[Optional()])
+    origin_id = StringField(_l("Identificador del registro de origen"),
+                            validators=[Optional(), Length(max=60)])
+    origin_label = StringField(_l("Descripción del origen"),
+                               validators=[Optional(), Length(max=200)],
+                               description=_l("P. ej. «Auditoría interna 2026-02, hallazgo 3»."))
+    version = HiddenField()
+
+    def set_place_choices(self) -> None:
+        self.department_code.choices = [("", "—")] + geo.department_choices()
+        self.municipality_code.choices = [("", "—")] + geo.municipality_choices()
+
+
+class CorrectionForm(FlaskForm):
+    correction = TextAreaField(
+        _l("Corrección o contención"), validators=[DataRequired(), Length(max=5000)],
+        description=_l("Lo que se hizo de inmediato para controlar y corregir la no conformidad "
+                       "y hacer frente a sus consecuencias [10.2.1 a)]."))
+    correction_on = DateField(_l("Fecha de la corrección"), validators=[Optional()])
+    version = HiddenField()
+
+
+WHY_COUNT = 5
+
+
+class AnalysisForm(FlaskForm):
+    root_cause = TextAreaField(
+        _l("Causa raíz"), validators=[Optional(), Length(max=5000)],
+        description=_l("Obligatoria para pasar al plan de acción."))
+    version = HiddenField()
+
+    def whys(self):
+        return [getattr(self, f"why_{i}") for i in range(1, WHY_COUNT + 1)]
+
+    def ishikawa_fields(self):
+        return [getattr(self, f"ishikawa_{c.value}") for c in IshikawaCategory]
+
+    def fill(self, analysis) -> None:
+        for field, text in zip(self.whys(), analysis.whys if analysis else [], strict=False):
+            field.data = text
+        for category in IshikawaCategory:
+            causes = (analysis.ishikawa if analysis else {}).get(category.value, [])
+            getattr(self, f"ishikawa_{category.value}").data = "\n".join(causes)
+        self.root_cause.data = analysis.root_cause if analysis else ""
+
+
+for _i in range(1, WHY_COUNT + 1):
+    setattr(AnalysisForm, f"why_{_i}", StringField(
+        _l("¿Por qué? (%(n)s)", n=_i), validators=[Optional(), Length(max=500)]))
+for _category in IshikawaCategory:
+    setattr(AnalysisForm, f"ishikawa_{_category.value}", TextAreaField(
+        IshikawaCategory.__labels__()[_category], validators=[Optional(), Length(max=3000)],
+        description=_l("Una causa por línea.")))
+
+
+class TransitionForm(FlaskForm):
+    target = HiddenField(validators=[DataRequired()])
+    version = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    description = TextAreaField(_l("Acción correctiva"),
+                                validators=[DataRequired(), Length(max=5000)])
+    owner_id = SelectField(_l("Responsable"), coerce=int, validators=[DataRequired()])
+    due_on = DateField(_l("Fecha límite"), validators=[InputRequired()])
+    version = HiddenField()
+
+
+class ActionUpdateForm(FlaskForm):
+    evidence = TextAreaField(_l("Evidencia"), validators=[Optional(), Length(max=5000)],
+                             description=_l("Qué se hizo y dónde se puede comprobar."))
+    file = FileField(_l("Archivo de evidencia (opcional)"))
+    status = HiddenField()
+    version = HiddenField()
+
+
+class VerificationPlanForm(FlaskForm):
+    planned_on = DateField(_l("Fecha prevista de verificación"), validators=[InputRequired()])
+    verifier_id = SelectField(_l("Verificador"), coerce=int, validators=[DataRequired()],
+                              description=_l("No puede ser el dueño del proceso."))
+    version = HiddenField()
+
+
+class VerificationResultForm(FlaskForm):
+    result = RadioField(_l("Resultado"), choices=VerificationResult.choices,
+                        validators=[DataRequired()])
+    evidence = TextAreaField(_l("Evidencia de la verificación"),
+                             validators=[DataRequired(), Length(max=5000)],
+                             description=_l("Datos que muestran si la no conformidad se repitió."))
+    file = FileField(_l("Archivo de evidencia (opcional)"))
+    version = HiddenField()
+
+
+class CloseForm(FlaskForm):
+    password = PasswordField(_l("Su contraseña (firma electrónica)"),
+                             validators=[DataRequired()])
+    version = HiddenField()
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Motivo de la anulación"),
+                           validators=[DataRequired(), Length(max=2000)])
+    version = HiddenField()
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("Archivo"), validators=[FileRequired()])

@@ -1,0 +1,409 @@
+"""NC register: list with filters and charts, export, report, detail with its whole story,
+and one small POST per step of the workflow."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from qms.auth.models import User
+from qms.core import geo
+from qms.core.dashboard import Card, card_provider
+from qms.core.db import now_utc
+from qms.core.errors import ServiceError
+from qms.core.forms import apply_service_error
+from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.storage import send_stored_file
+from qms.core.time import to_local, today_local
+from qms.extensions import db
+from qms.nonconformities import register, services
+from qms.nonconformities.forms import (
+    ActionForm,
+    ActionUpdateForm,
+    AnalysisForm,
+    AttachmentForm,
+    CancelForm,
+    CloseForm,
+    CorrectionForm,
+    NCForm,
+    TransitionForm,
+    VerificationPlanForm,
+    VerificationResultForm,
+)
+from qms.nonconformities.models import (
+    OPEN_STATUSES,
+    CorrectiveAction,
+    IshikawaCategory,
+    NCAttachment,
+    NCSeverity,
+    NCSource,
+    NCStatus,
+    Nonconformity,
+)
+from qms.nonconformities.timeline import timeline
+from qms.nonconformities.transactions import commit_creation
+from qms.processes.models import Process
+
+bp = Blueprint("nonconformities", __name__, url_prefix="/no-conformidades")
+PER_PAGE = 25
+
+
+def _processes() -> list[Process]:
+    return list(db.session.scalars(select(Process).where(Process.active.is_(True))
+                                   .order_by(Process.code)))
+
+
+def _people_choices() -> list[tuple[int, str]]:
+    return [(u.id, f"{u.full_name} ({u.role.label})") for u in services.people()]
+
+
+# ------------------------------------------------------------------------ register
+
+
+@bp.get("/", endpoint="list")
+@login_required
+def list_ncs():
+    authorize("nc.view")
+    filters = register.Filters.from_args(request.args)
+    page = db.paginate(register.register_query(filters), per_page=PER_PAGE)
+    return render_template(
+        "nonconformities/list.html", page=page, filters=filters, processes=_processes(),
+        statuses=NCStatus, sources=NCSource, severities=NCSeverity,
+        charts=register.charts_svg(register.chart_figures()), today=today_local())
+
+
+def _export_name(ext: str) -> str:
+    return f"no-conformidades-{to_local(now_utc()):%Y%m%d-%H%M}.{ext}"
+
+
+@bp.get("/exportar.csv")
+@login_required
+def export_csv():
+    authorize("nc.view")
+    body = register.export_csv(register.Filters.from_args(request.args))
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{_export_name("csv")}"'})
+
+
+@bp.get("/exportar.xlsx")
+@login_required
+def export_xlsx():
+    authorize("nc.view")
+    body = register.export_xlsx(register.Filters.from_args(request.args))
+    return Response(
+        body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_export_name("xlsx")}"'})
+
+
+# ------------------------------------------------------------------- report / edit
+
+
+def _nc_form(nc: Nonconformity | None = None) -> NCForm:
+    form = NCForm(obj=nc)
+    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in _processes()]
+    form.detected_by_id.choices = _people_choices()
+    form.set_place_choices()
+    return form
+
+
+@bp.route("/nueva", methods=["GET", "POST"])
+@login_required
+def new():
+    authorize("nc.create")
+    form = _nc_form()
+    if request.method == "GET":
+        form.detected_on.data = today_local()
+        form.detected_by_id.data = current_user.id
+        if request.args.get("process_id", "").isdigit():
+            form.process_id.data = int(request.args["process_id"])
+    if form.validate_on_submit():
+        data = {k: form[k].data for k in ("title", "description", "source", "severity",
+                                          "detected_on", "origin_type", "origin_id",
+                                          "origin_label", "department_code",
+                                          "municipality_code")}
+
+        def work() -> Nonconformity:
+            return services.report_nonconformity(
+                **data, process=db.session.get(Process, form.process_id.data),
+                detected_by=db.session.get(User, form.detected_by_id.data))
+
+        try:
+            nc = commit_creation(work)
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            flash(_("No conformidad %(code)s registrada.", code=nc.code), "success")
+            return redirect(url_for("nonconformities.detail", nc_id=nc.id))
+    return render_template("nonconformities/form.html", form=form, nc=None)
+
+
+@bp.route("/<int:nc_id>/editar", methods=["GET", "POST"])
+@login_required
+def edit(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
+    form = _nc_form(nc)
+    if not can(current_user, "nc.reassign", nc):
+        form.process_id.render_kw = {"disabled": True}  # not posted: the stored one stays
+    if request.method == "GET":
+        form.version.data = nc.version
+        form.source.data, form.severity.data = nc.source.value, nc.severity.value
+    if form.validate_on_submit():
+        if form.process_id.data != nc.process_id:
+            authorize("nc.reassign", nc)
+        try:
+            services.update_nonconformity(
+                nc, expected_version=form.version.data, title=form.title.data,
+                description=form.description.data, source=form.source.data,
+                process=db.session.get(Process, form.process_id.data),
+                severity=form.severity.data, detected_on=form.detected_on.data,
+                department_code=form.department_code.data,
+                municipality_code=form.municipality_code.data)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            flash(_("No conformidad %(code)s actualizada.", code=nc.code), "success")
+            return redirect(url_for("nonconformities.detail", nc_id=nc.id))
+    return render_template("nonconformities/form.html", form=form, nc=nc)
+
+
+# ------------------------------------------------------------------------ detail
+
+
+def _forms(nc: Nonconformity, **given) -> dict:
+    """Every form the detail page may show, pre-filled; ``given`` replaces one that failed."""
+    forms = {
+        "correction": CorrectionForm(formdata=None, obj=nc),
+        "analysis": AnalysisForm(formdata=None),
+        "transition": TransitionForm(formdata=None),
+        "action": ActionForm(formdata=None),
+        "action_update": ActionUpdateForm(formdata=None),
+        "verification_plan": VerificationPlanForm(formdata=None),
+        "verification_result": VerificationResultForm(formdata=None),
+        "close": CloseForm(formdata=None),
+        "cancel": CancelForm(formdata=None),
+        "attachment": AttachmentForm(formdata=None),
+    }
+    forms["analysis"].fill(nc.current_analysis)
+    people = _people_choices()
+    forms["action"].owner_id.choices = people
+    forms["verification_plan"].verifier_id.choices = [
+        (uid, label) for uid, label in people if uid != nc.process.owner_id]
+    for name, form in forms.items():
+        if name != "action_update" and hasattr(form, "version"):
+            form.version.data = nc.version
+    forms.update(given)
+    return forms
+
+
+def _render_detail(nc: Nonconformity, status: int = 200, **given):
+    return render_template(
+        "nonconformities/detail.html", nc=nc, forms=_forms(nc, **given),
+        timeline=timeline(nc), ishikawa_categories=list(IshikawaCategory),
+        department=geo.department(nc.department_code),
+        municipality=geo.municipality(nc.municipality_code), today=today_local(),
+        statuses=NCStatus, close_meaning=services.CLOSE_MEANING), status
+
+
+@bp.get("/<int:nc_id>")
+@login_required
+def detail(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.view")
+    return _render_detail(nc)
+
+
+def _step(nc: Nonconformity, form_name: str, form, action, success: str | None,
+          validate: bool = True):
+    """Validate ``form``, run ``action()``, commit and go back to the detail page; on a
+    refusal show the page again with the message on the form that failed."""
+    if validate and not form.validate_on_submit():
+        flash(_("Revise los datos del formulario."), "danger")
+        return _render_detail(nc, 422, **{form_name: form})
+    try:
+        action()
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        nc = db.session.get(Nonconformity, nc.id)
+        apply_service_error(form, exc)
+        if exc.field and getattr(form, exc.field, None) is not None:
+            flash(str(exc.message), "danger")
+        return _render_detail(nc, exc.http_status, **{form_name: form})
+    if success:
+        flash(success, "success")
+    return redirect(url_for("nonconformities.detail", nc_id=nc.id))
+
+
+@bp.post("/<int:nc_id>/correccion")
+@login_required
+def correction(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
+    form = CorrectionForm()
+    return _step(nc, "correction", form, lambda: services.record_correction(
+        nc, expected_version=form.version.data, correction=form.correction.data,
+        correction_on=form.correction_on.data), _("Corrección registrada."))
+
+
+@bp.post("/<int:nc_id>/analisis")
+@login_required
+def analysis(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
+    form = AnalysisForm()
+    advance = "advance" in request.form
+    response = _step(nc, "analysis", form, lambda: services.save_analysis(
+        nc, expected_version=form.version.data, whys=[f.data for f in form.whys()],
+        ishikawa={c.value: form[f"ishikawa_{c.value}"].data for c in IshikawaCategory},
+        root_cause=form.root_cause.data), None if advance else _("Análisis de causas guardado."))
+    if not advance or response.status_code != 302:
+        return response
+    # "Save and go on": the analysis is saved either way; the move has its own guard.
+    form = TransitionForm(formdata=None)
+    return _step(nc, "transition", form, lambda: services.submit_analysis(
+        nc, expected_version=nc.version), _("Análisis guardado; pasa al plan de acción."),
+        validate=False)
+
+
+SIMPLE_TARGETS = {
+    NCStatus.ANALYSIS.value: lambda nc, v: services.transition(
+        nc, NCStatus.ANALYSIS, expected_version=v, actor=current_user),
+    NCStatus.ACTION_PLAN.value: lambda nc, v: services.submit_analysis(nc, expected_version=v),
+    NCStatus.IMPLEMENTATION.value: lambda nc, v: services.start_implementation(
+        nc, expected_version=v),
+}
+
+
+@bp.post("/<int:nc_id>/estado")
+@login_required
+def transition(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
+    form = TransitionForm()
+    move = SIMPLE_TARGETS.get(form.target.data or "")
+    if move is None:
+        abort(400)
+    return _step(nc, "transition", form, lambda: move(nc, form.version.data),
+                 _("Estado actualizado."))
+
+
+@bp.post("/<int:nc_id>/acciones")
+@login_required
+def add_action(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
+    form = ActionForm()
+    form.owner_id.choices = _people_choices()
+    return _step(nc, "action", form, lambda: services.add_action(
+        nc, expected_version=form.version.data, description=form.description.data,
+        owner=db.session.get(User, form.owner_id.data), due_on=form.due_on.data),
+        _("Acción correctiva planificada."))
+
+
+@bp.post("/<int:nc_id>/acciones/<int:action_id>")
+@login_required
+def update_action(nc_id: int, action_id: int):
+    action = get_or_404_authorized(CorrectiveAction, action_id, "nc.action.update")
+    if action.nc_id != nc_id:
+        abort(404)
+    form = ActionUpdateForm()
+
+    def run():
+        upload = form.file.data
+        if upload and upload.filename:
+            services.attach_file(action.nc, upload.stream, upload.filename,
+                                 uploader=current_user, action=action)
+        services.update_action(action, expected_version=form.version.data,
+                               status=form.status.data or None, evidence=form.evidence.data)
+
+    return _step(action.nc, "action_update", form, run,
+                 _("Acción %(a)s actualizada.", a=action.label))
+
+
+@bp.post("/<int:nc_id>/verificacion")
+@login_required
+def plan_verification(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
+    form = VerificationPlanForm()
+    form.verifier_id.choices = _people_choices()
+    return _step(nc, "verification_plan", form, lambda: services.send_to_verification(
+        nc, expected_version=form.version.data, planned_on=form.planned_on.data,
+        verifier=db.session.get(User, form.verifier_id.data)),
+        _("Enviada a verificación de eficacia."))
+
+
+@bp.post("/<int:nc_id>/verificacion/resultado")
+@login_required
+def record_verification(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.verify")
+    form = VerificationResultForm()
+
+    def run():
+        verification = services.record_verification(
+            nc, expected_version=form.version.data, result=form.result.data,
+            evidence=form.evidence.data, actor=current_user)
+        upload = form.file.data
+        if upload and upload.filename:
+            services.attach_file(nc, upload.stream, upload.filename, uploader=current_user,
+                                 verification=verification)
+
+    return _step(nc, "verification_result", form, run,
+                 _("Resultado de la verificación registrado."))
+
+
+@bp.post("/<int:nc_id>/cerrar")
+@login_required
+def close(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.close")
+    form = CloseForm()
+    return _step(nc, "close", form, lambda: services.close_nonconformity(
+        nc, expected_version=form.version.data, actor=current_user,
+        password=form.password.data), _("No conformidad cerrada y firmada."))
+
+
+@bp.post("/<int:nc_id>/anular")
+@login_required
+def cancel(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
+    form = CancelForm()
+    return _step(nc, "cancel", form, lambda: services.cancel_nonconformity(
+        nc, expected_version=form.version.data, reason=form.reason.data),
+        _("No conformidad anulada."))
+
+
+@bp.post("/<int:nc_id>/adjuntos")
+@login_required
+def upload(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.attach")
+    form = AttachmentForm()
+    return _step(nc, "attachment", form, lambda: services.attach_file(
+        nc, form.file.data.stream, form.file.data.filename, uploader=current_user),
+        _("Archivo adjuntado."))
+
+
+@bp.get("/<int:nc_id>/adjuntos/<int:attachment_id>")
+@login_required
+def download(nc_id: int, attachment_id: int):
+    attachment = db.session.get(NCAttachment, attachment_id)
+    if attachment is None or attachment.nc_id != nc_id:
+        abort(404)
+    authorize("nc.view", attachment.nc)
+    return send_stored_file(attachment.stored)
+
+
+# ---------------------------------------------------------------------- home card
+
+
+@card_provider
+def _nc_card(user) -> Card | None:
+    if not can(user, "nc.view"):
+        return None
+    overdue = db.session.scalar(select(db.func.count(Nonconformity.id))
+                                .where(Nonconformity.overdue))
+    mine = db.session.scalar(
+        select(db.func.count(CorrectiveAction.id)).join(CorrectiveAction.nc).where(
+            CorrectiveAction.owner_id == user.id, CorrectiveAction.status != "done",
+            Nonconformity.status.in_([s.value for s in OPEN_STATUSES])))
+    return Card(title=_("No conformidades"), url=url_for("nonconformities.list"), order=30,
+                figures=[(_("Abiertas"), services.count_open()),
+                         (_("Con acciones vencidas"), overdue),
+                         (_("Mis acciones pendientes"), mine)])
