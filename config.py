@@ -32,10 +32,10 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
-def _dev_secret_key(instance_dir: Path) -> str:
-    """Generate once and keep a development secret key under instance/."""
+def _dev_secret_key(instance_dir: Path, name: str = "secret_key") -> str:
+    """Generate once and keep a development secret (``name``) under instance/."""
     instance_dir.mkdir(parents=True, exist_ok=True)
-    key_file = instance_dir / "secret_key"
+    key_file = instance_dir / name
     if not key_file.exists():
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
@@ -107,9 +107,15 @@ class Config:
 
     def __init__(self) -> None:
         self.SECRET_KEY = _env("QMS_SECRET_KEY") or self._missing_secret_key()
+        #: Key of the HMAC that turns a beneficiary ID into a pseudonymous key (surveys).
+        #: Changing it breaks the link between old and new responses of a household.
+        self.QMS_PSEUDONYM_KEY = _env("QMS_PSEUDONYM_KEY") or self._missing_pseudonym_key()
 
     def _missing_secret_key(self) -> str:
         return _dev_secret_key(self.INSTANCE_DIR)
+
+    def _missing_pseudonym_key(self) -> str:
+        return _dev_secret_key(self.INSTANCE_DIR, "pseudonym_key")
 
 
 class DevelopmentConfig(Config):
@@ -124,6 +130,9 @@ class ProductionConfig(Config):
     def _missing_secret_key(self) -> str:
         raise ConfigError("QMS_SECRET_KEY must be set in production (QMS_ENV=production).")
 
+    def _missing_pseudonym_key(self) -> str:
+        raise ConfigError("QMS_PSEUDONYM_KEY must be set in production (QMS_ENV=production).")
+
 
 class TestingConfig(Config):
     ENV_NAME = "testing"
@@ -135,6 +144,7 @@ class TestingConfig(Config):
 
     def __init__(self) -> None:
         self.SECRET_KEY = TestingConfig.SECRET_KEY
+        self.QMS_PSEUDONYM_KEY = "test-pseudonym-key-not-for-production"  # noqa: S105
 
 
 CONFIGS = {
