@@ -144,7 +144,7 @@ class TestingConfig(Config):
 
     def __init__(self) -> None:
         self.SECRET_KEY = TestingConfig.SECRET_KEY
-        self.QMS_PSEUDONYM_KEY = "test-pseudonym-key-not-for-production"  # noqa: S105
+        self.QMS_PSEUDONYM_KEY = "test-pseudonym-key-not-for-production"
 
 
 CONFIGS = {

@@ -1,8 +1,8 @@
-"""surveys
+"""surveys: definitions, waves, imports, responses, aggregates; settings table
 
 Revision ID: 0005_surveys
 Revises: 0002_stored_files
-Create Date: 2026-11-24 17:12:29.320188
+Create Date: 2026-11-24 17:17:43.146792
 
 """
 from alembic import op
@@ -82,7 +82,7 @@ def upgrade():
     op.create_table('survey_wave',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('survey_id', sa.Integer(), nullable=False),
-    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('questionnaire_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=30), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('starts_on', sa.Date(), nullable=False),
@@ -90,9 +90,10 @@ def upgrade():
     sa.Column('status', sa.Enum('draft', 'open', 'closed', name='wave_status', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('population', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_survey_wave_period')),
+    sa.ForeignKeyConstraint(['questionnaire_id'], ['survey_version.id'], name=op.f('fk_survey_wave_questionnaire_id_survey_version'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['survey_id'], ['survey.id'], name=op.f('fk_survey_wave_survey_id_survey'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['version_id'], ['survey_version.id'], name=op.f('fk_survey_wave_version_id_survey_version'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_wave')),
     sa.UniqueConstraint('survey_id', 'code', name='uq_survey_wave_code')
     )

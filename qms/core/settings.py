@@ -52,7 +52,7 @@ _REGISTRY: dict[str, SettingDef] = {}
 
 def register_setting(key: str, default: Any, label: Any, *, kind: type = str,
                      minimum: float | None = None, maximum: float | None = None,
-                     help: Any = "") -> SettingDef:  # noqa: A002 - reads well at call sites
+                     help: Any = "") -> SettingDef:
     """Declare a setting and its default (call at import time of the domain)."""
     definition = SettingDef(key, default, label, kind, minimum, maximum, help)
     existing = _REGISTRY.get(key)

@@ -112,7 +112,7 @@ def _check_wave(wave: Wave) -> None:
 def plan_columns(wave: Wave, header: list[str], mapping: dict[str, str] | None = None):
     from qms.surveys.services import saved_mapping
 
-    questions = wave.version.questions
+    questions = wave.questionnaire.questions
     saved = dict(saved_mapping(wave.survey))
     saved.update(mapping or {})
     targets, unknown = cols.resolve(header, questions, saved)

@@ -200,7 +200,8 @@ class Wave(Audited, VersionedMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="RESTRICT"), index=True)
     #: The published questionnaire the wave collects.
-    version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id", ondelete="RESTRICT"))
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_version.id", ondelete="RESTRICT"))
     code: Mapped[str] = mapped_column(String(30), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     starts_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -212,7 +213,7 @@ class Wave(Audited, VersionedMixin, Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
 
     survey: Mapped[Survey] = relationship(back_populates="waves")
-    version: Mapped[SurveyVersion] = relationship()
+    questionnaire: Mapped[SurveyVersion] = relationship()
     targets: Mapped[list[WaveTarget]] = relationship(
         back_populates="wave", order_by="WaveTarget.department_code")
 

@@ -99,7 +99,7 @@ def wave_results(wave: Wave, *, department: str | None = None,
                  focus: str | None = None) -> WaveResults:
     min_n = int(get_setting("surveys.min_group_size"))
     z = float(get_setting("surveys.confidence_z"))
-    questions = list(wave.version.questions)
+    questions = list(wave.questionnaire.questions)
     complaint_q = next((q for q in questions if q.is_complaint), None)
     focus_q = next((q for q in questions if q.code == focus), None)
     targets = {t.department_code: t for t in wave.targets}
@@ -182,7 +182,7 @@ def trend(survey: Survey) -> list[TrendPoint]:
     points = []
     for wave in waves:
         _target, population = target_totals(wave)
-        questions = wave.version.questions
+        questions = wave.questionnaire.questions
         complaint_q = next((q for q in questions if q.is_complaint), None)
         satisfied = {q.code: summarise(data.get((wave.id, q.code, "")), kind="likert",
                                        population=population, min_n=min_n, z=z)

@@ -265,7 +265,7 @@ def create_wave(survey: Survey, *, code: str, name: str, starts_on: date, ends_o
         raise ValidationError(_l("Ya existe una ronda con el código %(code)s.", code=code),
                               field="code")
     _check_period(starts_on, ends_on)
-    wave = Wave(survey=survey, version=version, code=code, name=(name or code).strip()[:200],
+    wave = Wave(survey=survey, questionnaire=version, code=code, name=(name or code).strip()[:200],
                 starts_on=starts_on, ends_on=ends_on, population=population or None,
                 status=WaveStatus.DRAFT)
     db.session.add(wave)
