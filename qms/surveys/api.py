@@ -117,10 +117,15 @@ def _submission(body: dict) -> dict | None:
 @webhook.doc(security=[{"basicAuth": []}])
 def kobo(code: str):
     """Receive one KoboToolbox submission (JSON). 201 created, 200 already received."""
+    given = _secret()
+    if not (request.headers.get("X-QMS-Secret") or request.headers.get("Authorization")):
+        response = jsonify(code=401, status="Unauthorized", message="Missing survey secret.")
+        response.headers["WWW-Authenticate"] = 'Basic realm="kobo"'
+        return response, 401
     survey = services.survey_by_code(code)
-    if survey is None or not services.webhook_secret_matches(survey, _secret()):
-        return jsonify(code=401, status="Unauthorized",
-                       message="Wrong or missing survey secret."), 401
+    if survey is None or not services.webhook_secret_matches(survey, given):
+        # A user's API token is not a survey secret either: 403, never a way in.
+        return jsonify(code=403, status="Forbidden", message="Wrong survey secret."), 403
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify(code=400, status="Bad Request",

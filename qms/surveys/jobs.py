@@ -119,7 +119,7 @@ def start(token: str, *, mapping: dict[str, str], skip_invalid: bool) -> None:
     write_status(folder, state="queued", mapping=mapping, skip_invalid=skip_invalid,
                  done=0, total=(folder / "upload").stat().st_size, rows=0)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("SURVEYS_IMPORT_IN_THREAD", True):
+    if app.config.get("SURVEYS_IMPORT_IN_THREAD", not app.testing):
         threading.Thread(target=run, args=(app, token), daemon=True,
                          name=f"survey-import-{token[:6]}").start()
     else:

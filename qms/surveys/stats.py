@@ -104,4 +104,4 @@ def sample_size(margin: float, population: int | None = None, p: float = 0.5,
     n0 = z * z * p * (1 - p) / (margin * margin)
     if population:
         n0 = n0 / (1 + (n0 - 1) / population)
-    return round(n0)
+    return math.ceil(n0 - 1e-9)  # round up: the sample must reach the margin
