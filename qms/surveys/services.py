@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from qms.core import audit, geo
 from qms.core.db import now_utc
@@ -304,6 +305,8 @@ def update_wave(wave: Wave, *, expected_version: int | None, name: str, starts_o
             db.session.add(row)
         row.target_sample = target or 0
         row.population = population_h or None
+    # Targets are child rows: bump the wave's version anyway, so a stale form is refused.
+    flag_modified(wave, "name")
     db.session.flush()
     return wave
 

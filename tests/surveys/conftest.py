@@ -108,3 +108,20 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+def make_wave(app, *, import_sample: bool = False) -> int:
+    """For page tests: create the survey and an open wave in a short app context (the test
+    client must not share an outer context, or Flask-WTF's cached CSRF token goes stale)."""
+    with app.app_context(), audit.acting_as(audit.SYSTEM):
+        version = services.load_yaml(QUESTIONNAIRE.read_text(encoding="utf-8"), publish=True)
+        created = services.create_wave(version.survey, code="2024-1", name="Ronda de prueba",
+                                       starts_on=date(2024, 3, 1), ends_on=date(2024, 3, 31),
+                                       population=200_000)
+        services.move_wave(created, WaveStatus.OPEN)
+        db.session.commit()
+        if import_sample:
+            run_import(created, SAMPLE)
+        wave_id = created.id
+        db.session.remove()
+    return wave_id
