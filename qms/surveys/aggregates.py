@@ -28,6 +28,10 @@ from qms.surveys.models import (
 )
 
 _SUM_COLUMNS = ("n", "total", "total_sq", "top2", "bottom2")
+_LIKERT, _YES_NO, _SINGLE, _MULTIPLE, _NUMBER = (
+    QuestionType.LIKERT, QuestionType.YES_NO, QuestionType.SINGLE, QuestionType.MULTIPLE,
+    QuestionType.NUMBER)
+_STR = {i: str(i) for i in range(0, 11)}
 
 
 class Accumulator:
@@ -38,25 +42,29 @@ class Accumulator:
         self.questions = [(q.code, q.type) for q in questions]
         self.index_codes = [q.code for q in questions
                             if q.in_index and q.type == QuestionType.LIKERT]
-        self.sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0,
-                                                                                   0, 0])
-        self.counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        #: (department, municipality) → {code: [n, Σx, Σx², top2, bottom2]}
+        self.sums: dict[tuple[str, str], dict[str, list[float]]] = {}
+        #: (department, municipality) → {(code, value): count}
+        self.counts: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
 
     def add(self, record: dict[str, Any]) -> None:
-        dept = record["department_code"]
-        muni = record["municipality_code"] or ""
+        place = (record["department_code"], record["municipality_code"] or "")
+        sums = self.sums.get(place)
+        if sums is None:
+            sums = self.sums[place] = defaultdict(lambda: [0, 0.0, 0.0, 0, 0])
+            self.counts[place] = defaultdict(int)
+        counts = self.counts[place]
         answers = record["answers"]
-        sums, counts = self.sums, self.counts
-        sums[(RESPONSES_CODE, dept, muni)][0] += 1
+        sums[RESPONSES_CODE][0] += 1
         for code, kind in self.questions:
             value = answers.get(code)
             if value is None:
                 continue
-            if kind == QuestionType.LIKERT:
+            if kind is _LIKERT:
                 if value == "ns":
-                    counts[(code, dept, muni, "ns")] += 1
+                    counts[(code, "ns")] += 1
                     continue
-                s = sums[(code, dept, muni)]
+                s = sums[code]
                 s[0] += 1
                 s[1] += value
                 s[2] += value * value
@@ -64,31 +72,31 @@ class Accumulator:
                     s[3] += 1
                 elif value <= 2:
                     s[4] += 1
-                counts[(code, dept, muni, str(value))] += 1
-            elif kind == QuestionType.YES_NO:
-                s = sums[(code, dept, muni)]
+                counts[(code, _STR[value])] += 1
+            elif kind is _YES_NO:
+                s = sums[code]
                 s[0] += 1
                 s[1] += value
                 s[2] += value
-                counts[(code, dept, muni, str(value))] += 1
-            elif kind == QuestionType.SINGLE:
-                sums[(code, dept, muni)][0] += 1
-                counts[(code, dept, muni, value)] += 1
-            elif kind == QuestionType.MULTIPLE:
-                sums[(code, dept, muni)][0] += 1
+                counts[(code, _STR[value])] += 1
+            elif kind is _SINGLE:
+                sums[code][0] += 1
+                counts[(code, value)] += 1
+            elif kind is _MULTIPLE:
+                sums[code][0] += 1
                 for option in value:
-                    counts[(code, dept, muni, option)] += 1
-            elif kind == QuestionType.NUMBER:
-                s = sums[(code, dept, muni)]
+                    counts[(code, option)] += 1
+            elif kind is _NUMBER:
+                s = sums[code]
                 s[0] += 1
                 s[1] += value
                 s[2] += value * value
             else:
-                sums[(code, dept, muni)][0] += 1
+                sums[code][0] += 1
         scores = [answers[c] for c in self.index_codes if isinstance(answers.get(c), int)]
         if scores:
             index = 100.0 * (sum(scores) / len(scores) - 1) / 4
-            s = sums[(INDEX_CODE, dept, muni)]
+            s = sums[INDEX_CODE]
             s[0] += 1
             s[1] += index
             s[2] += index * index
@@ -96,12 +104,12 @@ class Accumulator:
     def flush(self) -> None:
         rows = [{"wave_id": self.wave_id, "question_code": q, "department_code": d,
                  "municipality_code": m, **dict(zip(_SUM_COLUMNS, v, strict=True))}
-                for (q, d, m), v in self.sums.items()]
+                for (d, m), by_code in self.sums.items() for q, v in by_code.items()]
         _upsert(Aggregate.__table__, rows, ("wave_id", "question_code", "department_code",
                                             "municipality_code"), _SUM_COLUMNS)
         counts = [{"wave_id": self.wave_id, "question_code": q, "department_code": d,
                    "municipality_code": m, "value": str(v)[:60], "count": c}
-                  for (q, d, m, v), c in self.counts.items()]
+                  for (d, m), by_value in self.counts.items() for (q, v), c in by_value.items()]
         _upsert(AnswerCount.__table__, counts, ("wave_id", "question_code", "department_code",
                                                 "municipality_code", "value"), ("count",))
         self.sums.clear()
@@ -109,17 +117,18 @@ class Accumulator:
 
 
 def _upsert(table, rows: list[dict], keys: Iterable[str], additive: Iterable[str]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE SET c = c + excluded.c, as one executemany."""
     if not rows:
         return
     connection = db.session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    for start in range(0, len(rows), 500):
-        statement = dialect.insert(table).values(rows[start:start + 500])
-        statement = statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={c: table.c[c] + statement.excluded[c] for c in additive},
-        )
-        connection.execute(statement)
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c: table.c[c] + statement.excluded[c] for c in additive},
+    )
+    for start in range(0, len(rows), 5000):
+        connection.execute(statement, rows[start:start + 5000])
 
 
 # ---------------------------------------------------------------- reading

@@ -78,6 +78,8 @@ _YES = {"si", "1", "yes", "true", "verdadero", "s", "y"}
 _NO = {"no", "0", "false", "falso", "n"}
 _LIKERT_LABELS = {"muy insatisfecho": 1, "insatisfecho": 2, "ni satisfecho ni insatisfecho": 3,
                   "satisfecho": 4, "muy satisfecho": 5}
+_LIKERT_FAST = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "99": "ns"}
+_YES_NO_FAST = {"si": 1, "no": 0, "1": 1, "0": 0, "Sí": 1, "No": 0, "yes": 1}
 _REJECTED = {"validation_status_not_approved", "not approved", "no aprobado", "rejected",
              "rechazado"}
 _CHANNELS = {"in_person": Channel.IN_PERSON, "presencial": Channel.IN_PERSON,
@@ -216,6 +218,9 @@ def _parser(question: Question) -> Callable[[str], Any]:
                 labels[norm(label)] = int(code)
 
         def likert(text: str):
+            fast = _LIKERT_FAST.get(text)
+            if fast is not None:
+                return fast
             low = text.strip().lower()
             if low in ("1", "2", "3", "4", "5"):
                 return int(low)
@@ -230,6 +235,9 @@ def _parser(question: Question) -> Callable[[str], Any]:
         lookup = _choice_lookup(question)
 
         def yes_no(text: str):
+            fast = _YES_NO_FAST.get(text)
+            if fast is not None:
+                return fast
             low = norm(text)
             if low in _YES or lookup.get(low) in _YES:
                 return 1
@@ -239,9 +247,10 @@ def _parser(question: Question) -> Callable[[str], Any]:
         return yes_no
     if kind == QuestionType.SINGLE:
         lookup = _choice_lookup(question)
+        codes = {code: code for code in (question.choices or {})}
 
         def single(text: str):
-            code = lookup.get(text.strip().lower()) or lookup.get(norm(text))
+            code = codes.get(text) or lookup.get(text.strip().lower()) or lookup.get(norm(text))
             if code is None:
                 raise BadValue(_("opción %(v)s desconocida", v=text.strip()[:30]))
             return code
@@ -250,13 +259,13 @@ def _parser(question: Question) -> Callable[[str], Any]:
         lookup = _choice_lookup(question)
 
         def multiple(text: str):
-            whole = lookup.get(norm(text))
-            if whole is not None:
-                return [whole]
             codes = []
             for part in text.split():
-                code = lookup.get(part.lower())
-                if code is None:
+                code = lookup.get(part) or lookup.get(part.lower())
+                if code is None:  # a "Labels" export: one label that may contain spaces
+                    whole = lookup.get(norm(text))
+                    if whole is not None:
+                        return [whole]
                     raise BadValue(_("opción %(v)s desconocida", v=part[:30]))
                 if code not in codes:
                     codes.append(code)
@@ -323,6 +332,16 @@ class RowConverter:
             self.plans.append(_QuestionPlan(q, _parser(q), cols, options, name))
         self.index_codes = {q.code for q in questions if q.in_index
                             and q.type == QuestionType.LIKERT}
+        #: The common case, precompiled: (code, column index, parser, required, header).
+        self.fast = [(p.question.code, p.columns[0], p.parse, p.question.required, p.header)
+                     for p in self.plans if len(p.columns) == 1 and not p.options]
+        self.slow = [p for p in self.plans if len(p.columns) != 1 or p.options]
+        self.departments = {}
+        for d in geo.departments().values():
+            self.departments[d.code] = d.code
+            self.departments[str(int(d.code))] = d.code
+        self.municipalities = {m.code: (m.code, m.department_code)
+                               for m in geo.municipalities().values()}
 
     def missing_columns(self) -> list[str]:
         """File-level problems: columns an import cannot do without."""
@@ -339,7 +358,12 @@ class RowConverter:
         return problems
 
     def _first(self, cells: Sequence[str], target: str) -> tuple[str, str]:
-        for index in self.fields.get(target, ()):
+        columns = self.fields.get(target, ())
+        if len(columns) == 1 and columns[0] < len(cells):  # the common case
+            value = cells[columns[0]]
+            if value:
+                return value.strip(), self.header[columns[0]]
+        for index in columns:
             if index < len(cells) and cells[index].strip():
                 return cells[index].strip(), self.header[index]
         columns = self.fields.get(target)
@@ -362,7 +386,17 @@ class RowConverter:
             return Converted(uuid, None, [], rejected=True)
         dept, muni = self._place(cells, problems)
         answers: dict[str, Any] = {}
-        for plan in self.plans:
+        n_cells = len(cells)
+        for code, index, parse, required, header in self.fast:
+            text = cells[index] if index < n_cells else ""
+            if text and not text.isspace():
+                try:
+                    answers[code] = parse(text)
+                except BadValue as exc:
+                    problems.append((header, str(exc)))
+            elif required:
+                problems.append((header, _("falta la respuesta obligatoria")))
+        for plan in self.slow:
             self._answer(plan, cells, answers, problems)
         if problems:
             return Converted(uuid, None, problems)
@@ -372,8 +406,9 @@ class RowConverter:
             problems.append((_col, _("fecha %(v)s no válida", v=raw_time[:40])))
             return Converted(uuid, None, problems)
         beneficiary, _col = self._first(cells, BENEFICIARY)
-        channel_text, _col = self._first(cells, CHANNEL)
-        channel = _CHANNELS.get(norm(channel_text).replace(" ", "_"), self.channel)
+        channel_text, _col = self._first(cells, CHANNEL) if CHANNEL in self.fields else ("", "")
+        channel = _CHANNELS.get(norm(channel_text).replace(" ", "_"), self.channel) \
+            if channel_text else self.channel
         return Converted(uuid, {
             "submission_uuid": uuid,
             "beneficiary_key": pseudonym(self.secret, beneficiary) if beneficiary else None,
@@ -387,6 +422,10 @@ class RowConverter:
     def _place(self, cells, problems) -> tuple[str | None, str | None]:
         dept_text, dept_col = self._first(cells, DEPARTMENT)
         muni_text, muni_col = self._first(cells, MUNICIPALITY)
+        fast_muni = self.municipalities.get(muni_text) if muni_text else None
+        fast_dept = self.departments.get(dept_text)
+        if fast_dept and (not muni_text or (fast_muni and fast_muni[1] == fast_dept)):
+            return fast_dept, fast_muni[0] if fast_muni else None
         dept = None
         if dept_text:
             found = geo.department(dept_text) if dept_text.isdigit() else next(

@@ -10,6 +10,7 @@ A crash or a kill before the commit leaves nothing behind: there is one transact
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -119,6 +120,22 @@ def plan_columns(wave: Wave, header: list[str], mapping: dict[str, str] | None =
     return questions, targets, unknown
 
 
+@contextlib.contextmanager
+def _large_page_cache():
+    """SQLite: a 64 MB page cache while importing. The unique submission index takes
+    random keys, and with the default 2 MB cache every insert goes to the OS for pages."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql("PRAGMA cache_size=-65536")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
+
+
 def import_file(wave: Wave, path: Path | str, *, file_name: str, skip_invalid: bool = False,
                 mapping: dict[str, str] | None = None, channel: Channel = Channel.KOBO,
                 progress: Progress | None = None, chunk_size: int = CHUNK) -> ImportReport:
@@ -155,8 +172,9 @@ def import_file(wave: Wave, path: Path | str, *, file_name: str, skip_invalid: b
                             finished_at=report.started_at, actor_id=audit.current_actor().id)
         db.session.add(batch)
         db.session.flush()
-        _stream(table, converter, report, Accumulator(wave.id, questions), wave.id, batch.id,
-                progress, chunk_size)
+        with _large_page_cache():
+            _stream(table, converter, report, Accumulator(wave.id, questions), wave.id,
+                    batch.id, progress, chunk_size)
     finally:
         table.close()
     if not report.accepted:
@@ -212,10 +230,37 @@ def _insert_chunk(pending: dict[str, dict], report: ImportReport, accumulator) -
     rows = [record for uuid, record in pending.items() if uuid not in existing]
     report.duplicates += len(pending) - len(rows)
     if rows:
-        db.session.connection().execute(insert(Response.__table__), rows)
+        bulk_insert(Response.__table__, rows)
         for record in rows:
             accumulator.add(record)
     report.imported += len(rows)
+
+
+_RESPONSE_COLUMNS = ("wave_id", "batch_id", "submission_uuid", "beneficiary_key",
+                     "department_code", "municipality_code", "channel", "submitted_at", "answers")
+
+
+def bulk_insert(table, rows: list[dict], columns: tuple[str, ...] = _RESPONSE_COLUMNS) -> None:
+    """executemany straight to the driver, with the columns' own bind processors.
+
+    The same rows through ``connection.execute(insert(table), rows)`` spend most of their
+    time in SQLAlchemy's per-row parameter handling (3× the database's own time at 200,000
+    rows); here the statement is compiled once for the dialect and the values converted by
+    the very processors SQLAlchemy would use, so SQLite and PostgreSQL store the same thing.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    processors = {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+                  for c in columns}
+    order = list(compiled.positiontup) if compiled.positional else list(columns)
+    converters = [(name, processors[name]) for name in order]
+    values = [[(p(row[name]) if p else row[name]) for name, p in converters] for row in rows]
+    if compiled.positional:
+        params = [tuple(v) for v in values]
+    else:
+        params = [dict(zip(order, v, strict=True)) for v in values]
+    connection.exec_driver_sql(str(compiled), params)
 
 
 def _finish(batch: ImportBatch, report: ImportReport) -> None:

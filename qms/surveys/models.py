@@ -302,12 +302,14 @@ class Response(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="RESTRICT"),
                                          index=True)
+    #: Not indexed on purpose: every index costs import time at 200,000 rows per file.
     batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("survey_import_batch.id", ondelete="RESTRICT"), index=True)
+        ForeignKey("survey_import_batch.id", ondelete="RESTRICT"))
     #: Kobo ``_uuid`` / ODK ``KEY`` without "uuid:": re-imports and webhook retries dedupe on it.
     submission_uuid: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     #: HMAC-SHA256(QMS_PSEUDONYM_KEY, beneficiary ID), hex; NULL when the export has no ID.
-    beneficiary_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: (Add an index when a feature follows households across waves.)
+    beneficiary_key: Mapped[str | None] = mapped_column(String(64))
     department_code: Mapped[str] = mapped_column(String(2), nullable=False)
     municipality_code: Mapped[str | None] = mapped_column(String(4))
     channel: Mapped[Channel] = mapped_column(enum_column(Channel, "response_channel"),
