@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qms.surveys import synthetic  # noqa: E402
+from qms.surveys import synthetic
 
 
 def main() -> None:

@@ -93,7 +93,7 @@ class ImportStartForm(FlaskForm):
 class SettingsForm(FlaskForm):
     min_group_size = IntegerField(_l("Tamaño mínimo de grupo"),
                                   validators=[DataRequired(), NumberRange(min=1, max=1000)])
-    confidence_z = FloatField(_l("Valor z (1,96 = 95 % de confianza)"),
+    confidence_z = FloatField(_l("Valor z del nivel de confianza (1,96 = 95 %)"),
                               validators=[DataRequired(), NumberRange(min=1.0, max=3.5)])
 
 

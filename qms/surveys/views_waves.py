@@ -113,7 +113,7 @@ def _results_charts(data: results.WaveResults) -> dict:
     suppressed = _("suprimido")
     by_question = charts.bar_chart(
         [(r.question.code, None if r.summary.suppressed else r.summary.pct_satisfied)
-         for r in likert], title=_("% satisfechos (4–5) por pregunta"), unit=" %",
+         for r in likert], title=_("Satisfechos (4–5) por pregunta"), unit=" %",
         max_value=100, empty_label=suppressed)
     title = _("Índice de satisfacción por municipio") if data.department else \
         _("Índice de satisfacción por departamento")
@@ -156,16 +156,17 @@ def trend(survey_id: int):
     points = results.trend(survey)
     labels = [p.wave.code for p in points]
     index_chart = charts.line_chart({
-        _("Índice de satisfacción"): [(p.wave.code, None if p.index.suppressed else p.index.index)
-                                      for p in points],
-        _("% con queja"): [(p.wave.code, None if not p.complaint or p.complaint.suppressed
-                            else p.complaint.pct_satisfied) for p in points],
+        _("Índice"): [(p.wave.code, None if p.index.suppressed else p.index.index)
+                      for p in points],
+        _("Hogares con queja"): [(p.wave.code, None if not p.complaint or p.complaint.suppressed
+                                  else p.complaint.pct_satisfied) for p in points],
     }, title=_("Tendencia entre rondas"), y_max=100)
     codes = sorted({c for p in points for c in p.satisfied})
     question_chart = charts.line_chart(
         {c: [(p.wave.code, None if c not in p.satisfied or p.satisfied[c].suppressed
               else p.satisfied[c].pct_satisfied) for p in points] for c in codes},
-        title=_("% satisfechos (4–5) por pregunta"), y_max=100, height=320)
+        title=_("Satisfechos (4–5) por pregunta"), unit=" %", y_max=100, height=320,
+        width=max(640, 60 + 150 * len(codes)))
     return render_template("surveys/trend.html", survey=survey, points=points, labels=labels,
                            codes=codes, index_chart=index_chart, question_chart=question_chart)
 
