@@ -63,6 +63,8 @@ class Config:
     STORAGE_DIR = Path(_env("QMS_STORAGE_DIR", str(INSTANCE_DIR / "files")))
     BACKUP_DIR = Path(_env("QMS_BACKUP_DIR", str(INSTANCE_DIR / "backups")))
     MAX_CONTENT_LENGTH = _env_int("QMS_MAX_UPLOAD_MB", 20) * 1024 * 1024
+    #: Survey exports are larger than attachments (200,000 Kobo rows ≈ 100 MB).
+    SURVEY_IMPORT_MAX_BYTES = _env_int("QMS_SURVEY_IMPORT_MAX_MB", 500) * 1024 * 1024
 
     # Identity of the programme: settings, not literals (programmes get renamed).
     PROGRAMME_NAME = _env("QMS_PROGRAMME_NAME", "Bono Vida Mejor")

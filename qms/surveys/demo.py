@@ -6,7 +6,6 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from qms.core import geo
 from qms.core.cli import seed_step
 from qms.core.settings import get_setting
 from qms.surveys import importer, services, synthetic
@@ -31,7 +30,10 @@ def seed_surveys() -> str:
         for number, (code, name, start, end, count, mood) in enumerate(WAVES, start=1):
             wave = services.create_wave(survey, code=code, name=name, starts_on=start,
                                         ends_on=end, population=200_000)
-            targets = {d: (100, 11_100) for d in geo.departments()}
+            weights = synthetic.DEPARTMENT_WEIGHTS
+            targets = {d: (round(count * w / sum(weights.values())),
+                           round(200_000 * w / sum(weights.values())))
+                       for d, w in weights.items()}
             services.update_wave(wave, expected_version=wave.version, name=name, starts_on=start,
                                  ends_on=end, population=200_000, targets=targets)
             services.move_wave(wave, WaveStatus.OPEN)

@@ -36,7 +36,7 @@ HEADER = (
        "_notes", "_status", "_submitted_by", "__version__", "_tags", "_index"]
 )
 #: Relative weight of each department in the programme (more households in the west).
-_DEPT_WEIGHT = {"01": 4, "02": 3, "03": 6, "04": 7, "05": 8, "06": 7, "07": 6, "08": 9, "09": 2,
+DEPARTMENT_WEIGHTS = {"01": 4, "02": 3, "03": 6, "04": 7, "05": 8, "06": 7, "07": 6, "08": 9, "09": 2,
                 "10": 7, "11": 1, "12": 6, "13": 9, "14": 3, "15": 6, "16": 7, "17": 3, "18": 6}
 #: Department mood offset: some deliver the bond worse than others.
 _DEPT_MOOD = {"09": -0.9, "10": -0.5, "13": -0.4, "02": -0.3, "17": 0.3, "08": 0.35, "05": 0.2}
@@ -59,8 +59,8 @@ def _clip(value: float) -> int:
 def rows(count: int, *, seed: int = 1, starts_on: date = date(2024, 3, 1), days: int = 30,
          mood: float = 0.0, start_id: int = 1) -> Iterator[list[str]]:
     rng = random.Random(seed)  # noqa: S311 - invented data, not secrets
-    departments = list(_DEPT_WEIGHT)
-    weights = [_DEPT_WEIGHT[d] for d in departments]
+    departments = list(DEPARTMENT_WEIGHTS)
+    weights = [DEPARTMENT_WEIGHTS[d] for d in departments]
     municipalities = {d: [m.code for m in geo.municipalities_of(d)] for d in departments}
     base = datetime(starts_on.year, starts_on.month, starts_on.day, 14, tzinfo=UTC)
     for i in range(count):

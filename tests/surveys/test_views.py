@@ -302,3 +302,21 @@ def test_api_results(app, client):
                       headers={"Authorization": f"Bearer {clear}"}).get_json()
     assert data["responses"] == 19 and data["questions"]["p1_trato"]["n"] == 19
     assert data["departments"]["08"] == {"responses": None, "index": {"suppressed": True}}
+
+
+def test_export_uploads_may_exceed_the_attachment_limit(app, login_as):
+    wave_id = make_wave(app)
+    client = login_as("calidad")
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 2000  # attachments: tiny limit for this test
+    try:
+        data = csv_bytes([good_row(n) for n in range(1, 40)])
+        assert len(data) > 2000
+        response = post_form(client, f"/encuestas/rondas/{wave_id}/importar",
+                             {"file": (io.BytesIO(data), "grande.csv")},
+                             content_type="multipart/form-data")
+        assert response.status_code == 302
+        assert post_form(client, "/encuestas/nueva",
+                         {"code": "X" * 10, "title": "t" * 3000}).status_code == 413
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
