@@ -175,8 +175,12 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return ":".join(str(part) for part in identity) if identity else "?"
+    state = inspect(obj)
+    # In after_flush a new row has its primary key but not yet its identity key.
+    identity = state.identity or state.mapper.primary_key_from_instance(obj)
+    if not identity or any(part is None for part in identity):
+        return "?"
+    return ":".join(str(part) for part in identity)
 
 
 @event.listens_for(Session, "before_flush")

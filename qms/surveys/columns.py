@@ -66,7 +66,7 @@ _METADATA = {
     "_tags", "_index", "formhub/uuid", "meta/rootuuid", "meta/deprecatedid", "meta-rootuuid",
     "meta-deprecatedid", "submitterid", "submittername", "attachmentspresent",
     "attachmentsexpected", "status", "edits", "formversion", "_xform_id_string",
-    "_attachments", "_geolocation", "_parent_table_name", "_parent_index", "consentimiento",
+    "_attachments", "_geolocation", "_parent_table_name", "_parent_index",
 }
 _GEO_SUFFIX = re.compile(r"(^_.+_(latitude|longitude|altitude|precision)$)|"
                          r"(-(latitude|longitude|altitude|accuracy)$)")

@@ -14,7 +14,7 @@ from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.settings import get_setting, set_setting
 from qms.extensions import db
-from qms.surveys import aggregates, services
+from qms.surveys import aggregates, columns, services
 from qms.surveys.forms import EmptyForm, QuestionForm, SettingsForm, SurveyForm, YamlForm
 from qms.surveys.models import ImportBatch, Question, Survey, Wave, WaveStatus
 
@@ -90,6 +90,7 @@ def detail(survey_id: int):
         "surveys/detail.html", survey=survey, draft=services.draft_version(survey),
         published=services.published_version(survey), totals=totals, batches=batches,
         mapping=services.saved_mapping(survey), open_wave=services.open_wave(survey),
+        field_labels={k: str(v) for k, v in columns.FIELD_LABELS.items()},
         events=audit.history(db.session, survey), button=EmptyForm(),
         webhook_url=url_for("surveys_webhook.kobo", code=survey.code, _external=True))
 

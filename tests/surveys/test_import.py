@@ -31,7 +31,7 @@ def test_sample_export_imports_and_aggregates_match_the_answers(wave):
     assert report.accepted
     assert (report.rows_read, report.imported, report.rejected_in_source) == (20, 19, 1)
     assert report.file_format == "csv UTF-8 ;"
-    assert report.unknown_columns == ["ubicacion"]
+    assert report.unknown_columns == ["consentimiento", "ubicacion"]  # form fields not asked
     # The aggregates say what recomputing from the stored answers says.
     answers = [r.answers for r in db.session.scalars(select(Response))]
     p1 = [a["p1_trato"] for a in answers if isinstance(a.get("p1_trato"), int)]
