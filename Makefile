@@ -31,7 +31,7 @@ test: setup setup-test lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check qms tests bench config.py wsgi.py
+	$(BIN)/ruff check .
 
 setup: system-deps $(VENV)/.installed qms/static/vendor/.installed translations-compiled
 

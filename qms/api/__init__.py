@@ -40,7 +40,9 @@ def _api_description() -> str:
 def register_api_blueprint(app: Flask, blp: Blueprint) -> None:
     """Mount a domain's API blueprint under /api/v1 with token authentication."""
     csrf.exempt(blp)
-    blp.before_request(_authenticate)
+    if not getattr(blp, "_qms_token_auth", False):  # blueprints are shared by every app
+        blp.before_request(_authenticate)
+        blp._qms_token_auth = True
     app.extensions["qms.api"].register_blueprint(blp, url_prefix=f"{API_PREFIX}{blp.url_prefix}")
 
 

@@ -9,8 +9,10 @@ from qms.auth.models import Role
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Usuario"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Contraseña"), validators=[DataRequired()])
+    username = StringField(_l("Usuario"), validators=[DataRequired(), Length(max=80)],
+                           render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField(_l("Contraseña"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 

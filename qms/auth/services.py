@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from qms.auth.models import ApiToken, Role, User
-from qms.core.audit import annotate
+from qms.core.audit import acting_as, annotate
 from qms.core.db import now_utc
 from qms.core.errors import ValidationError, check_version
 from qms.extensions import db
@@ -74,8 +74,10 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if not check_password(user, password) or not user.is_active:
         return None
-    user.last_login_at = now_utc()
-    annotate(db.session, user, "login")
+    with acting_as(user):  # nobody is logged in yet: the event is the user's own
+        user.last_login_at = now_utc()
+        annotate(db.session, user, "login")
+        db.session.flush()
     return user
 
 

@@ -127,6 +127,53 @@ def current_actor() -> Actor:
     return SYSTEM
 
 
+# -------------------------------------------------------------------- action labels
+
+#: How events are named to people. Domains add theirs with :func:`register_action_labels`.
+_ACTION_LABELS: dict[str, Any] = {}
+
+
+def register_action_labels(labels: dict[str, Any]) -> None:
+    _ACTION_LABELS.update(labels)
+
+
+def action_label(action: str) -> str:
+    """A readable, translated name for an event's action ("insert" → "Creación")."""
+    from flask_babel import gettext as _
+
+    if action in _ACTION_LABELS:
+        return str(_ACTION_LABELS[action])
+    if action.startswith("transition:"):
+        return _("Cambio de estado: %(state)s", state=action.split(":", 1)[1])
+    return action
+
+
+_ENTITY_LABELS: dict[str, Any] = {}
+
+
+def register_entity_labels(labels: dict[str, Any]) -> None:
+    """Name record types (table names) for people: {"process": _l("Proceso")}."""
+    _ENTITY_LABELS.update(labels)
+
+
+def entity_label(entity_type: str) -> str:
+    return str(_ENTITY_LABELS.get(entity_type, entity_type))
+
+
+def _register_core_labels() -> None:
+    from flask_babel import lazy_gettext as _l
+
+    register_action_labels({
+        "insert": _l("Creación"), "update": _l("Modificación"), "delete": _l("Eliminación"),
+        "login": _l("Inicio de sesión"),
+    })
+    register_entity_labels({"user": _l("Usuario"), "process": _l("Proceso"),
+                            "stored_file": _l("Archivo")})
+
+
+_register_core_labels()
+
+
 # --------------------------------------------------------------------- annotations
 
 
@@ -175,12 +222,9 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Any) -> str:
-    state = inspect(obj)
-    # In after_flush a new row has its primary key but not yet its identity key.
-    identity = state.identity or state.mapper.primary_key_from_instance(obj)
-    if not identity or any(part is None for part in identity):
-        return "?"
-    return ":".join(str(part) for part in identity)
+    # The identity key of a new object is only set after the flush; read the columns.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ":".join(str(part) for part in key)
 
 
 @event.listens_for(Session, "before_flush")

@@ -8,6 +8,7 @@ from flask import Flask, current_app, render_template, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_wtf.csrf import CSRFError
 
+from qms.core import audit
 from qms.core.permissions import template_can
 
 
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=template_can, get_locale=get_locale)
     app.jinja_env.filters["datetime"] = _local_datetime
     app.jinja_env.filters["date"] = _local_date
+    app.jinja_env.filters["audit_action"] = audit.action_label
+    app.jinja_env.filters["audit_entity"] = audit.entity_label
 
     @app.context_processor
     def programme_identity() -> dict:

@@ -36,6 +36,8 @@ def test_insert_and_update_write_events_with_actor_and_diff(app_ctx):
                        category=ProcessCategory.OPERATIONAL, description="Planilla y pago")
         db.session.commit()
     insert, update = _events("process")
+    assert insert.entity_id == update.entity_id == str(process.id)
+    assert audit.history(db.session, process) == [insert, update]
     assert (insert.action, insert.actor_label, insert.actor_id) == ("insert", "calidad", officer.id)
     assert insert.after["code"] == "PAG" and insert.before is None
     assert update.action == "update"

@@ -1,0 +1,113 @@
+"""Logging in and out, the rate limit, expired certifiers, cookies and headers."""
+
+from datetime import timedelta
+
+from qms.auth.services import authenticate
+from qms.core.time import today_local
+from qms.extensions import db
+from tests.conftest import PASSWORD, csrf_token, login, post_form, user
+
+
+def test_login_then_dashboard_then_logout(client):
+    response = login(client, "calidad")
+    assert response.status_code == 302 and response.headers["Location"] == "/inicio"
+    assert "Usuario Calidad" in client.get("/inicio").get_data(as_text=True)
+    response = post_form(client, "/logout", token_from="/inicio")
+    assert response.status_code == 302
+    assert client.get("/inicio").status_code == 302  # back to the login page
+
+
+def test_login_is_recorded_as_the_users_own_event(app, client):
+    from sqlalchemy import select
+
+    from qms.core.audit import AuditEvent
+    from qms.extensions import db
+
+    login(client, "calidad")
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (event.action, event.actor_label, event.entity_type) == ("login", "calidad", "user")
+
+
+def test_logout_is_a_post_only(client):
+    login(client, "calidad")
+    assert client.get("/logout").status_code == 405
+
+
+def test_wrong_password_is_refused_with_a_message(client):
+    response = login(client, "calidad", "no-es-la-clave")
+    assert response.status_code == 200
+    assert "Usuario o contraseña incorrectos" in response.get_data(as_text=True)
+
+
+def test_login_is_rate_limited_after_five_failures(client):
+    for _ in range(5):
+        assert login(client, "calidad", "mala-clave-123").status_code == 200
+    response = login(client, "calidad", "mala-clave-123")
+    assert response.status_code == 429
+    assert "Demasiados intentos" in response.get_data(as_text=True)
+    assert login(client, "calidad").status_code == 429  # even the right password waits
+
+
+def test_successful_logins_do_not_count_against_the_limit(client):
+    for _ in range(7):
+        assert login(client, "calidad").status_code == 302
+        post_form(client, "/logout", token_from="/inicio")
+
+
+def test_form_without_csrf_token_is_refused(client):
+    response = client.post("/login", data={"username": "calidad", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_open_redirect_after_login_is_ignored(client):
+    token = csrf_token(client)
+    response = client.post("/login", data={"username": "calidad", "password": PASSWORD,
+                                           "next": "//evil.example/x", "csrf_token": token})
+    assert response.headers["Location"] == "/inicio"
+
+
+def test_expired_certifier_cannot_log_in_and_is_logged_out(app, client):
+    assert login(client, "certificador").status_code == 302
+    with app.app_context():
+        certifier = user("certificador")
+        certifier.access_expires_on = today_local() - timedelta(days=1)
+        db.session.commit()
+    assert client.get("/inicio").status_code == 302  # the session no longer counts
+    assert login(client, "certificador").status_code == 200
+
+
+def test_inactive_user_cannot_log_in(app, client):
+    with app.app_context():
+        user("auditor").active = False
+        db.session.commit()
+    assert login(client, "auditor").status_code == 200
+
+
+def test_passwords_are_argon2id_and_timing_is_equalised_for_unknown_users(app_ctx):
+    assert user("calidad").password_hash.startswith("$argon2id$")
+    assert authenticate("nadie", "x") is None
+
+
+def test_session_cookie_is_hardened(client):
+    response = login(client, "calidad")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "qms_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_error_pages_are_in_spanish(client):
+    response = client.get("/no-existe")
+    assert response.status_code == 404
+    assert "Página no encontrada" in response.get_data(as_text=True)
+    login(client, "auditor")
+    response = client.get("/admin/usuarios")
+    assert response.status_code == 403 and "Acceso denegado" in response.get_data(as_text=True)
