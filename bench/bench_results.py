@@ -30,7 +30,7 @@ PAGES = [
 ]
 
 
-def build(rows: int, workdir: Path) -> None:
+def build(app, rows: int) -> None:
     from qms.auth.models import Role
     from qms.auth.services import create_user
     from qms.core import audit
@@ -41,7 +41,6 @@ def build(rows: int, workdir: Path) -> None:
     if not export.exists():
         subprocess.run([sys.executable, str(ROOT / "bench" / "gen_kobo_export.py"), "--rows",
                         str(rows), "--out", str(export)], check=True)
-    app, _ = make_app(workdir)
     with app.app_context(), audit.acting_as(audit.SYSTEM):
         create_user(username="bench", full_name="Bench", email="bench@example.hn",
                     role=Role.MANAGER, password=BENCH_PASSWORD)
@@ -53,13 +52,12 @@ def build(rows: int, workdir: Path) -> None:
               f"{time.perf_counter() - started:.0f} s")
 
 
-def measure(workdir: Path, repeat: int) -> None:
+def measure(app, repeat: int) -> None:
     from sqlalchemy import func, select
 
     from qms.extensions import db
     from qms.surveys.models import Response, Wave
 
-    app, _ = make_app(workdir)
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
         wave = db.session.scalar(select(Wave))
@@ -92,10 +90,12 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/qms-bench-results"))
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    if not (args.workdir / "bench.sqlite3").exists():
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        build(args.rows, args.workdir)
-    measure(args.workdir, args.repeat)
+    fresh = not (args.workdir / "bench.sqlite3").exists()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    app, _ = make_app(args.workdir)  # one app per process (blueprints are module-level)
+    if fresh:
+        build(app, args.rows)
+    measure(app, args.repeat)
 
 
 if __name__ == "__main__":
