@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from config import ConfigError, ProductionConfig
 from qms.core import audit
 from qms.core.audit import AuditEvent
 from qms.core.errors import ValidationError
@@ -37,12 +36,3 @@ def test_out_of_range_values_are_refused(app_ctx, value):
 def test_unknown_keys_are_an_error(app_ctx):
     with pytest.raises(LookupError):
         get_setting("tests.nope")
-
-
-def test_production_refuses_to_start_without_a_pseudonym_key(monkeypatch):
-    monkeypatch.setenv("QMS_SECRET_KEY", "x" * 40)
-    monkeypatch.delenv("QMS_PSEUDONYM_KEY", raising=False)
-    with pytest.raises(ConfigError, match="QMS_PSEUDONYM_KEY"):
-        ProductionConfig()
-    monkeypatch.setenv("QMS_PSEUDONYM_KEY", "k" * 40)
-    assert ProductionConfig().QMS_PSEUDONYM_KEY == "k" * 40
