@@ -12,7 +12,7 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -42,9 +42,9 @@ class Table:
     #: (row number as a spreadsheet shows it — the header is row 1 —, cells).
     rows: Iterator[tuple[int, list[str]]]
     #: Bytes read so far and total, for progress bars.
-    position: callable
+    position: Callable[[], int]
     size: int
-    close: callable
+    close: Callable[[], None]
 
 
 def _sniff_kind(head: bytes) -> str:
