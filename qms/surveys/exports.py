@@ -41,19 +41,21 @@ def _num(value: float | None, digits: int = 2) -> float | str:
 
 def _summary_cells(summary: Summary) -> list[Any]:
     if summary.suppressed:
-        return [summary.n and _("suprimido") or 0, _("suprimido"), "", "", "", "", ""]
+        return [summary.n and _("suprimido") or 0, _("suprimido"), "", "", "", "", "", ""]
     return [summary.n, _num(summary.mean), _num(summary.moe_mean), _num(summary.pct_satisfied, 1),
-            _num(summary.moe_pct, 1), _num(summary.index, 1), _num(summary.moe_index, 1)]
+            _num(summary.moe_pct, 1), _num(summary.index, 1), _num(summary.moe_index, 1),
+            _num(summary.pct_dissatisfied, 1)]
 
 
 RESULT_HEADER = ["ambito", "codigo_ambito", "pregunta", "n", "media", "margen_error_media",
-                 "pct_satisfechos", "margen_error_pct", "indice_0_100", "margen_error_indice"]
+                 "pct_satisfechos", "margen_error_pct", "indice_0_100", "margen_error_indice",
+                 "pct_insatisfechos"]
 
 
 def result_rows(results: WaveResults) -> Iterator[list[Any]]:
     scope = _("departamento") if results.department else _("nacional")
     code = results.department or "HN"
-    yield [scope, code, "_respuestas", results.responses, "", "", "", "", "", ""]
+    yield [scope, code, "_respuestas", results.responses, "", "", "", "", "", "", ""]
     yield [scope, code, "_indice", *_summary_cells(results.index)]
     if results.complaint is not None:
         yield [scope, code, "_quejas", *_summary_cells(results.complaint)]
@@ -65,7 +67,7 @@ def result_rows(results: WaveResults) -> Iterator[list[Any]]:
     for group in results.groups:
         yield [group_scope, group.code, "_respuestas",
                group.responses if group.responses >= results.min_n or not group.responses
-               else _("suprimido"), "", "", "", "", "", ""]
+               else _("suprimido"), "", "", "", "", "", "", ""]
         yield [group_scope, group.code, "_indice", *_summary_cells(group.index)]
         if group.complaint is not None:
             yield [group_scope, group.code, "_quejas", *_summary_cells(group.complaint)]

@@ -163,7 +163,8 @@ def test_results_exports(app, login_as):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:4] == ["ambito", "codigo_ambito", "pregunta", "n"]
     p1 = next(r for r in rows if r[:3] == ["nacional", "HN", "p1_trato"])
-    assert p1[3] == "19" and p1[6] == "78.9"
+    assert p1[3] == "19" and p1[6] == "78.9" and p1[10] == "10.5"  # 4–5 and 1–2 shares
+    assert {len(r) for r in rows} == {len(rows[0])}
     book = load_workbook(io.BytesIO(client.get(
         f"/encuestas/rondas/{wave_id}/resultados.xlsx").data), read_only=True)
     assert next(book.worksheets[0].iter_rows(values_only=True))[0] == "ambito"
