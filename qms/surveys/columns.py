@@ -25,6 +25,8 @@ from qms.surveys.models import Channel, Question, QuestionType
 
 # Targets that are not questions.
 UUID = "_uuid"
+#: Kobo's meta/rootUuid: the same across edits of a submission, so it wins over _uuid.
+ROOT_UUID = "_root_uuid"
 SUBMITTED = "_submitted_at"
 DEPARTMENT = "_department"
 MUNICIPALITY = "_municipality"
@@ -35,6 +37,7 @@ IGNORE = ""
 
 FIELD_LABELS = {
     UUID: _l("Identificador de envío (_uuid / KEY)"),
+    ROOT_UUID: _l("Identificador estable entre ediciones (meta/rootUuid)"),
     SUBMITTED: _l("Fecha y hora de envío"),
     DEPARTMENT: _l("Departamento (código)"),
     MUNICIPALITY: _l("Municipio (código)"),
@@ -45,7 +48,7 @@ FIELD_LABELS = {
 
 _SYSTEM_NAMES = {
     "_uuid": UUID, "meta/instanceid": UUID, "meta-instanceid": UUID, "instanceid": UUID,
-    "key": UUID, "__id": UUID,
+    "key": UUID, "__id": UUID, "meta/rootuuid": ROOT_UUID, "meta-rootuuid": ROOT_UUID,
     "_submission_time": SUBMITTED, "submissiondate": SUBMITTED,
     "_validation_status": VALIDATION, "reviewstate": VALIDATION,
 }
@@ -63,7 +66,7 @@ _FIELD_NAMES = {
 _METADATA = {
     "start", "end", "today", "username", "deviceid", "phonenumber", "simserial",
     "subscriberid", "audit", "_id", "_notes", "_status", "_submitted_by", "__version__",
-    "_tags", "_index", "formhub/uuid", "meta/rootuuid", "meta/deprecatedid", "meta-rootuuid",
+    "_tags", "_index", "formhub/uuid", "meta/deprecatedid",
     "meta-deprecatedid", "submitterid", "submittername", "attachmentspresent",
     "attachmentsexpected", "status", "edits", "formversion", "_xform_id_string",
     "_attachments", "_geolocation", "_parent_table_name", "_parent_index",
@@ -346,7 +349,7 @@ class RowConverter:
     def missing_columns(self) -> list[str]:
         """File-level problems: columns an import cannot do without."""
         problems = []
-        if UUID not in self.fields:
+        if UUID not in self.fields and ROOT_UUID not in self.fields:
             problems.append(_("falta la columna del identificador de envío (_uuid, KEY o "
                               "meta/instanceID)"))
         if DEPARTMENT not in self.fields and MUNICIPALITY not in self.fields:
@@ -375,7 +378,9 @@ class RowConverter:
                                                   for i in idxs):
             problems.append(("", _("la fila tiene %(n)s columnas de %(m)s (¿archivo truncado?)",
                                    n=len(cells), m=len(self.header))))
-        uuid, uuid_col = self._first(cells, UUID)
+        uuid, uuid_col = self._first(cells, ROOT_UUID) if ROOT_UUID in self.fields else ("", "")
+        if not uuid:
+            uuid, uuid_col = self._first(cells, UUID)
         uuid = uuid.removeprefix("uuid:").strip()
         if not uuid:
             problems.append((uuid_col, _("falta el identificador de envío")))

@@ -58,7 +58,7 @@ def test_import_dedupe_and_webhook_on_postgres(pg_wave):
     assert {r.question.code: r.summary.n for r in data.questions}["p1_trato"] == 19
 
     body = json.loads(SAMPLE_WEBHOOK.read_text(encoding="utf-8"))
-    body["_uuid"] = body["meta/instanceID"] = "webhook-only-1"
+    body["_uuid"] = body["meta/instanceID"] = body["meta/rootUuid"] = "webhook-only-1"
     client = application.test_client()
     headers = {"X-QMS-Secret": secret}
     assert client.post("/api/v1/surveys/SAT-BVM/kobo", json=body,

@@ -121,3 +121,16 @@ def test_rotating_the_secret_revokes_the_old_one(client, wave, secret, body):
     services.rotate_webhook_secret(wave.survey)
     db.session.commit()
     assert client.post(URL, json=body, headers=_basic(secret)).status_code == 403
+
+
+def test_an_edited_submission_is_the_same_submission(client, wave, secret, body):
+    """Kobo gives an edit a new _uuid/instanceID but keeps meta/rootUuid."""
+    assert client.post(URL, json=body, headers=_basic(secret)).status_code == 201
+    edited = copy.deepcopy(body)
+    edited["_uuid"] = "11111111-2222-4333-8444-555555555555"
+    edited["meta/instanceID"] = "uuid:11111111-2222-4333-8444-555555555555"
+    edited["meta/deprecatedID"] = body["meta/instanceID"]
+    response = client.post(URL, json=edited, headers=_basic(secret))
+    assert response.status_code == 200 and response.get_json()["status"] == "duplicate"
+    assert _responses() == 1
+    assert db.session.scalar(select(Response.submission_uuid)) == body["_uuid"]
