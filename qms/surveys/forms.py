@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from qms.core import geo
-from qms.surveys.models import QuestionType
+from qms.surveys.models import Channel, QuestionType
 
 
 class SurveyForm(FlaskForm):
@@ -83,6 +83,8 @@ class UploadForm(FlaskForm):
 
 
 class ImportStartForm(FlaskForm):
+    channel = SelectField(_l("Canal de recolección"), choices=Channel.choices, default="kobo",
+                          description=_l("Se usa cuando el archivo no trae una columna de canal."))
     skip_invalid = BooleanField(
         _l("Importar solo las filas válidas"),
         description=_l("Sin esta opción, una sola fila con errores hace que no se importe nada."))

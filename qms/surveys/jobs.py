@@ -28,7 +28,7 @@ from qms.core import audit
 from qms.core.errors import ServiceError, ValidationError
 from qms.extensions import db
 from qms.surveys import importer
-from qms.surveys.models import Wave
+from qms.surveys.models import Channel, Wave
 from qms.surveys.reader import FileProblem, open_table
 
 TOKEN_BYTES = 18
@@ -114,9 +114,11 @@ def receive_upload(wave: Wave, upload: FileStorage, user) -> tuple[str, list[str
     return token, header
 
 
-def start(token: str, *, mapping: dict[str, str], skip_invalid: bool) -> None:
+def start(token: str, *, mapping: dict[str, str], skip_invalid: bool,
+          channel: Channel = Channel.KOBO) -> None:
     folder = _folder(token)
     write_status(folder, state="queued", mapping=mapping, skip_invalid=skip_invalid,
+                 channel=Channel(channel).value,
                  done=0, total=(folder / "upload").stat().st_size, rows=0)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("SURVEYS_IMPORT_IN_THREAD", not app.testing):
@@ -147,6 +149,7 @@ def run(app: Flask, token: str) -> None:
                     report = importer.import_file(
                         wave, path, file_name=values.get("file_name", "export"),
                         skip_invalid=bool(values.get("skip_invalid")),
+                        channel=Channel(values.get("channel") or Channel.KOBO.value),
                         mapping=values.get("mapping") or {}, progress=progress)
                     db.session.commit()
                 except importer.ImportRejected as exc:

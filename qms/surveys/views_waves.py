@@ -257,7 +257,8 @@ def mapping(token: str):
         if form.save_mapping.data:
             services.save_mapping(wave.survey, chosen)
             db.session.commit()
-        jobs.start(token, mapping=chosen, skip_invalid=form.skip_invalid.data)
+        jobs.start(token, mapping=chosen, skip_invalid=form.skip_invalid.data,
+                   channel=form.channel.data)
         return redirect(url_for("surveys.progress", token=token))
     rows = [(i, column, target, column in unknown) for i, (column, target)
             in enumerate(zip(header, targets, strict=True))]

@@ -225,7 +225,8 @@ def test_import_from_the_browser_with_mapping(app, login_as):
     mapping_url = response.headers["Location"]
     html = client.get(mapping_url).get_data(as_text=True)
     assert "ubicacion" in html and "Columnas desconocidas" in html
-    response = post_form(client, mapping_url, {**_suggested(html), "save_mapping": "y"})
+    response = post_form(client, mapping_url, {**_suggested(html), "save_mapping": "y",
+                                               "channel": "in_person"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/progreso")
     progress = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Importación terminada" in progress and 'id="import-imported">19<' in progress
@@ -233,6 +234,7 @@ def test_import_from_the_browser_with_mapping(app, login_as):
     assert status["state"] == "done" and status["summary"]["imported"] == 19
     with app.app_context():
         assert db.session.scalar(select(func.count(Response.id))) == 19
+        assert {c.value for c in db.session.scalars(select(Response.channel))} == {"in_person"}
         saved = db.session.scalar(select(ColumnMapping)).columns
         assert saved["satisfaccion/p1_trato"] == "p1_trato" and saved["ubicacion"] == ""
     # The upload is gone once imported (it may hold beneficiary IDs).
