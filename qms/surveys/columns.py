@@ -124,8 +124,9 @@ def suggest(header: str, questions: Sequence[Question]) -> str | None:
             if question.type == QuestionType.MULTIPLE and last in (question.choices or {}):
                 return f"{question.code}/{last}"
     label = norm(header)
+    last_label = norm(header.rpartition("/")[2])  # a labels export with groups in headers
     for q in questions:  # a "Labels" export: the header is the question's text
-        if label == norm(q.text):
+        if norm(q.text) in (label, last_label):
             return q.code
     if "/" in header:  # labels export, one column per option: "question text/option label"
         q_text, _sep, opt = header.rpartition("/")
@@ -134,9 +135,9 @@ def suggest(header: str, questions: Sequence[Question]) -> str | None:
                 for code, opt_label in (q.choices or {}).items():
                     if norm(opt) in (norm(opt_label), code.lower()):
                         return f"{q.code}/{code}"
-    if label in {"departamento", "department"}:
+    if {label, last_label} & {"departamento", "department"}:
         return DEPARTMENT
-    if label in {"municipio", "municipality"}:
+    if {label, last_label} & {"municipio", "municipality"}:
         return MUNICIPALITY
     if is_metadata(header):
         return IGNORE

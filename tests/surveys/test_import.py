@@ -108,6 +108,25 @@ def test_labels_export_without_groups(wave, write):
     assert answers["presento_queja"] == 1 and answers["servicios_usados"] == ["centro_salud"]
 
 
+def test_labels_export_with_groups_in_headers(wave, write):
+    header = ["Datos generales/Departamento", "Datos generales/Municipio",
+              "Satisfacción (1 = Muy insatisfecho ... 5 = Muy satisfecho)/Trato recibido del "
+              "personal del programa",
+              "Satisfacción (1 = Muy insatisfecho ... 5 = Muy satisfecho)/Claridad de la "
+              "información sobre requisitos y fechas",
+              "Satisfacción/Puntualidad de los pagos", "Satisfacción/Facilidad de acceso al punto "
+              "de pago", "Satisfacción/Satisfacción general con el programa",
+              "Quejas y reclamos/¿Presentó alguna queja o reclamo en los últimos 6 meses?", "_uuid"]
+    values = ["08", "0801", "Satisfecho", "Muy satisfecho", "Insatisfecho", "Satisfecho",
+              "Satisfecho", "No", "lbl-1"]
+    report = run_import(wave, write("labels-groups.csv", csv_bytes(
+        [dict(zip(header, values, strict=True))], header=header)))
+    assert report.accepted, (report.problems, report.unknown_columns)
+    assert report.unknown_columns == []
+    answers = db.session.scalar(select(Response.answers))
+    assert (answers["p1_trato"], answers["p2_informacion"], answers["presento_queja"]) == (4, 5, 0)
+
+
 def test_odk_central_csv(wave, write):
     header = ["SubmissionDate", "datos_generales-departamento", "datos_generales-municipio",
               "satisfaccion-p1_trato", "satisfaccion-p2_informacion",
