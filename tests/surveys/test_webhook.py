@@ -134,3 +134,10 @@ def test_an_edited_submission_is_the_same_submission(client, wave, secret, body)
     assert response.status_code == 200 and response.get_json()["status"] == "duplicate"
     assert _responses() == 1
     assert db.session.scalar(select(Response.submission_uuid)) == body["_uuid"]
+
+
+def test_openapi_documents_the_webhook_with_its_own_auth(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/surveys/{code}/kobo"]["post"]
+    assert operation["security"] == [{"basicAuth": []}]
+    assert spec["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
