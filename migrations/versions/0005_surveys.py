@@ -7,7 +7,7 @@ the submission UUID, pseudonymous beneficiary key only) and the aggregates kept 
 (qms.core.settings).
 
 Revision ID: 0005_surveys
-Revises: 0002_stored_files
+Revises: 0003_documents
 Create Date: 2026-11-24 17:17:43.146792
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_surveys'
-down_revision = '0002_stored_files'
+down_revision = '0003_documents'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,239 @@
+"""Revision pages and their transitions (each a POST with CSRF): the document lifecycle."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from qms.core import audit
+from qms.core.errors import ConflictError, ServiceError
+from qms.core.forms import apply_service_error
+from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.storage import send_stored_file
+from qms.core.time import today_local
+from qms.documents import lifecycle, reading, services
+from qms.documents.forms import ActionForm, ApproveForm, EffectiveForm, ReasonForm, RevisionForm
+from qms.documents.models import OPEN_STATUSES, Document, Revision, RevisionStatus
+from qms.documents.rendering import side_by_side
+from qms.documents.views import bp, upload_from
+from qms.extensions import db, limiter
+
+
+def _to_revision(revision: Revision):
+    return redirect(url_for("documents.revision", revision_id=revision.id))
+
+
+def _forms(revision: Revision) -> dict:
+    approve = ApproveForm(prefix="approve")
+    approve.version.data = revision.version
+    effective = EffectiveForm(prefix="effective")
+    if effective.effective_from.data is None and not effective.effective_from.errors:
+        effective.effective_from.data = today_local()
+    return {"action_form": ActionForm(), "approve_form": approve, "effective_form": effective,
+            "return_form": ReasonForm(prefix="return"), "obsolete_form": ReasonForm(prefix="obsolete")}
+
+
+def _render_revision(revision: Revision, status: int = 200, **forms):
+    context = {**_forms(revision), **forms}
+    return render_template("documents/revision.html", revision=revision,
+                           document=revision.document,
+                           events=audit.history(db.session, revision), **context), status
+
+
+@bp.get("/revisiones/<int:revision_id>")
+@login_required
+def revision(revision_id: int):
+    revision = get_or_404_authorized(Revision, revision_id, "document.view")
+    return _render_revision(revision)
+
+
+@bp.post("/<int:document_id>/revisiones")
+@login_required
+def new_revision(document_id: int):
+    document = get_or_404_authorized(Document, document_id, "document.draft")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    base = services.current_revision(document) or (document.revisions[-1]
+                                                     if document.revisions else None)
+    try:
+        created = lifecycle.new_revision(
+            document, author=current_user, content_md=base.content_md if base else "",
+            file=base.file if base else None)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("documents.detail", document_id=document.id))
+    flash(_("Revisión %(n)s creada en borrador a partir del texto vigente.", n=created.number),
+          "success")
+    return redirect(url_for("documents.edit_revision", revision_id=created.id))
+
+
+@bp.route("/revisiones/<int:revision_id>/editar", methods=["GET", "POST"])
+@login_required
+def edit_revision(revision_id: int):
+    revision = db.session.get(Revision, revision_id) or abort(404)
+    authorize("document.draft", revision.document)
+    if revision.status != RevisionStatus.DRAFT:
+        flash(_("Solo se puede editar una revisión en borrador."), "warning")
+        return _to_revision(revision)
+    form = RevisionForm(obj=revision)
+    if request.method == "GET":
+        form.version.data = revision.version
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            lifecycle.update_draft(revision, expected_version=form.version.data,
+                                  content_md=form.content_md.data,
+                                  change_summary=form.change_summary.data,
+                                  file=upload_from(form.file), remove_file=form.remove_file.data)
+            db.session.commit()
+        except ConflictError as exc:
+            db.session.rollback()
+            db.session.refresh(revision)
+            # Keep what this person typed, show what the other person saved, and let them
+            # decide: the next save is made against the version they have now seen.
+            conflict = side_by_side(revision.content_md, form.content_md.data or "")
+            form.version.data = revision.version
+            flash(str(exc.message), "danger")
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            flash(_("Borrador guardado."), "success")
+            return _to_revision(revision)
+    return render_template("documents/revision_form.html", form=form, revision=revision,
+                           document=revision.document, conflict=conflict)
+
+
+def _transition(revision: Revision, action, success: str, form=None):
+    """Run ``action`` (a service call), commit, and go back to the revision page."""
+    try:
+        action()
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        db.session.refresh(revision)
+        if form is not None and exc.field and getattr(form, exc.field, None) is not None \
+                and not isinstance(exc, ConflictError):
+            apply_service_error(form, exc)
+            return _render_revision(revision, 422, **{_form_key(form): form})
+        flash(str(exc.message), "danger")
+        return _to_revision(revision)
+    flash(success, "success")
+    return _to_revision(revision)
+
+
+def _form_key(form) -> str:
+    return {"approve": "approve_form", "effective": "effective_form", "return": "return_form",
+            "obsolete": "obsolete_form"}[form._prefix.rstrip("-")]
+
+
+@bp.post("/revisiones/<int:revision_id>/enviar")
+@login_required
+def submit(revision_id: int):
+    revision = db.session.get(Revision, revision_id) or abort(404)
+    authorize("document.draft", revision.document)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    version = form.version.data or None
+    return _transition(revision, lambda: lifecycle.submit_for_review(
+        revision, current_user, expected_version=version),
+        _("Revisión enviada a aprobación."))
+
+
+@bp.post("/revisiones/<int:revision_id>/devolver")
+@login_required
+def return_to_draft(revision_id: int):
+    revision = get_or_404_authorized(Revision, revision_id, "revision.return")
+    form = ReasonForm(prefix="return")
+    if not form.validate_on_submit():
+        return _render_revision(revision, 422, return_form=form)
+    return _transition(revision, lambda: lifecycle.return_to_draft(
+        revision, current_user, form.reason.data), _("Revisión devuelta al autor."), form)
+
+
+def _signature_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _signer_key() -> str:
+    return f"signature:{current_user.get_id()}"
+
+
+@bp.post("/revisiones/<int:revision_id>/aprobar")
+@login_required
+@limiter.limit(_signature_limit, key_func=_signer_key,
+               deduct_when=lambda response: response.status_code == 422)
+def approve(revision_id: int):
+    """Sign. Wrong passwords count against the login limit: no guessing through signatures."""
+    revision = get_or_404_authorized(Revision, revision_id, "revision.approve")
+    form = ApproveForm(prefix="approve")
+    if not form.validate_on_submit():
+        return _render_revision(revision, 422, approve_form=form)
+    return _transition(revision, lambda: lifecycle.approve(
+        revision, current_user, form.password.data,
+        expected_version=form.version.data or None),
+        _("Revisión aprobada con su firma electrónica."), form)
+
+
+@bp.post("/revisiones/<int:revision_id>/publicar")
+@login_required
+def publish(revision_id: int):
+    revision = get_or_404_authorized(Revision, revision_id, "document.publish")
+    form = EffectiveForm(prefix="effective")
+    if not form.validate_on_submit():
+        return _render_revision(revision, 422, effective_form=form)
+    return _transition(revision, lambda: lifecycle.make_effective(
+        revision, current_user, form.effective_from.data),
+        _("Revisión publicada: vigente desde el %(d)s.", d=form.effective_from.data.isoformat()),
+        form)
+
+
+@bp.post("/revisiones/<int:revision_id>/obsoleta")
+@login_required
+def obsolete(revision_id: int):
+    revision = db.session.get(Revision, revision_id) or abort(404)
+    if revision.status in OPEN_STATUSES:
+        authorize("document.draft", revision.document)
+    else:
+        authorize("document.withdraw", revision.document)
+    form = ReasonForm(prefix="obsolete")
+    if not form.validate_on_submit():
+        return _render_revision(revision, 422, obsolete_form=form)
+    message = (_("Revisión descartada.") if revision.status in OPEN_STATUSES
+               else _("Documento retirado: la revisión quedó obsoleta."))
+    return _transition(revision, lambda: lifecycle.make_obsolete(
+        revision, current_user, form.reason.data), message, form)
+
+
+@bp.get("/revisiones/<int:revision_id>/archivo")
+@login_required
+def download(revision_id: int):
+    revision = get_or_404_authorized(Revision, revision_id, "document.view")
+    if revision.file is None:
+        abort(404)
+    return send_stored_file(revision.file, inline=request.args.get("ver") == "1"
+                            and revision.file.mime_type == "application/pdf")
+
+
+@bp.post("/revisiones/<int:revision_id>/confirmar-lectura")
+@login_required
+def acknowledge(revision_id: int):
+    revision = get_or_404_authorized(Revision, revision_id, "document.reading_list")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        reading.acknowledge(revision, current_user)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("Lectura de %(label)s confirmada.", label=revision.label), "success")
+    target = request.form.get("next")
+    if target == "reading_list":
+        return redirect(url_for("documents.reading_list"))
+    return redirect(url_for("documents.detail", document_id=revision.document_id))

@@ -1,0 +1,245 @@
+"""The register of controlled documents and the facts derived from it.
+
+What was in force on a date, the next periodic review, a document's status. The
+revisions' transitions live in :mod:`qms.documents.lifecycle`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+#: Lazy, and extracted by the default ``pgettext`` keyword: a document is "in force",
+#: a process merely "in use", though both are «Vigente» in Spanish.
+from flask_babel import lazy_pgettext as pgettext
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from qms.auth.models import Role, User
+from qms.core.errors import ConflictError, ValidationError, check_version
+from qms.core.time import today_local
+from qms.documents.models import (
+    OPEN_STATUSES,
+    Confidentiality,
+    DistributionEntry,
+    Document,
+    DocumentType,
+    Revision,
+    RevisionStatus,
+)
+from qms.extensions import db
+from qms.processes.models import Process
+
+S = RevisionStatus
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-_]{1,29}$")
+
+
+def _flush() -> None:
+    """Flush; a concurrent change caught by the version counter becomes a clear conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise ConflictError(_l(
+            "Otra persona modificó este registro mientras usted lo editaba. "
+            "Sus cambios no se guardaron: revise la versión actual y vuelva a intentarlo."
+        )) from None
+
+# ------------------------------------------------------------------------ register
+
+
+def clean_code(code: str) -> str:
+    code = (code or "").strip().upper()
+    if not CODE_PATTERN.match(code):
+        raise ValidationError(_l("El código debe tener de 2 a 30 caracteres: letras mayúsculas, "
+                                 "cifras, puntos y guiones (p. ej. PR-SGC-01)."), field="code")
+    return code
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError(_l("Indique el título del documento."), field="title")
+    if len(title) > 250:
+        raise ValidationError(_l("El título admite hasta 250 caracteres."), field="title")
+    return title
+
+
+def _clean_interval(months) -> int:
+    try:
+        months = int(months)
+    except (TypeError, ValueError):
+        months = 0
+    if not 1 <= months <= 60:
+        raise ValidationError(_l("El intervalo de revisión debe estar entre 1 y 60 meses."),
+                              field="review_interval_months")
+    return months
+
+
+def code_taken(code: str, exclude_id: int | None = None) -> bool:
+    query = select(Document.id).where(Document.code == code)
+    if exclude_id is not None:
+        query = query.where(Document.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def create_document(*, code: str, title: str, doc_type: DocumentType, process: Process | None,
+                    owner: User | None = None, owner_role: Role | None = None,
+                    confidentiality: Confidentiality = Confidentiality.INTERNAL,
+                    review_interval_months: int = 12, source_path: str | None = None) -> Document:
+    code = clean_code(code)
+    duplicate = ValidationError(_l("Ya existe un documento con el código %(code)s.", code=code),
+                                field="code")
+    if code_taken(code):
+        raise duplicate
+    document = Document(
+        code=code, title=_clean_title(title), doc_type=DocumentType(doc_type), process=process,
+        owner=owner, owner_role=owner_role, confidentiality=Confidentiality(confidentiality),
+        review_interval_months=_clean_interval(review_interval_months), source_path=source_path)
+    try:
+        with db.session.begin_nested():
+            db.session.add(document)
+    except IntegrityError:  # a concurrent creation took the code first
+        raise duplicate from None
+    return document
+
+
+def update_document(document: Document, *, expected_version: int | None, title: str,
+                    doc_type: DocumentType, process: Process | None, owner: User | None,
+                    confidentiality: Confidentiality, review_interval_months: int) -> Document:
+    check_version(document, expected_version)
+    document.title = _clean_title(title)
+    document.doc_type = DocumentType(doc_type)
+    document.process = process
+    document.owner = owner
+    document.confidentiality = Confidentiality(confidentiality)
+    document.review_interval_months = _clean_interval(review_interval_months)
+    _flush()
+    return document
+
+
+def set_distribution(document: Document, *, users: Iterable[User] = (),
+                     roles: Iterable[Role] = ()) -> None:
+    """Replace the distribution list (who must read the document)."""
+    wanted = {("u", u.id) for u in users} | {("r", Role(r)) for r in roles}
+    current = {(("u", e.user_id) if e.user_id else ("r", e.role)): e for e in document.distribution}
+    for key, entry in current.items():
+        if key not in wanted:
+            document.distribution.remove(entry)
+    for kind, value in sorted(wanted - set(current), key=str):
+        document.distribution.append(
+            DistributionEntry(user_id=value) if kind == "u" else DistributionEntry(role=value))
+    db.session.flush()
+
+
+def list_documents(*, search: str | None = None, doc_type: str | None = None,
+                   process_id: int | None = None):
+    query = (select(Document).options(selectinload(Document.revisions),
+                                      selectinload(Document.process),
+                                      selectinload(Document.owner))
+             .order_by(Document.code))
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(func.lower(Document.code).like(like)
+                            | func.lower(Document.title).like(like))
+    if doc_type:
+        query = query.where(Document.doc_type == DocumentType(doc_type))
+    if process_id:
+        query = query.where(Document.process_id == process_id)
+    return query
+
+
+# ----------------------------------------------------------------- derived facts
+
+
+def in_force_on(document: Document, day: date) -> Revision | None:
+    """The revision that was (or will be) in force on ``day``, if any."""
+    for revision in reversed(document.revisions):
+        if revision.in_force_on(day):
+            return revision
+    return None
+
+
+def current_revision(document: Document) -> Revision | None:
+    return in_force_on(document, today_local())
+
+
+def scheduled_revision(document: Document) -> Revision | None:
+    """A published revision whose effective date is still ahead."""
+    today = today_local()
+    return next((r for r in document.revisions if r.status == S.EFFECTIVE
+                 and r.effective_from and r.effective_from > today), None)
+
+
+def open_revision(document: Document) -> Revision | None:
+    return next((r for r in document.revisions if r.status in OPEN_STATUSES), None)
+
+
+def add_months(day: date, months: int) -> date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def next_review_on(document: Document) -> date | None:
+    revision = current_revision(document)
+    if revision is None or revision.effective_from is None:
+        return None
+    return add_months(revision.effective_from, document.review_interval_months)
+
+
+#: A review is "due" this many days before its date (the reminders issue may make it a setting).
+REVIEW_DUE_DAYS = 30
+
+
+def review_state(document: Document, today: date | None = None) -> str | None:
+    """"overdue", "due" (within REVIEW_DUE_DAYS) or None."""
+    due = next_review_on(document)
+    if due is None:
+        return None
+    today = today or today_local()
+    if due < today:
+        return "overdue"
+    if (due - today).days <= REVIEW_DUE_DAYS:
+        return "due"
+    return None
+
+
+def due_for_review(today: date | None = None) -> list[tuple[Document, date, str]]:
+    """(document, next review date, "due"/"overdue") for every document needing its review.
+
+    The reminders job reads this; the master list shows the same facts."""
+    today = today or today_local()
+    found = []
+    for document in db.session.scalars(list_documents()):
+        state = review_state(document, today)
+        if state is not None:
+            found.append((document, next_review_on(document), state))
+    return found
+
+
+def document_status(document: Document) -> str:
+    """"effective", "obsolete" (withdrawn) or "in_preparation" (never in force yet)."""
+    if current_revision(document) is not None or scheduled_revision(document) is not None:
+        return "effective"
+    if any(r.status == S.OBSOLETE and r.effective_from for r in document.revisions):
+        return "obsolete"
+    return "in_preparation"
+
+
+DOCUMENT_STATUS_LABELS = {
+    "effective": pgettext("documento", "Vigente"),
+    "obsolete": _l("Obsoleto"),
+    "in_preparation": _l("En elaboración"),
+}
+
+

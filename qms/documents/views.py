@@ -1,0 +1,241 @@
+"""Register of controlled documents: master list, documents, exports, reading list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from qms.auth.models import Role, User
+from qms.core import audit
+from qms.core.dashboard import Card, card_provider
+from qms.core.errors import ServiceError
+from qms.core.forms import apply_service_error
+from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.storage import store
+from qms.core.time import today_local
+from qms.documents import lifecycle, master_list, reading, services
+from qms.documents.forms import ActionForm, DocumentForm, NewDocumentForm
+from qms.documents.models import Document, DocumentType
+from qms.extensions import db
+from qms.processes.models import Process
+
+bp = Blueprint("documents", __name__, url_prefix="/documentos")
+
+
+def _people() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.active.is_(True))
+                                   .order_by(User.full_name)))
+
+
+def _fill_choices(form: DocumentForm, document: Document | None = None) -> None:
+    keep = document.process_id if document is not None else None
+    processes = db.session.scalars(select(Process).where(
+        Process.active.is_(True) | (Process.id == keep)).order_by(Process.code))
+    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in processes]
+    users = _people()
+    if document is not None and document.owner is not None and document.owner not in users:
+        users.append(document.owner)  # a former owner stays selectable until replaced
+    people = [(u.id, f"{u.full_name} ({u.role.label})") for u in users
+              if u.role != Role.CERTIFIER]
+    form.owner_id.choices = [(0, _("— Según el rol o el dueño del proceso —")), *people]
+    form.distribution_users.choices = people
+
+
+def upload_from(field) -> object | None:
+    """The StoredFile for an uploaded file field, or None when nothing was chosen."""
+    data = field.data
+    if data is None or not getattr(data, "filename", ""):
+        return None
+    return store(data.stream, data.filename, field="file")
+
+
+def _filters() -> dict:
+    args = request.args
+    process_id = args.get("proceso", type=int)
+    doc_type = args.get("tipo") if args.get("tipo") in {t.value for t in DocumentType} else None
+    status = args.get("estado") if args.get("estado") in services.DOCUMENT_STATUS_LABELS else None
+    review = args.get("revision") if args.get("revision") in ("due", "overdue") else None
+    return {"search": args.get("q", "").strip() or None, "doc_type": doc_type,
+            "process_id": process_id, "status": status, "review": review}
+
+
+@bp.get("/", endpoint="list")
+@login_required
+def list_documents():
+    authorize("document.view")
+    filters = _filters()
+    rows = master_list.master_rows(**filters)
+    processes = db.session.scalars(select(Process).order_by(Process.code)).all()
+    return render_template("documents/list.html", rows=rows, filters=filters,
+                           processes=processes, types=DocumentType,
+                           statuses=services.DOCUMENT_STATUS_LABELS)
+
+
+def _export_name(extension: str) -> str:
+    return f"lista-maestra-{today_local().isoformat()}.{extension}"
+
+
+@bp.get("/lista-maestra.csv")
+@login_required
+def export_csv():
+    authorize("document.export")
+    body = master_list.to_csv(master_list.master_rows(**_filters()))
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{_export_name("csv")}"'})
+
+
+@bp.get("/lista-maestra.xlsx")
+@login_required
+def export_xlsx():
+    authorize("document.export")
+    title = _("Lista maestra de documentos · %(d)s", d=today_local().isoformat())
+    body = master_list.to_xlsx(master_list.master_rows(**_filters()), title)
+    return Response(
+        body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_export_name("xlsx")}"'})
+
+
+@bp.get("/por-leer")
+@login_required
+def reading_list():
+    authorize("document.reading_list")
+    return render_template("documents/reading_list.html",
+                           pending=reading.documents_to_read(current_user), form=ActionForm())
+
+
+@bp.route("/nuevo", methods=["GET", "POST"])
+@login_required
+def new():
+    authorize("document.create")
+    form = NewDocumentForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            document = services.create_document(
+                code=form.code.data, title=form.title.data, doc_type=form.doc_type.data,
+                process=db.session.get(Process, form.process_id.data),
+                owner=db.session.get(User, form.owner_id.data) if form.owner_id.data else None,
+                confidentiality=form.confidentiality.data,
+                review_interval_months=form.review_interval_months.data)
+            services.set_distribution(
+                document, roles=form.distribution_roles.data or [],
+                users=[db.session.get(User, i) for i in form.distribution_users.data or []])
+            lifecycle.new_revision(document, author=current_user, content_md=form.content_md.data,
+                                  change_summary=form.change_summary.data,
+                                  file=upload_from(form.file))
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            flash(_("Documento %(code)s registrado con la revisión 1 en borrador.",
+                    code=document.code), "success")
+            return redirect(url_for("documents.detail", document_id=document.id))
+    return render_template("documents/form.html", form=form, document=None)
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.get("/<int:document_id>")
+@login_required
+def detail(document_id: int):
+    document = get_or_404_authorized(Document, document_id, "document.view")
+    asked = request.args.get("fecha")
+    day = _parse_day(asked)
+    if asked and day is None:
+        flash(_("Fecha no válida: use el formato AAAA-MM-DD."), "danger")
+    current = services.current_revision(document)
+    must_read = (current is not None and reading.is_recipient(current_user, document)
+                 and reading.acknowledgement(current, current_user) is None)
+    return render_template(
+        "documents/detail.html", document=document, current=current,
+        scheduled=services.scheduled_revision(document),
+        pending_revision=services.open_revision(document),
+        next_review=services.next_review_on(document),
+        review_state=services.review_state(document),
+        status_label=services.DOCUMENT_STATUS_LABELS[services.document_status(document)],
+        day=day, in_force=services.in_force_on(document, day) if day else None,
+        reading=reading.reading_status(document), must_read=must_read,
+        events=audit.history(db.session, document), form=ActionForm())
+
+
+@bp.route("/<int:document_id>/editar", methods=["GET", "POST"])
+@login_required
+def edit(document_id: int):
+    document = get_or_404_authorized(Document, document_id, "document.edit")
+    form = DocumentForm(obj=document)
+    _fill_choices(form, document)
+    form.code.render_kw = {"readonly": True}
+    form.code.data = document.code
+    if request.method == "GET":
+        form.version.data = document.version
+        form.doc_type.data = document.doc_type.value
+        form.confidentiality.data = document.confidentiality.value
+        form.owner_id.data = document.owner_id or 0
+        form.process_id.data = document.process_id
+        form.distribution_roles.data = [e.role.value for e in document.distribution if e.role]
+        form.distribution_users.data = [e.user_id for e in document.distribution if e.user_id]
+    if form.validate_on_submit():
+        try:
+            services.update_document(
+                document, expected_version=form.version.data, title=form.title.data,
+                doc_type=form.doc_type.data, process=db.session.get(Process, form.process_id.data),
+                owner=db.session.get(User, form.owner_id.data) if form.owner_id.data else None,
+                confidentiality=form.confidentiality.data,
+                review_interval_months=form.review_interval_months.data)
+            services.set_distribution(
+                document, roles=form.distribution_roles.data or [],
+                users=[db.session.get(User, i) for i in form.distribution_users.data or []])
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            flash(_("Documento %(code)s actualizado.", code=document.code), "success")
+            return redirect(url_for("documents.detail", document_id=document.id))
+    return render_template("documents/form.html", form=form, document=document)
+
+
+@bp.get("/<int:document_id>/comparar")
+@login_required
+def compare(document_id: int):
+    from qms.documents.rendering import side_by_side
+
+    document = get_or_404_authorized(Document, document_id, "document.view")
+    by_number = {r.number: r for r in document.revisions}
+    if not by_number:
+        flash(_("El documento no tiene revisiones."), "warning")
+        return redirect(url_for("documents.detail", document_id=document.id))
+    newest = max(by_number)
+    b = by_number.get(request.args.get("b", type=int) or newest) or by_number[newest]
+    a = by_number.get(request.args.get("a", type=int) or max(b.number - 1, 1)) or by_number[newest]
+    full = request.args.get("completo") == "1"
+    rows = side_by_side(a.content_md, b.content_md, context=None if full else 3)
+    return render_template("documents/compare.html", document=document, a=a, b=b, rows=rows,
+                           full=full, numbers=sorted(by_number))
+
+
+@card_provider
+def _documents_card(user) -> Card | None:
+    if not can(user, "document.view"):
+        return None
+    figures = [(_("Pendientes de leer"), len(reading.documents_to_read(user)))]
+    if can(user, "revision.approve"):
+        figures.append((_("Revisiones por aprobar"), len(lifecycle.revisions_to_approve(user))))
+    if can(user, "document.publish"):
+        rows = master_list.master_rows(review="due")
+        figures.append((_("Revisión periódica vencida"),
+                        sum(1 for r in rows if r.review_state == "overdue")))
+        figures.append((_("Revisión periódica próxima"),
+                        sum(1 for r in rows if r.review_state == "due")))
+    url = url_for("documents.reading_list") if figures[0][1] else url_for("documents.list")
+    return Card(title=_("Documentos"), url=url, order=20, figures=figures)
