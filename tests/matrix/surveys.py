@@ -3,7 +3,6 @@ from datetime import date
 from werkzeug.datastructures import FileStorage
 
 from qms.surveys import jobs, services
-from qms.surveys.demo import QUESTIONNAIRE
 from qms.surveys.models import WaveStatus
 from tests.matrix import ANY_USER, EDITORS, Row
 from tests.surveys.conftest import SAMPLE
@@ -71,8 +70,18 @@ ROUTES = [
 ]
 
 
+#: A small questionnaire keeps the matrix fast (it builds these objects for every case).
+QUESTIONNAIRE_YAML = """
+code: SAT-BVM
+title: Encuesta de satisfacción
+questions:
+  - {code: p1_trato, text: Trato recibido, type: likert5, required: true, index: true}
+  - {code: presento_queja, text: "Presentó una queja", type: yes_no, complaint: true}
+"""
+
+
 def objects(users: dict, actor) -> dict:
-    version = services.load_yaml(QUESTIONNAIRE.read_text(encoding="utf-8"), publish=True)
+    version = services.load_yaml(QUESTIONNAIRE_YAML, publish=True)
     survey = version.survey
     wave = services.create_wave(survey, code="2024-1", name="Ronda", starts_on=date(2024, 3, 1),
                                 ends_on=date(2024, 3, 31))
