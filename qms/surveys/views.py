@@ -16,7 +16,7 @@ from qms.core.settings import get_setting, set_setting
 from qms.extensions import db
 from qms.surveys import aggregates, columns, services
 from qms.surveys.forms import EmptyForm, QuestionForm, SettingsForm, SurveyForm, YamlForm
-from qms.surveys.models import ImportBatch, Question, Survey, Wave, WaveStatus
+from qms.surveys.models import ImportBatch, Question, Survey, VersionStatus, Wave, WaveStatus
 
 bp = Blueprint("surveys", __name__, url_prefix="/encuestas")
 
@@ -129,6 +129,9 @@ def edit_question(question_id: int):
     question = db.get_or_404(Question, question_id)
     survey = question.version.survey
     authorize("survey.manage", survey)
+    if request.method == "GET" and question.version.status != VersionStatus.DRAFT:
+        flash(_("Una versión publicada no se modifica: cree una nueva versión."), "warning")
+        return redirect(url_for("surveys.detail", survey_id=survey.id))
     form = QuestionForm(obj=question)
     if request.method == "GET":
         form.type.data = question.type.value

@@ -43,8 +43,9 @@ def test_define_a_survey_in_the_ui_and_publish_it(app, login_as):
     with app.app_context():
         qid = db.session.scalar(select(Question.id).where(Question.code == "p1"))
     refused = post_form(client, f"/encuestas/preguntas/{qid}/editar",
-                        {**question, "text": "Otro texto"})
+                        {**question, "text": "Otro texto"}, token_from=survey_url)
     assert "no se modifica" in refused.get_data(as_text=True)
+    assert client.get(f"/encuestas/preguntas/{qid}/editar").status_code == 302
     # A new version copies the questions into a draft that can change.
     post_form(client, f"/encuestas/{sid}/nueva-version", token_from=survey_url)
     with app.app_context():
