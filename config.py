@@ -32,10 +32,10 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
-def _dev_secret_key(instance_dir: Path) -> str:
-    """Generate once and keep a development secret key under instance/."""
+def _dev_secret_key(instance_dir: Path, name: str = "secret_key") -> str:
+    """Generate once and keep a development secret (``name``) under instance/."""
     instance_dir.mkdir(parents=True, exist_ok=True)
-    key_file = instance_dir / "secret_key"
+    key_file = instance_dir / name
     if not key_file.exists():
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
@@ -63,6 +63,8 @@ class Config:
     STORAGE_DIR = Path(_env("QMS_STORAGE_DIR", str(INSTANCE_DIR / "files")))
     BACKUP_DIR = Path(_env("QMS_BACKUP_DIR", str(INSTANCE_DIR / "backups")))
     MAX_CONTENT_LENGTH = _env_int("QMS_MAX_UPLOAD_MB", 20) * 1024 * 1024
+    #: Survey exports are larger than attachments (200,000 Kobo rows ≈ 100 MB).
+    SURVEY_IMPORT_MAX_BYTES = _env_int("QMS_SURVEY_IMPORT_MAX_MB", 500) * 1024 * 1024
 
     # Identity of the programme: settings, not literals (programmes get renamed).
     PROGRAMME_NAME = _env("QMS_PROGRAMME_NAME", "Bono Vida Mejor")
@@ -107,9 +109,15 @@ class Config:
 
     def __init__(self) -> None:
         self.SECRET_KEY = _env("QMS_SECRET_KEY") or self._missing_secret_key()
+        #: Key of the HMAC that turns a beneficiary ID into a pseudonymous key (surveys).
+        #: Changing it breaks the link between old and new responses of a household.
+        self.QMS_PSEUDONYM_KEY = _env("QMS_PSEUDONYM_KEY") or self._missing_pseudonym_key()
 
     def _missing_secret_key(self) -> str:
         return _dev_secret_key(self.INSTANCE_DIR)
+
+    def _missing_pseudonym_key(self) -> str:
+        return _dev_secret_key(self.INSTANCE_DIR, "pseudonym_key")
 
 
 class DevelopmentConfig(Config):
@@ -124,6 +132,9 @@ class ProductionConfig(Config):
     def _missing_secret_key(self) -> str:
         raise ConfigError("QMS_SECRET_KEY must be set in production (QMS_ENV=production).")
 
+    def _missing_pseudonym_key(self) -> str:
+        raise ConfigError("QMS_PSEUDONYM_KEY must be set in production (QMS_ENV=production).")
+
 
 class TestingConfig(Config):
     ENV_NAME = "testing"
@@ -135,6 +146,7 @@ class TestingConfig(Config):
 
     def __init__(self) -> None:
         self.SECRET_KEY = TestingConfig.SECRET_KEY
+        self.QMS_PSEUDONYM_KEY = "test-pseudonym-key-not-for-production"
 
 
 CONFIGS = {

@@ -12,7 +12,7 @@ from config import Config, load_config
 
 #: Domains in the order their blueprints, policies and CLI commands are registered.
 #: A new domain adds its package name here.
-DOMAINS = ("core", "auth", "api", "processes", "documents", "nonconformities")
+DOMAINS = ("core", "auth", "api", "processes", "documents", "nonconformities", "surveys")
 
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:

@@ -1,0 +1,110 @@
+"""Import benchmark: 200,000 Kobo responses into SQLite, time and peak memory, and the floor.
+
+    .venv/bin/python bench/bench_import.py [--rows 200000] [--export /tmp/kobo-200k.csv]
+
+Targets (2-core machine, SQLite): <= 30 s and <= 300 MB peak RSS. The floor is a plain
+``sqlite3`` bulk insert of the same rows (same table, same unique index, one transaction)
+with the parsing done beforehand, and the same with the CSV parsing included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import ROOT, current_rss_mb, make_app, make_wave, peak_rss_mb
+
+
+def run_import(export: Path) -> dict:
+    from qms.core import audit
+    from qms.extensions import db
+    from qms.surveys import importer
+
+    app, workdir = make_app()
+    with app.app_context():
+        wave = make_wave()
+        gc.collect()
+        baseline = current_rss_mb()
+        started = time.perf_counter()
+        with audit.acting_as(audit.SYSTEM):
+            report = importer.import_file(wave, export, file_name=export.name, skip_invalid=True)
+            db.session.commit()
+        elapsed = time.perf_counter() - started
+    return {"elapsed": elapsed, "baseline_rss": baseline, "peak_rss": peak_rss_mb(),
+            "report": report, "db": workdir / "bench.sqlite3"}
+
+
+def floor(export: Path, workdir: Path) -> tuple[float, float]:
+    """(insert only, parse + insert) with the bare sqlite3 module."""
+    schema = """CREATE TABLE r (id INTEGER PRIMARY KEY, wave_id INT NOT NULL, batch_id INT,
+        submission_uuid VARCHAR(64) NOT NULL UNIQUE, beneficiary_key VARCHAR(64),
+        department_code VARCHAR(2) NOT NULL, municipality_code VARCHAR(4), channel VARCHAR(40),
+        submitted_at DATETIME NOT NULL, answers JSON NOT NULL)"""
+
+    def parse() -> list[tuple]:
+        with export.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle, delimiter=";")
+            header = next(reader)
+            idx = {h: i for i, h in enumerate(header)}
+            answer_cols = [(h.rsplit("/", 1)[1], i) for h, i in idx.items()
+                           if h.startswith(("satisfaccion/", "quejas/"))]
+            return [(1, 1, row[idx["_uuid"]], None, row[idx["datos_generales/departamento"]],
+                     row[idx["datos_generales/municipio"]], "kobo", row[idx["_submission_time"]],
+                     json.dumps({k: row[i] for k, i in answer_cols})) for row in reader]
+
+    def insert(rows: list[tuple], name: str) -> float:
+        db = workdir / name
+        conn = sqlite3.connect(db, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(schema)
+        started = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO r (wave_id, batch_id, submission_uuid, beneficiary_key, "
+                         "department_code, municipality_code, channel, submitted_at, answers) "
+                         "VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        conn.execute("COMMIT")
+        conn.close()
+        return time.perf_counter() - started
+
+    rows = parse()
+    insert_only = insert(rows, "floor1.sqlite3")
+    started = time.perf_counter()
+    rows = parse()
+    parse_time = time.perf_counter() - started
+    return insert_only, parse_time + insert(rows, "floor2.sqlite3")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--export", type=Path, default=None)
+    args = parser.parse_args()
+    export = args.export or Path(f"/tmp/qms-bench-kobo-{args.rows}.csv")
+    if not export.exists():  # generated in another process, so it does not count in our RSS
+        subprocess.run([sys.executable, str(ROOT / "bench" / "gen_kobo_export.py"), "--rows",
+                        str(args.rows), "--out", str(export)], check=True)
+    result = run_import(export)
+    report = result["report"]
+    size = export.stat().st_size / 1024 / 1024
+    print(f"export: {export} ({size:.1f} MB, {report.rows_read:,} rows)")
+    print(f"imported {report.imported:,} (not approved in source {report.rejected_in_source:,}, "
+          f"invalid {report.invalid:,}, duplicates {report.duplicates:,})")
+    print(f"import time: {result['elapsed']:.1f} s "
+          f"({report.rows_read / result['elapsed']:,.0f} rows/s)  target <= 30 s")
+    print(f"peak RSS: {result['peak_rss']:.0f} MB (app loaded, before import: "
+          f"{result['baseline_rss']:.0f} MB)  target <= 300 MB")
+    insert_only, parse_insert = floor(export, result["db"].parent)
+    print(f"floor, plain sqlite3 executemany of the same rows: {insert_only:.1f} s insert only; "
+          f"{parse_insert:.1f} s with csv parsing")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+// Survey import progress: polls the status and reloads the page when the import ends.
+(function () {
+  "use strict";
+  var box = document.getElementById("import-progress");
+  if (!box) { return; }
+  var url = box.getAttribute("data-status-url");
+  var bar = document.getElementById("import-bar");
+  var rows = document.getElementById("import-rows");
+  var running = { queued: true, running: true };
+  if (!running[box.getAttribute("data-state")]) { return; }
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (s) {
+        if (s.total) { bar.value = Math.round(100 * (s.done || 0) / s.total); }
+        rows.textContent = String(s.rows || 0);
+        if (running[s.state]) { window.setTimeout(poll, 1000); } else { window.location.reload(); }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+}());

@@ -1,0 +1,126 @@
+"""``flask --app wsgi qms import-survey`` and ``qms load-survey``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from qms.core import audit
+from qms.core.cli import qms
+from qms.core.errors import ServiceError
+from qms.extensions import db
+from qms.surveys import importer, services
+from qms.surveys.models import Channel, Wave
+
+
+def _actor(username: str | None):
+    if not username:
+        return audit.SYSTEM
+    from qms.auth.services import find_user
+
+    user = find_user(username)
+    if user is None:
+        raise click.BadParameter(f"unknown user {username!r}", param_hint="--user")
+    return user
+
+
+def _wave(survey_code: str, wave_code: str) -> Wave:
+    survey = services.survey_by_code(survey_code)
+    if survey is None:
+        raise click.BadParameter(f"no survey {survey_code!r}", param_hint="--survey")
+    wave = db.session.scalar(select(Wave).where(Wave.survey_id == survey.id,
+                                                Wave.code == wave_code.upper()))
+    if wave is None:
+        raise click.BadParameter(f"no wave {wave_code!r} in {survey.code}", param_hint="--wave")
+    return wave
+
+
+@qms.command("import-survey")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--survey", "survey_code", required=True, help="Survey code, e.g. SAT-BVM.")
+@click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2024-1.")
+@click.option("--skip-invalid", is_flag=True,
+              help="Import the good rows and skip the bad ones (default: all or nothing).")
+@click.option("--map", "mappings", multiple=True, metavar="COLUMN=CODE",
+              help="Map an export column to a question code (saved for the survey).")
+@click.option("--channel", type=click.Choice([c.value for c in Channel]), default="kobo")
+@click.option("--user", "username", default=None, help="Who the audit trail names.")
+@with_appcontext
+def import_survey_command(path, survey_code, wave_code, skip_invalid, mappings, channel,
+                          username) -> None:
+    """Import a KoboToolbox / ODK Central export (CSV or XLSX) into a wave."""
+    wave = _wave(survey_code, wave_code)
+    extra = {}
+    for item in mappings:
+        column, sep, code = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not COLUMN=CODE", param_hint="--map")
+        extra[column.strip()] = code.strip()
+    size = path.stat().st_size
+    with audit.acting_as(_actor(username)), click.progressbar(
+            length=size, label=f"Importing {path.name}", show_percent=True, show_eta=True,
+            file=sys.stderr) as bar:
+        state = {"done": 0}
+
+        def progress(done: int, total: int, rows: int) -> None:
+            bar.update(max(0, done - state["done"]))
+            state["done"] = done
+
+        try:
+            if extra:
+                services.save_mapping(wave.survey, extra)
+            report = importer.import_file(wave, path, file_name=path.name,
+                                          skip_invalid=skip_invalid, mapping=extra,
+                                          channel=Channel(channel), progress=progress)
+            db.session.commit()
+        except importer.ImportRejected as exc:
+            db.session.rollback()
+            report = exc.report
+            importer.record_rejected(wave, report)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            sys.exit(1)
+    _print_report(report)
+    if not report.accepted:
+        sys.exit(1)
+
+
+def _print_report(report: importer.ImportReport) -> None:
+    for problem in report.problems:
+        where = f"row {problem.row}" if problem.row else "file"
+        column = f", column {problem.column!r}" if problem.column else ""
+        click.echo(f"{where}{column}: {problem.reason}", err=True)
+    if report.problem_count > len(report.problems):
+        click.echo(f"… and {report.problem_count - len(report.problems)} more problems", err=True)
+    if report.unknown_columns:
+        click.echo("Unknown columns (ignored; map them with --map COLUMN=CODE): "
+                   + ", ".join(report.unknown_columns), err=True)
+    verdict = "imported" if report.accepted else "REJECTED, nothing imported"
+    click.echo(f"{report.file_name} ({report.file_format or '?'}, sha256 {report.file_sha256}): "
+               f"{verdict}. Rows read {report.rows_read}, imported {report.imported}, "
+               f"duplicates {report.duplicates}, invalid {report.invalid}, "
+               f"not approved in source {report.rejected_in_source}.")
+
+
+@qms.command("load-survey")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--publish", is_flag=True, help="Publish the loaded version at once.")
+@with_appcontext
+def load_survey_command(path: Path, publish: bool) -> None:
+    """Load a questionnaire from YAML (a new survey, or a new draft version of one)."""
+    with audit.acting_as(audit.SYSTEM):
+        try:
+            version = services.load_yaml(path.read_text(encoding="utf-8"), publish=publish)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            sys.exit(1)
+    click.echo(f"{version.survey.code} version {version.number} ({version.status.value}): "
+               f"{len(version.questions)} questions.")

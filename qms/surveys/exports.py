@@ -1,0 +1,119 @@
+"""CSV and XLSX exports: results (aggregates) and anonymised responses.
+
+Cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a
+carriage return) are prefixed with an apostrophe. Anonymised responses carry neither the
+submission UUID nor the pseudonymous key, and leave out free-text answers (they may
+name people); groups below the minimum size are exported as "suprimido".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from qms.extensions import db
+from qms.surveys.models import QuestionType, Response, Wave
+from qms.surveys.results import WaveResults
+from qms.surveys.stats import Summary
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise formula injection; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+def _num(value: float | None, digits: int = 2) -> float | str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return round(value, digits)
+
+
+def _summary_cells(summary: Summary) -> list[Any]:
+    if summary.suppressed:
+        return [summary.n and _("suprimido") or 0, _("suprimido"), "", "", "", "", "", ""]
+    return [summary.n, _num(summary.mean), _num(summary.moe_mean), _num(summary.pct_satisfied, 1),
+            _num(summary.moe_pct, 1), _num(summary.index, 1), _num(summary.moe_index, 1),
+            _num(summary.pct_dissatisfied, 1)]
+
+
+RESULT_HEADER = ["ambito", "codigo_ambito", "pregunta", "n", "media", "margen_error_media",
+                 "pct_satisfechos", "margen_error_pct", "indice_0_100", "margen_error_indice",
+                 "pct_insatisfechos"]
+
+
+def result_rows(results: WaveResults) -> Iterator[list[Any]]:
+    scope = _("departamento") if results.department else _("nacional")
+    code = results.department or "HN"
+    yield [scope, code, "_respuestas", results.responses, "", "", "", "", "", "", ""]
+    yield [scope, code, "_indice", *_summary_cells(results.index)]
+    if results.complaint is not None:
+        yield [scope, code, "_quejas", *_summary_cells(results.complaint)]
+    for item in results.questions:
+        if item.question.type == QuestionType.TEXT:
+            continue
+        yield [scope, code, item.question.code, *_summary_cells(item.summary)]
+    group_scope = _("municipio") if results.group_by == "municipality" else _("departamento")
+    for group in results.groups:
+        yield [group_scope, group.code, "_respuestas",
+               group.responses if group.responses >= results.min_n or not group.responses
+               else _("suprimido"), "", "", "", "", "", "", ""]
+        yield [group_scope, group.code, "_indice", *_summary_cells(group.index)]
+        if group.complaint is not None:
+            yield [group_scope, group.code, "_quejas", *_summary_cells(group.complaint)]
+
+
+def response_header(wave: Wave) -> list[str]:
+    codes = [q.code for q in wave.questionnaire.questions if q.type != QuestionType.TEXT]
+    return ["fila", "departamento", "municipio", "canal", "fecha_envio", *codes]
+
+
+def response_rows(wave: Wave) -> Iterator[list[Any]]:
+    questions = [q for q in wave.questionnaire.questions if q.type != QuestionType.TEXT]
+    query = select(Response.department_code, Response.municipality_code, Response.channel,
+                   Response.submitted_at, Response.answers).where(
+        Response.wave_id == wave.id).order_by(Response.id).execution_options(yield_per=5000)
+    for number, row in enumerate(db.session.execute(query), start=1):
+        answers = row.answers or {}
+        cells = [number, row.department_code, row.municipality_code or "", row.channel.value,
+                 row.submitted_at.date().isoformat()]
+        for q in questions:
+            value = answers.get(q.code, "")
+            cells.append(" ".join(value) if isinstance(value, list) else value)
+        yield cells
+
+
+def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
+    """UTF-8 with BOM (Excel opens it right), ``;`` like Kobo, streamed row by row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(c) for c in row])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_bytes(title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append([safe_cell(c) for c in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

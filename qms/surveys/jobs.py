@@ -1,0 +1,174 @@
+"""Imports started from the browser: upload, map the columns, import off the request path.
+
+An upload gets a random token and a folder under ``INSTANCE_DIR/survey-imports/``
+holding the file and a ``status.json`` the import thread rewrites as it goes (atomic
+replace). Progress lives in that file, not in the database: during an import on SQLite
+the batch's one transaction holds the write lock, so a progress row could not be written.
+The page polls the status with a small static script. The uploaded file is deleted when
+the import ends (it may hold beneficiary IDs); the batch keeps its SHA-256.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from qms.core import audit
+from qms.core.errors import ServiceError, ValidationError
+from qms.extensions import db
+from qms.surveys import importer
+from qms.surveys.models import Channel, Wave
+from qms.surveys.reader import FileProblem, open_table
+
+TOKEN_BYTES = 18
+#: A running import that has not written its status for this long died (killed, restarted).
+STALE_SECONDS = 120
+#: Uploads never imported are removed after this long.
+KEEP_SECONDS = 24 * 3600
+
+
+def _root() -> Path:
+    return Path(current_app.config["INSTANCE_DIR"]) / "survey-imports"
+
+
+def _folder(token: str) -> Path:
+    if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 40:
+        raise FileNotFoundError(token)
+    return _root() / token
+
+
+def write_status(folder: Path, **values: Any) -> dict[str, Any]:
+    path = folder / "status.json"
+    status = read_status_file(path)
+    status.update(values, heartbeat=time.time())
+    tmp = folder / "status.json.tmp"
+    tmp.write_text(json.dumps(status, ensure_ascii=False, default=str))
+    os.replace(tmp, path)
+    return status
+
+
+def read_status_file(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def status(token: str) -> dict[str, Any] | None:
+    try:
+        folder = _folder(token)
+    except FileNotFoundError:
+        return None
+    values = read_status_file(folder / "status.json")
+    if not values:
+        return None
+    if values.get("state") in ("queued", "running") and \
+            time.time() - values.get("heartbeat", 0) > STALE_SECONDS:
+        values["state"] = "interrupted"
+    return values
+
+
+def _cleanup_old() -> None:
+    root = _root()
+    if not root.exists():
+        return
+    limit = time.time() - KEEP_SECONDS
+    for folder in root.iterdir():
+        try:
+            if folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def receive_upload(wave: Wave, upload: FileStorage, user) -> tuple[str, list[str]]:
+    """Save the upload, check it is a readable CSV/XLSX, return (token, header)."""
+    _cleanup_old()
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    folder = _root() / token
+    folder.mkdir(parents=True)
+    path = folder / "upload"
+    upload.save(path)
+    try:
+        if path.stat().st_size == 0:
+            raise FileProblem(_l("El archivo está vacío."))
+        table = open_table(path)
+        header = table.header
+        table.close()
+    except FileProblem as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ValidationError(exc.message, field="file") from None
+    write_status(folder, state="uploaded", wave_id=wave.id, user_id=user.id,
+                 file_name=secure_filename(upload.filename or "") or "export", header=header)
+    return token, header
+
+
+def start(token: str, *, mapping: dict[str, str], skip_invalid: bool,
+          channel: Channel = Channel.KOBO) -> None:
+    folder = _folder(token)
+    write_status(folder, state="queued", mapping=mapping, skip_invalid=skip_invalid,
+                 channel=Channel(channel).value,
+                 done=0, total=(folder / "upload").stat().st_size, rows=0)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("SURVEYS_IMPORT_IN_THREAD", not app.testing):
+        threading.Thread(target=run, args=(app, token), daemon=True,
+                         name=f"survey-import-{token[:6]}").start()
+    else:
+        run(app, token)
+
+
+def run(app: Flask, token: str) -> None:
+    """The import itself, in its own app context and transaction."""
+    from qms.auth.models import User
+
+    with app.app_context():
+        folder = _folder(token)
+        values = read_status_file(folder / "status.json")
+        path = folder / "upload"
+        try:
+            wave = db.session.get(Wave, values["wave_id"])
+            user = db.session.get(User, values["user_id"])
+            write_status(folder, state="running")
+
+            def progress(done: int, total: int, rows: int) -> None:
+                write_status(folder, done=done, total=total, rows=rows)
+
+            with audit.acting_as(user):
+                try:
+                    report = importer.import_file(
+                        wave, path, file_name=values.get("file_name", "export"),
+                        skip_invalid=bool(values.get("skip_invalid")),
+                        channel=Channel(values.get("channel") or Channel.KOBO.value),
+                        mapping=values.get("mapping") or {}, progress=progress)
+                    db.session.commit()
+                except importer.ImportRejected as exc:
+                    db.session.rollback()
+                    report = exc.report
+                    importer.record_rejected(wave, report)
+                    db.session.commit()
+            write_status(folder, state="done" if report.accepted else "rejected",
+                         batch_id=report.batch_id, summary=report.summary(),
+                         problem_count=report.problem_count,
+                         problems=[p.as_dict() for p in report.problems[:200]],
+                         unknown_columns=report.unknown_columns,
+                         file_problem=report.file_problem)
+        except Exception as exc:  # report any failure to the page, never leave it "running"
+            db.session.rollback()
+            current_app.logger.exception("survey import %s failed", token)
+            message = exc.message if isinstance(exc, ServiceError) else _l(
+                "La importación falló por un error interno; no se importó nada.")
+            write_status(folder, state="failed", error=str(message))
+        finally:
+            path.unlink(missing_ok=True)
+            db.session.remove()

@@ -1,0 +1,353 @@
+"""Beneficiary-satisfaction surveys [ISO 9001:2015 9.1.2].
+
+Definitions (survey → versions → questions), waves with their target sample, the
+mapping of export columns, import batches, responses and the aggregates the results
+pages read. Definitions, waves and mappings are quality records (audited, versioned);
+responses are data, so an import leaves one audit event per batch instead of one per row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qms.auth.models import User
+from qms.core.audit import Audited
+from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
+from qms.core.enums import LabelledEnum, enum_column
+
+ISO_CLAUSE = ("ISO 9001:2015", "9.1.2")
+#: Pseudo-question codes kept in the aggregates beside the real questions.
+RESPONSES_CODE = "_respuestas"
+INDEX_CODE = "_indice"
+
+
+class QuestionType(LabelledEnum):
+    LIKERT = "likert5"
+    YES_NO = "yes_no"
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    NUMBER = "number"
+    TEXT = "text"
+
+    @staticmethod
+    def __labels__() -> dict:
+        return {
+            QuestionType.LIKERT: _l("Escala Likert 1–5"),
+            QuestionType.YES_NO: _l("Sí / No"),
+            QuestionType.SINGLE: _l("Opción única"),
+            QuestionType.MULTIPLE: _l("Opción múltiple"),
+            QuestionType.NUMBER: _l("Número"),
+            QuestionType.TEXT: _l("Texto libre"),
+        }
+
+
+class VersionStatus(LabelledEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+    @staticmethod
+    def __labels__() -> dict:
+        return {
+            VersionStatus.DRAFT: _l("Borrador"),
+            VersionStatus.PUBLISHED: _l("Publicada"),
+            VersionStatus.SUPERSEDED: _l("Reemplazada"),
+        }
+
+
+class WaveStatus(LabelledEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @staticmethod
+    def __labels__() -> dict:
+        return {
+            WaveStatus.DRAFT: _l("En preparación"),
+            WaveStatus.OPEN: _l("Abierta"),
+            WaveStatus.CLOSED: _l("Cerrada"),
+        }
+
+
+class Channel(LabelledEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    WEB = "web"
+    KOBO = "kobo"
+
+    @staticmethod
+    def __labels__() -> dict:
+        return {
+            Channel.IN_PERSON: _l("Presencial"),
+            Channel.PHONE: _l("Teléfono"),
+            Channel.WEB: _l("Web"),
+            Channel.KOBO: _l("KoboToolbox / ODK"),
+        }
+
+
+class BatchStatus(LabelledEnum):
+    IMPORTED = "imported"
+    REJECTED = "rejected"
+
+    @staticmethod
+    def __labels__() -> dict:
+        return {
+            BatchStatus.IMPORTED: _l("Importado"),
+            BatchStatus.REJECTED: _l("Rechazado (nada importado)"),
+        }
+
+
+class Survey(Audited, VersionedMixin, Model):
+    __tablename__ = "survey"
+    __audit_redact__ = frozenset({"webhook_secret_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable code used in the webhook URL, e.g. "SAT-BVM".
+    code: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: SHA-256 of the KoboToolbox REST-service secret; the secret is shown once.
+    webhook_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+
+    versions: Mapped[list[SurveyVersion]] = relationship(
+        back_populates="survey", order_by="SurveyVersion.number")
+    waves: Mapped[list[Wave]] = relationship(back_populates="survey", order_by="Wave.starts_on")
+
+    __table_args__ = (CheckConstraint("length(code) >= 2", name="code_length"),)
+
+    def __repr__(self) -> str:
+        return f"<Survey {self.code}>"
+
+
+class SurveyVersion(Audited, VersionedMixin, Model):
+    """One version of the questionnaire; a published version is never edited in place."""
+
+    __tablename__ = "survey_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="RESTRICT"))
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[VersionStatus] = mapped_column(
+        enum_column(VersionStatus, "survey_version_status"), nullable=False,
+        default=VersionStatus.DRAFT)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+
+    survey: Mapped[Survey] = relationship(back_populates="versions")
+    published_by: Mapped[User | None] = relationship()
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="version", order_by="Question.position")
+
+    __table_args__ = (UniqueConstraint("survey_id", "number", name="uq_survey_version_number"),)
+
+    def __repr__(self) -> str:
+        return f"<SurveyVersion {self.survey_id} v{self.number} {self.status.value}>"
+
+
+class Question(Audited, Model):
+    __tablename__ = "survey_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id", ondelete="RESTRICT"),
+                                            index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: Stable code shared by every version ("p1_trato"): results compare across waves by it.
+    code: Mapped[str] = mapped_column(String(60), nullable=False)
+    text: Mapped[str] = mapped_column(String(500), nullable=False)
+    type: Mapped[QuestionType] = mapped_column(enum_column(QuestionType, "question_type"),
+                                               nullable=False)
+    required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: Part of the satisfaction index (Likert questions only).
+    in_index: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: A yes/no question whose "yes" reports a complaint (drives the complaint share).
+    is_complaint: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: {choice code: Spanish label} for single/multiple choice.
+    choices: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+
+    version: Mapped[SurveyVersion] = relationship(back_populates="questions")
+
+    __table_args__ = (UniqueConstraint("version_id", "code", name="uq_survey_question_code"),)
+
+    def __repr__(self) -> str:
+        return f"<Question {self.code} ({self.type.value})>"
+
+
+class Wave(Audited, VersionedMixin, Model):
+    """A fieldwork round: a period, a target sample per department, a status."""
+
+    __tablename__ = "survey_wave"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="RESTRICT"), index=True)
+    #: The published questionnaire the wave collects.
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_version.id", ondelete="RESTRICT"))
+    code: Mapped[str] = mapped_column(String(30), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[WaveStatus] = mapped_column(enum_column(WaveStatus, "wave_status"),
+                                               nullable=False, default=WaveStatus.DRAFT)
+    #: Households in the sampling frame (N), for the finite-population correction.
+    population: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+
+    survey: Mapped[Survey] = relationship(back_populates="waves")
+    questionnaire: Mapped[SurveyVersion] = relationship()
+    targets: Mapped[list[WaveTarget]] = relationship(
+        back_populates="wave", order_by="WaveTarget.department_code")
+
+    __table_args__ = (
+        UniqueConstraint("survey_id", "code", name="uq_survey_wave_code"),
+        CheckConstraint("ends_on >= starts_on", name="period"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Wave {self.code} {self.status.value}>"
+
+
+class WaveTarget(Audited, Model):
+    __tablename__ = "survey_wave_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="CASCADE"))
+    department_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    #: Interviews planned in the department.
+    target_sample: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: Households of the department in the frame (N_h), for the FPC; NULL if unknown.
+    population: Mapped[int | None] = mapped_column(Integer)
+
+    wave: Mapped[Wave] = relationship(back_populates="targets")
+
+    __table_args__ = (
+        UniqueConstraint("wave_id", "department_code", name="uq_survey_wave_target_dept"),
+        CheckConstraint("target_sample >= 0", name="target_positive"),
+    )
+
+
+class ColumnMapping(Audited, VersionedMixin, Model):
+    """Export column → question code (or a response field), saved per survey and reused."""
+
+    __tablename__ = "survey_mapping"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="RESTRICT"),
+                                           unique=True)
+    #: {normalised column header: target}; target "" means "ignore this column".
+    columns: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc,
+                                                 onupdate=now_utc)
+
+
+class ImportBatch(Model):
+    """One import of one file. Written once, when the import ends, with one audit event."""
+
+    __tablename__ = "survey_import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="RESTRICT"),
+                                         index=True)
+    status: Mapped[BatchStatus] = mapped_column(enum_column(BatchStatus, "import_batch_status"),
+                                                nullable=False)
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    file_sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    #: csv / xlsx and what was detected ("csv utf-8-sig ;").
+    file_format: Mapped[str] = mapped_column(String(60), nullable=False)
+    skip_invalid: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    rows_read: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_imported: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_invalid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: Submissions marked "not approved"/"rejected" in Kobo or ODK: left out on purpose.
+    rows_rejected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: The first problems found ([{row, column, reason}]), capped; counts are exact.
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+
+    wave: Mapped[Wave] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ImportBatch #{self.id} {self.status.value} {self.rows_imported} rows>"
+
+
+class Response(Model):
+    """One submission. No names, no raw beneficiary ID: only a keyed hash of it."""
+
+    __tablename__ = "survey_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="RESTRICT"),
+                                         index=True)
+    #: Not indexed on purpose: every index costs import time at 200,000 rows per file.
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_import_batch.id", ondelete="RESTRICT"))
+    #: Kobo ``_uuid`` / ODK ``KEY`` without "uuid:": re-imports and webhook retries dedupe on it.
+    submission_uuid: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    #: HMAC-SHA256(QMS_PSEUDONYM_KEY, beneficiary ID), hex; NULL when the export has no ID.
+    #: (Add an index when a feature follows households across waves.)
+    beneficiary_key: Mapped[str | None] = mapped_column(String(64))
+    department_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    municipality_code: Mapped[str | None] = mapped_column(String(4))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "response_channel"),
+                                             nullable=False)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: {question code: value}: int for Likert/yes-no (1/0), str, list of str, float, "ns".
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
+class Aggregate(Model):
+    """Running sums per wave × question × department × municipality, kept at import time."""
+
+    __tablename__ = "survey_aggregate"
+
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="RESTRICT"),
+                                         primary_key=True)
+    question_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    #: "" when the response had no municipality.
+    municipality_code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total: Mapped[float] = mapped_column(Float, nullable=False, default=0)
+    total_sq: Mapped[float] = mapped_column(Float, nullable=False, default=0)
+    #: Answers of 4 or 5 (Likert), the "satisfied" count.
+    top2: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    bottom2: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class AnswerCount(Model):
+    """How many answered each value (Likert 1–5, "ns", a choice code, 1/0 for yes/no)."""
+
+    __tablename__ = "survey_answer_count"
+
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="RESTRICT"),
+                                         primary_key=True)
+    question_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    value: Mapped[str] = mapped_column(String(60), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+

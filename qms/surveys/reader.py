@@ -1,0 +1,206 @@
+"""Reading KoboToolbox / ODK exports as a stream of rows, whatever their encoding.
+
+The file type is decided by its content, never by its name: a ZIP container is XLSX
+(read with openpyxl in read-only mode), text is CSV (UTF-8, UTF-8 with BOM or Latin-1 /
+Windows-1252; ``;``, ``,`` or tab separated), anything else is refused. Rows are yielded
+one at a time so memory stays flat however large the file is.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO
+
+from flask_babel import lazy_gettext as _l
+
+SAMPLE_BYTES = 64 * 1024
+DELIMITERS = (";", ",", "\t")
+csv.field_size_limit(1024 * 1024)
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read (wrong type, truncated, inconsistent encoding)."""
+
+    def __init__(self, message, row: int | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.row = row
+
+
+@dataclass
+class Table:
+    #: "csv utf-8 ;" or "xlsx": what was detected, for the batch record.
+    description: str
+    header: list[str]
+    #: (row number as a spreadsheet shows it — the header is row 1 —, cells).
+    rows: Iterator[tuple[int, list[str]]]
+    #: Bytes read so far and total, for progress bars.
+    position: Callable[[], int]
+    size: int
+    close: Callable[[], None]
+
+
+def _sniff_kind(head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileProblem(_l("Es un archivo de Excel antiguo (XLS): expórtelo como XLSX o CSV."))
+    if not head.strip():
+        raise FileProblem(_l("El archivo está vacío."))
+    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8", b"GIF8")):
+        raise FileProblem(_l("El archivo no es CSV ni XLSX."))
+    return "csv"
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 with BOM, UTF-8, or Windows-1252 (a superset of Latin-1's printable range)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        # A multi-byte character may be cut at the end of the sample: decode incrementally.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def detect_delimiter(first_line: str) -> str:
+    """The separator that splits the header best, counting outside quotes."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in first_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def open_table(path: Path | str) -> Table:
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as probe:
+        head = probe.read(SAMPLE_BYTES)
+    kind = _sniff_kind(head)
+    if kind == "xlsx":
+        return _open_xlsx(path, size)
+    return _open_csv(path, size, head)
+
+
+# ----------------------------------------------------------------------------- CSV
+
+
+def _open_csv(path: Path, size: int, head: bytes) -> Table:
+    encoding = detect_encoding(head)
+    raw = path.open("rb")
+    text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    try:
+        first = text.readline()
+    except UnicodeDecodeError:
+        raw.close()
+        raise FileProblem(_l("No se pudo leer la codificación del archivo.")) from None
+    delimiter = detect_delimiter(first)
+    try:
+        header = next(csv.reader([first], delimiter=delimiter, strict=True))
+    except (csv.Error, StopIteration):
+        raw.close()
+        raise FileProblem(_l("La fila de encabezados no se puede leer."), row=1) from None
+    header = [h.strip() for h in header]
+    if len([h for h in header if h]) < 2:
+        raw.close()
+        raise FileProblem(_l("El archivo no parece una exportación CSV de KoboToolbox u ODK: "
+                             "no tiene columnas reconocibles."), row=1)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
+        number = 1
+        try:
+            for cells in reader:
+                number += 1
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue
+                yield number, cells
+        except csv.Error:
+            raise FileProblem(_l("El archivo está truncado o dañado: una fila termina a "
+                                 "mitad de un campo entre comillas."), row=number + 1) from None
+        except UnicodeDecodeError:
+            raise FileProblem(_l("El archivo mezcla codificaciones: una fila no es %(enc)s "
+                                 "válido.", enc=encoding), row=number + 1) from None
+
+    label = {"utf-8-sig": "UTF-8 BOM", "utf-8": "UTF-8", "cp1252": "Latin-1",
+             "latin-1": "Latin-1"}[encoding]
+    sep = {"\t": "TAB"}.get(delimiter, delimiter)
+    return Table(f"csv {label} {sep}", header, rows(), raw.tell, size, raw.close)
+
+
+# ----------------------------------------------------------------------------- XLSX
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _open_xlsx(path: Path, size: int) -> Table:
+    from openpyxl import load_workbook
+
+    handle: IO[bytes] = path.open("rb")
+    try:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]  # Kobo: the first sheet is the main table
+        iterator = sheet.iter_rows(values_only=True)
+        header_row = next(iterator, None)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError) as exc:
+        handle.close()
+        raise FileProblem(_l("El archivo XLSX está dañado o truncado y no se puede abrir.")) from exc
+    if not header_row:
+        handle.close()
+        raise FileProblem(_l("La primera hoja del archivo XLSX está vacía."), row=1)
+    header = [_cell_text(v).strip() for v in header_row]
+    while header and not header[-1]:
+        header.pop()
+    state = {"row": 1}
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for values in iterator:
+                state["row"] += 1
+                cells = [_cell_text(v) for v in values[: len(header)]]
+                if not any(c.strip() for c in cells):
+                    continue
+                yield state["row"], cells
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise FileProblem(_l("El archivo XLSX está truncado o dañado."),
+                              row=state["row"] + 1) from exc
+
+    def position() -> int:  # openpyxl gives no byte position: estimate from the rows read
+        total = sheet.max_row or 0
+        return int(size * min(1.0, state["row"] / total)) if total > 1 else 0
+
+    def close() -> None:
+        workbook.close()
+        handle.close()
+
+    return Table("xlsx", header, rows(), position, size, close)

@@ -1,0 +1,282 @@
+"""Waves: create and edit, open and close, results, trend, exports, imports from the browser."""
+
+from __future__ import annotations
+
+from flask import (
+    Response as FlaskResponse,
+)
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from qms.core import audit, charts, geo
+from qms.core.errors import ServiceError
+from qms.core.forms import apply_service_error
+from qms.core.permissions import authorize, get_or_404_authorized
+from qms.extensions import db
+from qms.surveys import columns, exports, jobs, results, services
+from qms.surveys.forms import EmptyForm, ImportStartForm, UploadForm, WaveForm, wave_edit_form
+from qms.surveys.models import ImportBatch, QuestionType, Survey, Wave, WaveStatus
+from qms.surveys.views import bp
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/<int:survey_id>/rondas/nueva", methods=["GET", "POST"])
+@login_required
+def new_wave(survey_id: int):
+    survey = get_or_404_authorized(Survey, survey_id, "survey.manage")
+    form = WaveForm()
+    if form.validate_on_submit():
+        try:
+            wave = services.create_wave(survey, code=form.code.data, name=form.name.data,
+                                        starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                                        population=form.population.data)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            flash(_("Ronda %(code)s creada: indique la muestra objetivo por departamento.",
+                    code=wave.code), "success")
+            return redirect(url_for("surveys.edit_wave", wave_id=wave.id))
+    return render_template("surveys/wave_form.html", form=form, survey=survey, wave=None,
+                           departments=[])
+
+
+@bp.route("/rondas/<int:wave_id>/editar", methods=["GET", "POST"])
+@login_required
+def edit_wave(wave_id: int):
+    wave = get_or_404_authorized(Wave, wave_id, "survey.manage")
+    form = wave_edit_form(request.form if request.method == "POST" else None, obj=wave)
+    form.code.render_kw = {"readonly": True}
+    if request.method == "GET":
+        form.version.data = wave.version
+        for target in wave.targets:
+            getattr(form, f"target_{target.department_code}").data = target.target_sample
+            getattr(form, f"population_{target.department_code}").data = target.population
+    if request.method == "POST":
+        form.code.data = wave.code
+    if form.validate_on_submit():
+        targets = {code: (getattr(form, f"target_{code}").data,
+                          getattr(form, f"population_{code}").data)
+                   for code, _name in geo.department_choices()}
+        try:
+            services.update_wave(wave, expected_version=form.version.data, name=form.name.data,
+                                 starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                                 population=form.population.data, targets=targets)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            flash(_("Ronda %(code)s actualizada.", code=wave.code), "success")
+            return redirect(url_for("surveys.wave", wave_id=wave.id))
+    departments = [(code, name, getattr(form, f"target_{code}"),
+                    getattr(form, f"population_{code}")) for code, name in
+                   ((d.code, d.name) for d in geo.departments().values())]
+    return render_template("surveys/wave_form.html", form=form, survey=wave.survey, wave=wave,
+                           departments=departments)
+
+
+@bp.post("/rondas/<int:wave_id>/estado")
+@login_required
+def move_wave(wave_id: int):
+    wave = get_or_404_authorized(Wave, wave_id, "survey.manage")
+    try:
+        target = WaveStatus(request.form.get("target", ""))
+    except ValueError:
+        abort(400)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.move_wave(wave, target)
+            db.session.commit()
+            flash(_("Ronda %(code)s: %(state)s.", code=wave.code, state=target.label), "success")
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+    return redirect(url_for("surveys.wave", wave_id=wave.id))
+
+
+def _results_charts(data: results.WaveResults) -> dict:
+    likert = [r for r in data.questions if r.question.type == QuestionType.LIKERT]
+    suppressed = _("suprimido")
+    by_question = charts.bar_chart(
+        [(r.question.code, None if r.summary.suppressed else r.summary.pct_satisfied)
+         for r in likert], title=_("Satisfechos (4–5) por pregunta"), unit=" %",
+        max_value=100, empty_label=suppressed)
+    title = _("Índice de satisfacción por municipio") if data.department else \
+        _("Índice de satisfacción por departamento")
+    by_group = charts.bar_chart(
+        [(g.name, None if g.index.suppressed else g.index.index) for g in data.groups],
+        title=title, max_value=100, empty_label=suppressed, color=charts.PALETTE[2])
+    focus = None
+    if data.focus_question is not None:
+        key = "pct_satisfied" if data.focus_question.type in (QuestionType.LIKERT,
+                                                               QuestionType.YES_NO) else "mean"
+        focus = charts.bar_chart(
+            [(g.name, None if g.focus is None or g.focus.suppressed else getattr(g.focus, key))
+             for g in data.groups], title=f"{data.focus_question.code}: {data.focus_question.text}"
+            [:80], max_value=100 if key == "pct_satisfied" else None, empty_label=suppressed,
+            color=charts.PALETTE[1])
+    return {"by_question": by_question, "by_group": by_group, "focus": focus}
+
+
+@bp.get("/rondas/<int:wave_id>")
+@login_required
+def wave(wave_id: int):
+    wave = get_or_404_authorized(Wave, wave_id, "survey.view")
+    department = request.args.get("departamento") or None
+    if department and geo.department(department) is None:
+        abort(404)
+    data = results.wave_results(wave, department=department,
+                                focus=request.args.get("pregunta") or None)
+    batches = db.session.scalars(select(ImportBatch).where(ImportBatch.wave_id == wave.id)
+                                 .order_by(ImportBatch.id.desc()).limit(20)).all()
+    return render_template("surveys/wave.html", wave=wave, data=data, charts=_results_charts(data),
+                           department=geo.department(department) if department else None,
+                           batches=batches, button=EmptyForm(),
+                           events=audit.history(db.session, wave))
+
+
+@bp.get("/<int:survey_id>/tendencia")
+@login_required
+def trend(survey_id: int):
+    survey = get_or_404_authorized(Survey, survey_id, "survey.view")
+    points = results.trend(survey)
+    labels = [p.wave.code for p in points]
+    index_chart = charts.line_chart({
+        _("Índice"): [(p.wave.code, None if p.index.suppressed else p.index.index)
+                      for p in points],
+        _("Hogares con queja"): [(p.wave.code, None if not p.complaint or p.complaint.suppressed
+                                  else p.complaint.pct_satisfied) for p in points],
+    }, title=_("Tendencia entre rondas"), y_max=100)
+    codes = sorted({c for p in points for c in p.satisfied})
+    question_chart = charts.line_chart(
+        {c: [(p.wave.code, None if c not in p.satisfied or p.satisfied[c].suppressed
+              else p.satisfied[c].pct_satisfied) for p in points] for c in codes},
+        title=_("Satisfechos (4–5) por pregunta"), unit=" %", y_max=100, height=320,
+        width=max(640, 60 + 150 * len(codes)))
+    return render_template("surveys/trend.html", survey=survey, points=points, labels=labels,
+                           codes=codes, index_chart=index_chart, question_chart=question_chart)
+
+
+@bp.get("/rondas/<int:wave_id>/resultados.<fmt>")
+@login_required
+def export_results(wave_id: int, fmt: str):
+    wave = get_or_404_authorized(Wave, wave_id, "survey.view")
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    department = request.args.get("departamento") or None
+    if department and geo.department(department) is None:
+        abort(404)
+    data = results.wave_results(wave, department=department)
+    rows = list(exports.result_rows(data))
+    name = f"resultados-{wave.survey.code}-{wave.code}{'-' + department if department else ''}"
+    return _send(fmt, name, exports.RESULT_HEADER, rows)
+
+
+@bp.get("/rondas/<int:wave_id>/respuestas.<fmt>")
+@login_required
+def export_responses(wave_id: int, fmt: str):
+    wave = get_or_404_authorized(Wave, wave_id, "survey.export_responses")
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    name = f"respuestas-anonimizadas-{wave.survey.code}-{wave.code}"
+    return _send(fmt, name, exports.response_header(wave), exports.response_rows(wave))
+
+
+def _send(fmt: str, name: str, header, rows) -> FlaskResponse:
+    disposition = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    if fmt == "csv":
+        return FlaskResponse(stream_with_context(exports.csv_stream(header, rows)),
+                             mimetype="text/csv; charset=utf-8", headers=disposition)
+    return FlaskResponse(exports.xlsx_bytes(name[:31], header, rows), mimetype=XLSX,
+                         headers=disposition)
+
+
+# ---------------------------------------------------------------- import from the browser
+
+
+@bp.route("/rondas/<int:wave_id>/importar", methods=["GET", "POST"])
+@login_required
+def upload(wave_id: int):
+    wave = get_or_404_authorized(Wave, wave_id, "survey.import")
+    form = UploadForm()
+    if form.validate_on_submit():
+        if wave.status == WaveStatus.CLOSED:
+            flash(_("La ronda %(code)s está cerrada: no admite más respuestas.", code=wave.code),
+                  "danger")
+        else:
+            try:
+                token, _header = jobs.receive_upload(wave, form.file.data, current_user)
+            except ServiceError as exc:
+                apply_service_error(form, exc)
+            else:
+                return redirect(url_for("surveys.mapping", token=token))
+    return render_template("surveys/upload.html", form=form, wave=wave)
+
+
+def _job(token: str) -> tuple[dict, Wave]:
+    authorize("survey.import")
+    status = jobs.status(token)
+    if status is None:
+        abort(404)
+    wave = get_or_404_authorized(Wave, status["wave_id"], "survey.import")
+    return status, wave
+
+
+@bp.route("/importaciones/<token>", methods=["GET", "POST"])
+@login_required
+def mapping(token: str):
+    status, wave = _job(token)
+    if status.get("state") != "uploaded":
+        return redirect(url_for("surveys.progress", token=token))
+    questions = wave.questionnaire.questions
+    header = status["header"]
+    targets, unknown = columns.resolve(header, questions, services.saved_mapping(wave.survey))
+    valid = columns.valid_targets(questions)
+    form = ImportStartForm()
+    if form.validate_on_submit():
+        chosen = {}
+        for index, column in enumerate(header):
+            value = request.form.get(f"col_{index}", "")
+            if value not in valid:
+                abort(400)
+            chosen[column] = value
+        if form.save_mapping.data:
+            services.save_mapping(wave.survey, chosen)
+            db.session.commit()
+        jobs.start(token, mapping=chosen, skip_invalid=form.skip_invalid.data,
+                   channel=form.channel.data)
+        return redirect(url_for("surveys.progress", token=token))
+    rows = [(i, column, target, column in unknown) for i, (column, target)
+            in enumerate(zip(header, targets, strict=True))]
+    return render_template("surveys/mapping.html", form=form, wave=wave, rows=rows,
+                           choices=columns.target_choices(questions), status=status,
+                           token=token, unknown=unknown)
+
+
+@bp.get("/importaciones/<token>/progreso")
+@login_required
+def progress(token: str):
+    status, wave = _job(token)
+    return render_template("surveys/progress.html", status=status, wave=wave, token=token)
+
+
+@bp.get("/importaciones/<token>/estado")
+@login_required
+def progress_status(token: str):
+    status, _wave = _job(token)
+    keep = ("state", "done", "total", "rows", "summary", "problem_count", "error")
+    return jsonify({k: status.get(k) for k in keep})

@@ -1,0 +1,38 @@
+"""Run-time settings stored in the database with defaults in code (qms.core.settings)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from qms.core import audit
+from qms.core.audit import AuditEvent
+from qms.core.errors import ValidationError
+from qms.core.settings import get_setting, register_setting, set_setting
+from qms.extensions import db
+
+register_setting("tests.threshold", 10, "Umbral de prueba", kind=int, minimum=1, maximum=50)
+
+
+def test_default_until_somebody_changes_it(app_ctx):
+    assert get_setting("tests.threshold") == 10
+    with audit.acting_as(audit.SYSTEM):
+        assert set_setting("tests.threshold", "25") == 25
+        db.session.commit()
+    assert get_setting("tests.threshold") == 25
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == "setting")).one()
+    assert event.after == {"key": "tests.threshold", "value": 25, "updated_at": event.after[
+        "updated_at"]}
+
+
+@pytest.mark.parametrize("value", ["0", "51", "diez"])
+def test_out_of_range_values_are_refused(app_ctx, value):
+    with pytest.raises(ValidationError):
+        set_setting("tests.threshold", value)
+    assert get_setting("tests.threshold") == 10
+
+
+def test_unknown_keys_are_an_error(app_ctx):
+    with pytest.raises(LookupError):
+        get_setting("tests.nope")

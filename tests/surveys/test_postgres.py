@@ -1,0 +1,70 @@
+"""The import, the aggregates' upserts and the webhook on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import date
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from qms.core import audit
+from qms.extensions import db
+from qms.surveys import importer, results, services
+from qms.surveys.demo import QUESTIONNAIRE
+from qms.surveys.models import Response, WaveStatus
+from tests.conftest import make_app, seed_users
+from tests.surveys.conftest import SAMPLE, SAMPLE_WEBHOOK
+
+pytestmark = pytest.mark.postgres
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def pg_wave(pg_server, tmp_path):
+    url = pg_server.createdb(f"qms_surveys_{next(_counter)}")
+    application = make_app(url, tmp_path)
+    with application.app_context():
+        upgrade()
+        seed_users()
+        with audit.acting_as(audit.SYSTEM):
+            version = services.load_yaml(QUESTIONNAIRE.read_text(encoding="utf-8"), publish=True)
+            wave = services.create_wave(version.survey, code="2024-1", name="Ronda",
+                                        starts_on=date(2024, 3, 1), ends_on=date(2024, 3, 31))
+            services.move_wave(wave, WaveStatus.OPEN)
+            secret = services.rotate_webhook_secret(version.survey)
+            db.session.commit()
+        yield application, wave, secret
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_import_dedupe_and_webhook_on_postgres(pg_wave):
+    application, wave, secret = pg_wave
+    with audit.acting_as(audit.SYSTEM):
+        report = importer.import_file(wave, SAMPLE, file_name="kobo.csv")
+        db.session.commit()
+        assert report.imported == 19
+        again = importer.import_file(wave, SAMPLE, file_name="kobo.csv")
+        db.session.commit()
+        assert again.imported == 0 and again.duplicates == 19
+    stored = db.session.scalar(select(Response).where(
+        Response.submission_uuid == "e4b435d5-7d44-4c7f-b7cd-b73e827124fa"))
+    assert stored.answers["p1_trato"] == 5 and stored.submitted_at.tzinfo is not None
+    data = results.wave_results(wave)
+    assert data.responses == 19
+    assert {r.question.code: r.summary.n for r in data.questions}["p1_trato"] == 19
+
+    body = json.loads(SAMPLE_WEBHOOK.read_text(encoding="utf-8"))
+    body["_uuid"] = body["meta/instanceID"] = body["meta/rootUuid"] = "webhook-only-1"
+    client = application.test_client()
+    headers = {"X-QMS-Secret": secret}
+    assert client.post("/api/v1/surveys/SAT-BVM/kobo", json=body,
+                       headers=headers).status_code == 201
+    assert client.post("/api/v1/surveys/SAT-BVM/kobo", json=body,
+                       headers=headers).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Response.id))) == 20
+    assert results.wave_results(wave).responses == 20
