@@ -101,3 +101,13 @@ class SettingsForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """CSRF only, for the small POST buttons."""
+
+
+class RaiseNCForm(FlaskForm):
+    """Turn one finding of the results into a nonconformity (figures come from the server)."""
+
+    finding = HiddenField(validators=[DataRequired()])
+    department_code = HiddenField()
+    process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
+    severity = SelectField(_l("Gravedad"), choices=[("minor", _l("Menor")), ("major", _l("Mayor"))],
+                           validators=[DataRequired()])

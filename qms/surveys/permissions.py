@@ -10,3 +10,5 @@ allow_roles("survey.manage", *SGC_EDITORS)
 allow_roles("survey.import", *SGC_EDITORS)
 #: Anonymised responses (no key, no free text) for analysis outside the system.
 allow_roles("survey.export_responses", *SGC_EDITORS, Role.MANAGER)
+#: Turning a low score or the complaints of a wave into a nonconformity.
+allow_roles("survey.raise_nc", *SGC_EDITORS)

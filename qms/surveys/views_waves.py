@@ -24,8 +24,17 @@ from qms.core.errors import ServiceError
 from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.extensions import db
-from qms.surveys import columns, exports, jobs, results, services
-from qms.surveys.forms import EmptyForm, ImportStartForm, UploadForm, WaveForm, wave_edit_form
+from qms.nonconformities.transactions import commit_creation
+from qms.processes.models import Process
+from qms.surveys import columns, exports, findings, jobs, results, services
+from qms.surveys.forms import (
+    EmptyForm,
+    ImportStartForm,
+    RaiseNCForm,
+    UploadForm,
+    WaveForm,
+    wave_edit_form,
+)
 from qms.surveys.models import ImportBatch, QuestionType, Survey, Wave, WaveStatus
 from qms.surveys.views import bp
 
@@ -146,7 +155,9 @@ def wave(wave_id: int):
     return render_template("surveys/wave.html", wave=wave, data=data, charts=_results_charts(data),
                            department=geo.department(department) if department else None,
                            batches=batches, button=EmptyForm(),
-                           events=audit.history(db.session, wave))
+                           events=audit.history(db.session, wave),
+                           findings=findings.findings(data), nc_form=findings_form(),
+                           linked_ncs=findings.linked_nonconformities(wave))
 
 
 @bp.get("/<int:survey_id>/tendencia")
@@ -280,3 +291,38 @@ def progress_status(token: str):
     status, _wave = _job(token)
     keep = ("state", "done", "total", "rows", "summary", "problem_count", "error")
     return jsonify({k: status.get(k) for k in keep})
+
+
+@bp.post("/rondas/<int:wave_id>/no-conformidad")
+@login_required
+def raise_nc(wave_id: int):
+    """A low score or the complaints of a wave become a nonconformity linked to it."""
+    wave = get_or_404_authorized(Wave, wave_id, "survey.raise_nc")
+    form = findings_form()
+    department = form.department_code.data or None
+    back = url_for("surveys.wave", wave_id=wave.id, departamento=department)
+    if not form.validate_on_submit():
+        flash(_("Elija el proceso y la gravedad de la no conformidad."), "danger")
+        return redirect(back)
+
+    def work():
+        return findings.raise_nonconformity(
+            db.session.get(Wave, wave_id), form.finding.data, department_code=department,
+            process=db.session.get(Process, form.process_id.data),
+            severity=form.severity.data, detected_by=current_user)
+
+    try:
+        nc = commit_creation(work)
+    except ServiceError as exc:
+        flash(str(exc.message), "danger")
+        return redirect(back)
+    flash(_("No conformidad %(code)s registrada a partir de la encuesta.", code=nc.code),
+          "success")
+    return redirect(url_for("nonconformities.detail", nc_id=nc.id))
+
+
+def findings_form() -> RaiseNCForm:
+    form = RaiseNCForm()
+    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in db.session.scalars(
+        select(Process).where(Process.active.is_(True)).order_by(Process.code))]
+    return form

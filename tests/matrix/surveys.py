@@ -39,6 +39,8 @@ ROUTES = [
     Row("POST", "/encuestas/<int:survey_id>/rondas/nueva", EDITORS,
         "/encuestas/{survey}/rondas/nueva"),
     Row("GET", "/encuestas/rondas/<int:wave_id>", ANY_USER, "/encuestas/rondas/{wave}"),
+    Row("POST", "/encuestas/rondas/<int:wave_id>/no-conformidad", EDITORS,
+        "/encuestas/rondas/{wave}/no-conformidad", note="raise an NC from a finding"),
     Row("GET", "/encuestas/rondas/<int:wave_id>/editar", EDITORS,
         "/encuestas/rondas/{wave}/editar"),
     Row("POST", "/encuestas/rondas/<int:wave_id>/editar", EDITORS,

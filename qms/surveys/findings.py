@@ -1,0 +1,125 @@
+"""From survey results to nonconformities [ISO 9001:2015 9.1.2 → 10.2].
+
+A Likert question whose share of satisfied households (4–5) falls below a threshold (a
+setting), or a share of households reporting a complaint, is a *finding* a quality
+officer can turn into a Nonconformity with source "satisfaction survey", linked to the
+wave. Suppressed groups (too few answers) never produce findings: the figures behind a
+finding are the ones the results page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from qms.auth.models import User
+from qms.core import geo
+from qms.core.errors import ValidationError
+from qms.core.settings import get_setting, register_setting
+from qms.core.time import today_local
+from qms.nonconformities.models import NCSeverity, NCSource, Nonconformity
+from qms.nonconformities.services import report_nonconformity
+from qms.processes.models import Process
+from qms.surveys import results
+from qms.surveys.models import QuestionType, Wave
+
+ORIGIN_TYPE = "survey_wave"
+
+LOW_SCORE = register_setting(
+    "surveys.low_score_threshold", 70.0,
+    _l("Umbral de satisfacción baja (%% de satisfechos)"), kind=float, minimum=0, maximum=100,
+    help=_l("Una pregunta con menos satisfechos (4–5) que este porcentaje se ofrece para "
+            "levantar una no conformidad."))
+
+
+@dataclass(frozen=True)
+class Finding:
+    #: "low_score:<question code>" or "complaints"; what the form posts back.
+    key: str
+    title: str
+    description: str
+    #: The figure behind the finding, in percent.
+    pct: float
+    moe: float | None
+
+
+def _place(department_code: str | None) -> str:
+    dept = geo.department(department_code) if department_code else None
+    return _("en %(d)s", d=dept.name) if dept else _("a nivel nacional")
+
+
+def findings(data: results.WaveResults) -> list[Finding]:
+    """Findings of a wave's results (national, or of the department they are for)."""
+    wave = data.wave
+    threshold = float(get_setting(LOW_SCORE.key))
+    place = _place(data.department)
+    found: list[Finding] = []
+    for row in data.questions:
+        s = row.summary
+        if row.question.type != QuestionType.LIKERT or s.suppressed or s.pct_satisfied is None:
+            continue
+        if s.pct_satisfied < threshold:
+            found.append(Finding(
+                key=f"low_score:{row.question.code}",
+                title=_("Satisfacción baja en «%(q)s» %(place)s (%(survey)s %(wave)s)",
+                        q=row.question.code, place=place, survey=wave.survey.code,
+                        wave=wave.code)[:200],
+                description=_(
+                    "En la ronda %(wave)s de la encuesta %(survey)s, %(place)s, la pregunta "
+                    "«%(text)s» obtuvo %(pct).1f %% de hogares satisfechos (4–5), ± %(moe).1f "
+                    "puntos al 95 %%, sobre %(n)s respuestas válidas; el umbral del SGC es "
+                    "%(t).0f %%.",
+                    wave=wave.code, survey=wave.survey.code, place=place,
+                    text=row.question.text, pct=s.pct_satisfied, moe=s.moe_pct or 0.0,
+                    n=s.n, t=threshold),
+                pct=s.pct_satisfied, moe=s.moe_pct))
+    c = data.complaint
+    if c is not None and not c.suppressed and c.pct_satisfied:
+        found.append(Finding(
+            key="complaints",
+            title=_("Hogares que reportan quejas %(place)s (%(survey)s %(wave)s)", place=place,
+                    survey=wave.survey.code, wave=wave.code)[:200],
+            description=_(
+                "En la ronda %(wave)s de la encuesta %(survey)s, %(place)s, el %(pct).1f %% "
+                "de los hogares (± %(moe).1f puntos al 95 %%, n = %(n)s) declaró haber "
+                "presentado una queja (pregunta «%(q)s»).",
+                wave=wave.code, survey=wave.survey.code, place=place, pct=c.pct_satisfied,
+                moe=c.moe_pct or 0.0, n=c.n, q=data.complaint_question.code),
+            pct=c.pct_satisfied, moe=c.moe_pct))
+    return found
+
+
+def raise_nonconformity(wave: Wave, key: str, *, department_code: str | None,
+                        process: Process | None, severity: NCSeverity | str,
+                        detected_by: User) -> Nonconformity:
+    """Report the finding ``key`` of ``wave`` as a Nonconformity linked to the wave.
+
+    The figures are recomputed now from the aggregates, so what is recorded is what the
+    results say at this moment, not what a form claimed.
+    """
+    if department_code and geo.department(department_code) is None:
+        raise ValidationError(_l("Departamento desconocido."), field="department_code")
+    data = results.wave_results(wave, department=department_code)
+    finding = next((f for f in findings(data) if f.key == key), None)
+    if finding is None:
+        raise ValidationError(
+            _l("Ese resultado ya no es un hallazgo (cambió o queda suprimido)."), field="finding")
+    return report_nonconformity(
+        title=finding.title, description=finding.description,
+        source=NCSource.SATISFACTION_SURVEY, process=process, severity=severity,
+        detected_on=today_local(),  # the day the officer read it in the results
+        detected_by=detected_by, department_code=department_code,
+        origin_type=ORIGIN_TYPE, origin_id=str(wave.id),
+        origin_label=f"{wave.survey.code} · {wave.code}")
+
+
+def linked_nonconformities(wave: Wave) -> list[Nonconformity]:
+    from qms.extensions import db
+
+    return list(db.session.scalars(
+        select(Nonconformity).where(Nonconformity.origin_type == ORIGIN_TYPE,
+                                    Nonconformity.origin_id == str(wave.id))
+        .order_by(Nonconformity.id)))
