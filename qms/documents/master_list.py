@@ -17,11 +17,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from qms.core.spreadsheets import safe_cell
 from qms.documents import services
 from qms.documents.models import Document
 from qms.extensions import db
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -66,13 +65,6 @@ def master_rows(*, search=None, doc_type=None, process_id=None, status=None,
     return rows
 
 
-def neutralise(value) -> object:
-    """Make a cell value inert in spreadsheets (no formulas from user text)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
 def _header() -> list[str]:
     return [_("Código"), _("Título"), _("Tipo"), _("Proceso"), _("Responsable"),
             _("Confidencialidad"), _("Revisión vigente"), _("Vigente desde"),
@@ -93,7 +85,7 @@ def to_csv(rows: list[MasterRow]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(_header())
     for row in rows:
-        writer.writerow([neutralise(v.isoformat() if isinstance(v, date) else str(v))
+        writer.writerow([safe_cell(v.isoformat() if isinstance(v, date) else str(v))
                          for v in _values(row)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8 correctly
 
@@ -108,7 +100,7 @@ def to_xlsx(rows: list[MasterRow], title: str) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        values = [neutralise(v) for v in _values(row)]
+        values = [safe_cell(v) for v in _values(row)]
         sheet.append(values)
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):

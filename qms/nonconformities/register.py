@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from qms.core import charts, geo
+from qms.core.spreadsheets import safe_cell
 from qms.core.time import to_local
 from qms.extensions import db
 from qms.nonconformities.models import (
@@ -113,16 +114,6 @@ def register_query(filters: Filters):
 
 
 # ------------------------------------------------------------------------ export
-
-#: Characters that make a spreadsheet read a cell as a formula (CSV/formula injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
 
 def export_rows(filters: Filters) -> tuple[list[str], list[list]]:
     header = [_("Código"), _("Título"), _("Estado"), _("Último resultado de eficacia"),

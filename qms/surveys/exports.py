@@ -18,19 +18,11 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from qms.core.spreadsheets import safe_cell
 from qms.extensions import db
 from qms.surveys.models import QuestionType, Response, Wave
 from qms.surveys.results import WaveResults
 from qms.surveys.stats import Summary
-
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise formula injection; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
 
 
 def _num(value: float | None, digits: int = 2) -> float | str:

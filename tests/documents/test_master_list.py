@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 
 from qms.core import audit
-from qms.documents.master_list import neutralise
+from qms.core.spreadsheets import safe_cell
 from qms.documents.models import DocumentType
 from qms.extensions import db
 from tests.conftest import user
@@ -73,8 +73,8 @@ def test_xlsx_export_has_no_formula_cells(app, login_as):
 
 def test_neutralise_covers_every_trigger():
     for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        assert neutralise(value) == "'" + value
-    assert neutralise("PR-SGC-01") == "PR-SGC-01" and neutralise(3) == 3
+        assert safe_cell(value) == "'" + value
+    assert safe_cell("PR-SGC-01") == "PR-SGC-01" and safe_cell(3) == 3
 
 
 def test_dashboard_card_counts_overdue_reviews_for_the_officer(app, login_as):

@@ -201,7 +201,7 @@ def test_anonymised_responses_have_no_keys_ids_or_free_text(app, login_as, write
 
 
 def test_formula_injection_is_neutralised():
-    from qms.surveys.exports import safe_cell
+    from qms.core.spreadsheets import safe_cell
 
     assert safe_cell("=1+1") == "'=1+1"
     assert safe_cell("+57 9999") == "'+57 9999"
