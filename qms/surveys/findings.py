@@ -29,7 +29,7 @@ from qms.surveys.models import QuestionType, Wave
 ORIGIN_TYPE = "survey_wave"
 
 LOW_SCORE = register_setting(
-    "surveys.low_score_threshold", 70.0,
+    "surveys.low_score_threshold", 60.0,
     _l("Umbral de satisfacción baja (%% de satisfechos)"), kind=float, minimum=0, maximum=100,
     help=_l("Una pregunta con menos satisfechos (4–5) que este porcentaje se ofrece para "
             "levantar una no conformidad."))
