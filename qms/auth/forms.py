@@ -39,7 +39,3 @@ class UserForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Nombre del token"), validators=[DataRequired(), Length(max=100)])
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for buttons that change state."""

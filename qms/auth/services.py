@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import secrets
 from datetime import date
 
@@ -18,6 +17,7 @@ from qms.auth.models import ApiToken, Role, User
 from qms.core.audit import acting_as, annotate
 from qms.core.db import now_utc
 from qms.core.errors import ValidationError, check_version
+from qms.core.security import secret_digest
 from qms.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -165,16 +165,13 @@ def update_user(
 # ------------------------------------------------------------------------- tokens
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
 
 def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token; the clear secret is returned once and never stored."""
     if not name.strip():
         raise ValidationError(_l("Dé un nombre al token."), field="name")
     secret = "qms_" + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name.strip(), token_hash=_digest(secret), prefix=secret[:10])
+    token = ApiToken(user=user, name=name.strip(), token_hash=secret_digest(secret), prefix=secret[:10])
     db.session.add(token)
     db.session.flush()
     return token, secret
@@ -186,7 +183,7 @@ def revoke_token(token: ApiToken) -> None:
 
 
 def user_for_token(secret: str) -> User | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(secret)))
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     token.last_used_at = now_utc()

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from qms.auth import services
-from qms.auth.forms import EmptyForm, LoginForm, TokenForm, UserForm
+from qms.auth.forms import LoginForm, TokenForm, UserForm
 from qms.auth.models import ApiToken, Role, User
 from qms.core.errors import ServiceError
-from qms.core.forms import apply_service_error
+from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.views import safe_next
 from qms.extensions import db, limiter

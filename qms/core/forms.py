@@ -8,6 +8,10 @@ from flask_wtf import FlaskForm
 from qms.core.errors import ConflictError, ServiceError
 
 
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state ("Aprobar", "Revocar")."""
+
+
 def apply_service_error(form: FlaskForm, error: ServiceError) -> None:
     """Show a service's refusal on the field it names, or at the top of the form."""
     field = getattr(form, error.field, None) if error.field else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask, Response
 from flask_babel import lazy_gettext as _l
 
@@ -12,6 +14,14 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def secret_digest(secret: str) -> str:
+    """How API tokens and webhook secrets are stored: only their SHA-256, never the secret.
+
+    They are long random strings, so a plain hash suffices (no password stretching).
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def init_app(app: Flask) -> None:

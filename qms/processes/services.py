@@ -7,6 +7,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from qms.auth.models import Role, User
 from qms.core.errors import ValidationError, check_version
@@ -18,7 +19,7 @@ OWNER_ROLES = (Role.PROCESS_OWNER, Role.QUALITY_OFFICER, Role.MANAGER, Role.ADMI
 
 
 def list_processes(*, include_inactive: bool = False, search: str | None = None):
-    query = select(Process).order_by(Process.code)
+    query = select(Process).options(joinedload(Process.owner)).order_by(Process.code)
     if not include_inactive:
         query = query.where(Process.active.is_(True))
     if search:

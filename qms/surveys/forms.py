@@ -99,10 +99,6 @@ class SettingsForm(FlaskForm):
                               validators=[DataRequired(), NumberRange(min=1.0, max=3.5)])
 
 
-class EmptyForm(FlaskForm):
-    """CSRF only, for the small POST buttons."""
-
-
 class RaiseNCForm(FlaskForm):
     """Turn one finding of the results into a nonconformity (figures come from the server)."""
 

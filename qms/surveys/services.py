@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -17,6 +16,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from qms.core import audit, geo
 from qms.core.db import now_utc
 from qms.core.errors import ValidationError, check_version
+from qms.core.security import secret_digest
 from qms.core.settings import register_setting
 from qms.core.workflow import Workflow
 from qms.extensions import db
@@ -359,14 +359,10 @@ def save_mapping(survey: Survey, columns: dict[str, str]) -> ColumnMapping:
     return row
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def rotate_webhook_secret(survey: Survey) -> str:
     """A new secret for the KoboToolbox REST service; shown once, stored as a hash."""
     secret = secrets.token_urlsafe(24)
-    survey.webhook_secret_hash = _digest(secret)
+    survey.webhook_secret_hash = secret_digest(secret)
     audit.annotate(db.session, survey, "rotate_webhook_secret")
     db.session.flush()
     return secret
@@ -374,7 +370,7 @@ def rotate_webhook_secret(survey: Survey) -> str:
 
 def webhook_secret_matches(survey: Survey, secret: str | None) -> bool:
     expected = survey.webhook_secret_hash or ""
-    given = _digest(secret or "")
+    given = secret_digest(secret or "")
     # compare_digest runs in constant time; an unset secret never matches.
     return bool(expected) and bool(secret) and hmac.compare_digest(expected, given)
 

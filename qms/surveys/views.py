@@ -10,12 +10,12 @@ from sqlalchemy import select
 from qms.core import audit
 from qms.core.dashboard import Card, card_provider
 from qms.core.errors import ServiceError
-from qms.core.forms import apply_service_error
+from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.settings import get_setting, set_setting
 from qms.extensions import db
 from qms.surveys import aggregates, columns, services
-from qms.surveys.forms import EmptyForm, QuestionForm, SettingsForm, SurveyForm, YamlForm
+from qms.surveys.forms import QuestionForm, SettingsForm, SurveyForm, YamlForm
 from qms.surveys.models import ImportBatch, Question, Survey, VersionStatus, Wave, WaveStatus
 
 bp = Blueprint("surveys", __name__, url_prefix="/encuestas")

@@ -21,14 +21,13 @@ from sqlalchemy import select
 
 from qms.core import audit, charts, geo
 from qms.core.errors import ServiceError
-from qms.core.forms import apply_service_error
+from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.extensions import db
 from qms.nonconformities.transactions import commit_creation
 from qms.processes.models import Process
 from qms.surveys import columns, exports, findings, jobs, results, services
 from qms.surveys.forms import (
-    EmptyForm,
     ImportStartForm,
     RaiseNCForm,
     UploadForm,
