@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from config import Config, load_config
+from qms.core.uow import QMSFlask
 
 #: Domains in the order their blueprints, policies and CLI commands are registered.
 #: A new domain adds its package name here.
@@ -17,7 +18,7 @@ DOMAINS = ("core", "auth", "api", "processes", "documents", "nonconformities", "
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """Build the application. No queries, migrations or jobs happen here."""
-    app = Flask(__name__, template_folder="../templates", static_folder="static")
+    app = QMSFlask(__name__, template_folder="../templates", static_folder="static")
     app.config.from_object(config or load_config())
     app.config.update(overrides)
 

@@ -4,35 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
-from qms.core.enums import LabelledEnum, enum_column
+from qms.core.enums import enum_column
+from qms.core.roles import Role
 from qms.core.time import today_local
-
-
-class Role(LabelledEnum):
-    ADMIN = "admin"
-    QUALITY_OFFICER = "quality_officer"
-    PROCESS_OWNER = "process_owner"
-    MANAGER = "manager"
-    AUDITOR = "auditor"
-    CERTIFIER = "certifier"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            Role.ADMIN: _l("Administrador"),
-            Role.QUALITY_OFFICER: _l("Responsable de calidad"),
-            Role.PROCESS_OWNER: _l("Dueño de proceso"),
-            Role.MANAGER: _l("Alta dirección"),
-            Role.AUDITOR: _l("Auditor interno"),
-            Role.CERTIFIER: _l("Auditor externo (certificador)"),
-        }
 
 
 class User(UserMixin, Audited, VersionedMixin, Model):

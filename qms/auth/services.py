@@ -58,6 +58,12 @@ def check_password(user: User, password: str) -> bool:
     return ok
 
 
+def load_session_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the session's user, if the account is still active."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
 def find_user(username: str) -> User | None:
     return db.session.scalar(
         select(User).where(func.lower(User.username) == username.strip().lower())

@@ -29,13 +29,41 @@ GENESIS_HASH = "0" * 64
 CHAIN_LOCK_KEY = 0x51_4D_53_A0
 
 
+#: Audited model classes by table name (the ``entity_type`` of their events).
+AUDITED: dict[str, type] = {}
+
+
 class Audited:
-    """Mixin for quality records: every change leaves an :class:`AuditEvent`."""
+    """Mixin for quality records: every change leaves an :class:`AuditEvent`.
+
+    Each audited model declares, beside its columns, how people read its history::
+
+        __audit_label__ = _l("No conformidad")               # the kind of record
+        __audit_fields__ = {"title": _l("Título"), ...}      # every audited column
+        __audit_actions__ = {"report": _l("Reporte")}        # its named steps
+
+    ``insert``/``update``/``delete`` and ``transition:<state>`` (named after the state's
+    label) need no entry; a test checks that every table, field and action has a label
+    in both languages.
+    """
 
     #: Columns never copied into the trail (secrets); their change is noted as "***".
     __audit_redact__: frozenset[str] = frozenset()
     #: Columns left out of the trail altogether (bookkeeping).
     __audit_skip__: frozenset[str] = frozenset({"version"})
+    #: How people name this kind of record.
+    __audit_label__: Any = None
+    #: Column → its label as the record's form shows it.
+    __audit_fields__: dict[str, Any] = {}
+    #: Named step → its label (keyed per record type: "transition:closed" of a survey
+    #: wave is not the NC's).
+    __audit_actions__: dict[str, Any] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__tablename__")
+        if table:
+            AUDITED[table] = cls
 
 
 class AuditEvent(Model):

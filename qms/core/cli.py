@@ -7,25 +7,24 @@ Domains add their own commands to the ``qms`` group and register steps for ``ini
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from datetime import date
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import func, select
 
 from qms.core import audit
 from qms.core import backup as backup_mod
-from qms.core.errors import ServiceError
+from qms.core.uow import cli_unit, fail
 from qms.extensions import db
 
 #: (order, name, function) run by ``qms init`` after migrations.
 _INIT_STEPS: list[tuple[int, str, Callable[[], str | None]]] = []
 #: (order, name, function) run by ``qms seed-demo``; each returns a line to print.
 _SEED_STEPS: list[tuple[int, str, Callable[[], str | None]]] = []
+#: Questions asked before seeding: a function returning why the database is not empty.
+_SEED_GUARDS: list[Callable[[], str | None]] = []
 
 
 def init_step(order: int, name: str):
@@ -44,14 +43,15 @@ def seed_step(order: int, name: str):
     return register
 
 
+def seed_guard(func: Callable[[], str | None]) -> Callable[[], str | None]:
+    """Register a check that answers why demo data must not be added (or None)."""
+    _SEED_GUARDS.append(func)
+    return func
+
+
 @click.group()
 def qms() -> None:
     """SGC Bono Vida Mejor: operational commands."""
-
-
-def _fail(message: str) -> None:
-    click.secho(f"Error: {message}", fg="red", err=True)
-    sys.exit(1)
 
 
 @qms.command("init")
@@ -61,13 +61,8 @@ def init_command() -> None:
     upgrade()
     click.echo("Database schema is up to date.")
     for _, name, step in sorted(_INIT_STEPS, key=lambda s: s[0]):
-        with audit.acting_as(audit.SYSTEM):
-            try:
-                message = step()
-                db.session.commit()
-            except ServiceError as exc:
-                db.session.rollback()
-                _fail(f"{name}: {exc.message}")
+        with audit.acting_as(audit.SYSTEM), cli_unit(name):
+            message = step()
         if message:
             click.echo(f"{name}: {message}")
 
@@ -77,46 +72,17 @@ def init_command() -> None:
 @with_appcontext
 def seed_demo_command(force: bool) -> None:
     """Create realistic Spanish demo data (users, processes, …) in an empty database."""
-    from qms.auth.models import User
-
     if current_app.config["ENV_NAME"] == "production" and not force:
-        _fail("refusing to seed demo data in production (use --force if you mean it)")
-    if db.session.scalar(select(func.count(User.id))) and not force:
-        click.echo("The database already has users; demo data not loaded (--force to add it).")
+        fail("refusing to seed demo data in production (use --force if you mean it)")
+    reasons = [reason for guard in _SEED_GUARDS if (reason := guard())]
+    if reasons and not force:
+        click.echo(f"{reasons[0]}; demo data not loaded (--force to add it).")
         return
-    with audit.acting_as(audit.SYSTEM):
+    with audit.acting_as(audit.SYSTEM), cli_unit():
         for _order, _name, step in sorted(_SEED_STEPS, key=lambda s: s[0]):
             message = step()
             if message:
                 click.echo(message)
-        db.session.commit()
-
-
-@qms.command("create-user")
-@click.option("--username", required=True)
-@click.option("--full-name", required=True)
-@click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice([
-    "admin", "quality_officer", "process_owner", "manager", "auditor", "certifier"]))
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last day of access (YYYY-MM-DD); required for certifiers.")
-@with_appcontext
-def create_user_command(username, full_name, email, role, password, expires) -> None:
-    """Create a user account."""
-    from qms.auth.models import Role
-    from qms.auth.services import create_user
-
-    expires_on: date | None = expires.date() if expires else None
-    with audit.acting_as(audit.SYSTEM):
-        try:
-            user = create_user(username=username, full_name=full_name, email=email,
-                               role=Role(role), password=password, access_expires_on=expires_on)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            _fail(f"{exc.field or 'user'}: {exc.message}")
-    click.echo(f"Created user {user.username} ({user.role.value}).")
 
 
 @qms.command("verify-audit-log")
@@ -125,7 +91,7 @@ def verify_audit_log_command() -> None:
     """Check the SHA-256 chain of the audit trail; exit 1 at the first bad event."""
     count, problem = audit.verify_chain(db.session)
     if problem:
-        _fail(f"audit trail broken at event #{problem.event_id}: {problem.reason} "
+        fail(f"audit trail broken at event #{problem.event_id}: {problem.reason} "
               f"({count} events read)")
     click.echo(f"Audit trail intact: {count} events verified.")
 
@@ -139,5 +105,5 @@ def backup_command(output: str | None) -> None:
     try:
         path = backup_mod.backup_database(output)
     except backup_mod.BackupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"Backup written to {path}")

@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from sqlalchemy import Enum as SAEnum
 
 
 class LabelledEnum(enum.StrEnum):
-    """A string enum; subclasses define ``__labels__`` mapping members to lazy strings."""
+    """A string enum whose members carry their translatable label, declared together::
+
+        class NCStatus(LabelledEnum):
+            REPORTED = "reported", _l("Reportada")
+            CLOSED = "closed", _l("Cerrada")
+
+    ``NCStatus("reported")`` finds the member by its stored value; ``member.label`` is the
+    label in the reader's language. Templates reach the members as ``enums.NCStatus``.
+    """
+
+    def __new__(cls, value: str, label: Any = None):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._lazy_label = label
+        return member
 
     @property
     def label(self) -> str:
-        return str(type(self).__labels__()[self])  # type: ignore[attr-defined]
+        if self._lazy_label is None:  # legacy: a ``__labels__`` block on the class
+            return str(type(self).__labels__()[self])  # type: ignore[attr-defined]
+        return str(self._lazy_label)
+
+    @property
+    def lazy_label(self) -> Any:
+        """The untranslated lazy string, for building other lazy strings at import time."""
+        if self._lazy_label is None:
+            return type(self).__labels__()[self]  # type: ignore[attr-defined]
+        return self._lazy_label
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:

@@ -40,14 +40,16 @@ class PermissionDenied(ServiceError):
     http_status = 403
 
 
-def check_version(obj, expected: int | None) -> None:
-    """Refuse an edit prepared from a stale copy of ``obj``."""
+def stale_message():
+    """The one message for an edit prepared from a stale copy of a record."""
     from flask_babel import lazy_gettext as _l
 
+    return _l("Otra persona modificó este registro mientras usted lo editaba. "
+              "Sus cambios no se guardaron: revise la versión actual y vuelva a intentarlo.")
+
+
+def check_version(obj, expected: int | None) -> None:
+    """Refuse an edit prepared from a stale copy of ``obj`` (the version the form or API
+    client read is not the stored one)."""
     if expected is None or int(expected) != obj.version:
-        raise ConflictError(
-            _l(
-                "Otra persona modificó este registro mientras usted lo editaba. "
-                "Sus cambios no se guardaron: revise la versión actual y vuelva a intentarlo."
-            )
-        )
+        raise ConflictError(stale_message())

@@ -15,7 +15,7 @@ from typing import Any
 from flask import abort
 from flask_login import current_user
 
-from qms.auth.models import Role, User
+from qms.core.roles import Role
 
 Policy = Callable[[Any, Any], bool]
 _POLICIES: dict[str, Policy] = {}
@@ -48,7 +48,7 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
     """Whether ``user`` may do ``action`` (to ``obj``); unknown actions are refused."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if not isinstance(user, User) or not user.is_active:
+    if not isinstance(getattr(user, "role", None), Role) or not user.is_active:
         return False
     try:
         rule = _POLICIES[action]

@@ -7,7 +7,7 @@ import hashlib
 from flask import Flask, Response
 from flask_babel import lazy_gettext as _l
 
-from qms.extensions import db, login_manager
+from qms.extensions import login_manager
 
 #: No inline scripts or styles, no outside hosts: everything is served from here.
 CONTENT_SECURITY_POLICY = (
@@ -29,13 +29,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Inicie sesión para continuar.")
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from qms.auth.models import User
-
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_active else None
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from qms.core import audit
+from qms.core.errors import ServiceError
 from qms.core.permissions import template_can
+
+#: Paths answered in JSON (the API); everything else gets HTML pages.
+API_PATH_PREFIX = "/api/"
 
 
 def _local_datetime(value: datetime | None, fmt: str = "medium") -> str:
@@ -39,19 +46,56 @@ def init_app(app: Flask) -> None:
     for status in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(status, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(ServiceError, _service_error)
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+def wants_json() -> bool:
+    return request.path.startswith(API_PATH_PREFIX)
+
+
+def json_error(status: int, message: str | None = None, errors: dict | None = None,
+               headers: dict | None = None):
+    """A JSON error in the API's one format: ``{code, status, message?, errors?}``."""
+    payload: dict = {"code": status, "status": HTTP_STATUS_CODES.get(status, "Error")}
+    if message is not None:
+        payload["message"] = message
+    if errors:
+        payload["errors"] = errors
+    response = jsonify(payload)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
 
 
 def _error_page(error):
     status = getattr(error, "code", 500) or 500
-    if _wants_json():
-        from qms.api import error_response
-
-        return error_response(error)
+    if wants_json():
+        if not isinstance(error, HTTPException):
+            error = InternalServerError()
+        data = getattr(error, "data", None) or {}
+        return json_error(status, data.get("message"),
+                          data.get("errors") or data.get("messages"), data.get("headers"))
     return render_template("errors/error.html", status=status), status
+
+
+def _service_error(exc: ServiceError):
+    """A refusal no view handled (the boundary already rolled back): JSON with the error's
+    status on the API; on the web, the message as a flash and back to the page it came from."""
+    if wants_json():
+        errors = {"json": {exc.field: [str(exc.message)]}} if exc.field else None
+        return json_error(exc.http_status, str(exc.message), errors)
+    flash(str(exc.message), "danger")
+    return redirect(_same_site_referrer() or url_for("core.index"))
+
+
+def _same_site_referrer() -> str | None:
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _csrf_error(error: CSRFError):

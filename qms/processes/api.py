@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from qms.api import Blueprint, authorize_first, service_error
+from qms.api import Blueprint, authorize_first
 from qms.auth.models import User
-from qms.core.errors import ServiceError
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.extensions import db
 from qms.processes import services
@@ -70,16 +69,10 @@ class Processes(MethodView):
     @blp.response(201, ProcessSchema)
     def post(self, data):
         """Create a process"""
-        try:
-            process = services.create_process(
-                code=data["code"], name=data["name"], category=data["category"],
-                owner=db.session.get(User, data["owner_id"]), description=data["description"],
-            )
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            service_error(exc)
-        return process
+        return services.create_process(
+            code=data["code"], name=data["name"], category=data["category"],
+            owner=db.session.get(User, data["owner_id"]), description=data["description"],
+        )
 
 
 @blp.route("/<int:process_id>")
@@ -98,16 +91,11 @@ class ProcessItem(MethodView):
         reassign = "owner_id" in data or "active" in data
         if reassign:
             authorize("process.reassign", process)
-        try:
-            services.update_process(
-                process, expected_version=data["version"], name=data["name"],
-                category=data["category"], description=data["description"],
-                owner=db.session.get(User, data["owner_id"]) if "owner_id" in data else None,
-                active=data.get("active"),
-            )
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            service_error(exc)
+        services.update_process(
+            process, expected_version=data["version"], name=data["name"],
+            category=data["category"], description=data["description"],
+            owner=db.session.get(User, data["owner_id"]) if "owner_id" in data else None,
+            active=data.get("active"),
+        )
         return process
 

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from qms.auth.models import User
 from qms.core import audit
 from qms.core.dashboard import Card, card_provider
-from qms.core.errors import ServiceError
-from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.uow import attempt
 from qms.extensions import db
 from qms.processes import services
 from qms.processes.forms import ProcessForm
@@ -45,19 +44,12 @@ def new():
     authorize("process.create")
     form = _form()
     form.active.render_kw = {"disabled": True}
-    if form.validate_on_submit():
-        try:
-            process = services.create_process(
-                code=form.code.data, name=form.name.data, category=form.category.data,
-                owner=db.session.get(User, form.owner_id.data), description=form.description.data,
-            )
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Proceso %(code)s creado.", code=process.code), "success")
-            return redirect(url_for("processes.detail", process_id=process.id))
+    if form.validate_on_submit() and (done := attempt(lambda: services.create_process(
+            code=form.code.data, name=form.name.data, category=form.category.data,
+            owner=db.session.get(User, form.owner_id.data), description=form.description.data,
+    ), form)):
+        flash(_("Proceso %(code)s creado.", code=done.value.code), "success")
+        return redirect(url_for("processes.detail", process_id=done.value.id))
     return render_template("processes/form.html", form=form, process=None)
 
 
@@ -85,21 +77,14 @@ def edit(process_id: int):
     if not may_reassign:  # disabled fields are not posted: keep what is stored
         form.owner_id.data = process.owner_id
         form.owner_id.raw_data = None
-    if form.validate_on_submit():
-        try:
-            services.update_process(
-                process, expected_version=form.version.data, name=form.name.data,
-                category=form.category.data, description=form.description.data,
-                owner=db.session.get(User, form.owner_id.data) if may_reassign else None,
-                active=form.active.data if may_reassign else None,
-            )
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Proceso %(code)s actualizado.", code=process.code), "success")
-            return redirect(url_for("processes.detail", process_id=process.id))
+    if form.validate_on_submit() and attempt(lambda: services.update_process(
+            process, expected_version=form.version.data, name=form.name.data,
+            category=form.category.data, description=form.description.data,
+            owner=db.session.get(User, form.owner_id.data) if may_reassign else None,
+            active=form.active.data if may_reassign else None,
+    ), form):
+        flash(_("Proceso %(code)s actualizado.", code=process.code), "success")
+        return redirect(url_for("processes.detail", process_id=process.id))
     return render_template("processes/form.html", form=form, process=process)
 
 
