@@ -7,6 +7,9 @@ from typing import Any
 
 from sqlalchemy import Enum as SAEnum
 
+#: Every LabelledEnum by class name; templates see it as ``enums``.
+ENUMS: dict[str, type] = {}
+
 
 class LabelledEnum(enum.StrEnum):
     """A string enum whose members carry their translatable label, declared together::
@@ -18,6 +21,12 @@ class LabelledEnum(enum.StrEnum):
     ``NCStatus("reported")`` finds the member by its stored value; ``member.label`` is the
     label in the reader's language. Templates reach the members as ``enums.NCStatus``.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__name__ in ENUMS:
+            raise RuntimeError(f"two LabelledEnums named {cls.__name__}")
+        ENUMS[cls.__name__] = cls
 
     def __new__(cls, value: str, label: Any = None):
         member = str.__new__(cls, value)
