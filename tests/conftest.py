@@ -87,14 +87,22 @@ def app(tmp_path_factory) -> Iterator[Flask]:
     yield application
 
 
-def reset_database(application: Flask) -> None:
+def reset_database(application: Flask, template: Path | None = None) -> None:
+    """Replace the test database by ``template`` (by default the session's template)."""
     db_file: Path = application.config["TEST_DB_FILE"]
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
     for suffix in ("-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
-    shutil.copy(application.config["TEST_DB_TEMPLATE"], db_file)
+    shutil.copy(template or application.config["TEST_DB_TEMPLATE"], db_file)
+
+
+@pytest.fixture
+def database_template(app) -> Path:
+    """The file each test's database is a copy of. A test module may override this
+    fixture to start from a richer template built once per session (tests/matrix does)."""
+    return app.config["TEST_DB_TEMPLATE"]
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +112,7 @@ def _fresh_database(request) -> Iterator[None]:
         yield
         return
     application = request.getfixturevalue("app")
-    reset_database(application)
+    reset_database(application, request.getfixturevalue("database_template"))
     limiter.reset()
     yield
 

@@ -1,5 +1,5 @@
 from qms.auth.services import issue_token
-from tests.matrix import ANY_USER, PUBLIC, Row
+from tests.matrix import ANY_USER, PUBLIC, Row, per_actor
 
 ORDER = 10
 
@@ -23,9 +23,11 @@ ROUTES = [
 ]
 
 
-def objects(users: dict, actor) -> dict:
+def objects(users: dict) -> dict:
     return {
         "auditor_id": users["auditor"].id,
-        "own_token": issue_token(actor, "matrix")[0].id if actor else 0,
+        # Each role user holds a token of its own; a case revokes its actor's (anonymous: 0).
+        "own_token": per_actor(users, lambda user: issue_token(user, "matrix")[0].id),
+        # duenio2 stands for no role, so this token is never the actor's.
         "admin_token": issue_token(users["duenio2"], "other")[0].id,
     }

@@ -79,7 +79,7 @@ def _doc(code, process, author, content="# Texto"):
     return document, revision
 
 
-def objects(users: dict, actor) -> dict:
+def objects(users: dict) -> dict:
     own = db.session.get(Process, users["own_process"])
     other = db.session.get(Process, users["other_process"])
     owner, officer = users["duenio"], users["calidad"]

@@ -96,8 +96,8 @@ ROUTES = [
 
 
 def _nc(users, process, number, status, **fields):
-    """Rows built directly (one flush for all): this runs before every matrix case, and
-    the workflow's services are tested in tests/nonconformities."""
+    """Rows built directly in the states the rows need (the workflow's services, which
+    would have to walk each NC there step by step, are tested in tests/nonconformities)."""
     year = today_local().year
     nc = Nonconformity(
         code=f"NC-{year}-{900 + number}", year=year, number=900 + number, title=f"NC {number}",
@@ -117,7 +117,7 @@ def _action(nc, owner, status=ActionStatus.PLANNED):
     return action
 
 
-def objects(users: dict, actor) -> dict:
+def objects(users: dict) -> dict:
     own = db.session.get(Process, users["own_process"])
     other = db.session.get(Process, users["other_process"])
     own_nc = _nc(users, own, 1, NCStatus.ACTION_PLAN)

@@ -28,7 +28,7 @@ ROUTES = [
 ]
 
 
-def objects(users: dict, actor) -> dict:
+def objects(users: dict) -> dict:
     own = create_process(code="OWN", name="Proceso propio", category=ProcessCategory.OPERATIONAL,
                          owner=users["duenio"])
     other = create_process(code="OTHER", name="Proceso ajeno", category=ProcessCategory.SUPPORT,

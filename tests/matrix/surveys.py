@@ -72,7 +72,7 @@ ROUTES = [
 ]
 
 
-#: A small questionnaire keeps the matrix fast (it builds these objects for every case).
+#: The smallest questionnaire with an index question and a complaint question.
 QUESTIONNAIRE_YAML = """
 code: SAT-BVM
 title: Encuesta de satisfacción
@@ -82,7 +82,7 @@ questions:
 """
 
 
-def objects(users: dict, actor) -> dict:
+def objects(users: dict) -> dict:
     version = services.load_yaml(QUESTIONNAIRE_YAML, publish=True)
     survey = version.survey
     wave = services.create_wave(survey, code="2024-1", name="Ronda", starts_on=date(2024, 3, 1),

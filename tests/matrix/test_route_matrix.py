@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -13,8 +16,8 @@ from qms.auth.models import User
 from qms.auth.services import issue_token
 from qms.core import audit
 from qms.extensions import db
-from tests.conftest import ROLE_USER, csrf_token, login
-from tests.matrix import PUBLIC, ROLES, Row
+from tests.conftest import CSRF_RE, PASSWORD, ROLE_USER, reset_database
+from tests.matrix import PUBLIC, ROLES, PerActor, Row
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 IGNORED_ENDPOINTS = {"static"}
@@ -51,29 +54,148 @@ def test_matrix_lists_no_route_that_does_not_exist(app):
     assert not stale, "tests/matrix lists routes that do not exist: " + ", ".join(stale)
 
 
-def _objects(app, actor_name: str | None) -> dict:
-    with app.app_context(), audit.acting_as(audit.SYSTEM):
-        users = {u.username: u for u in db.session.scalars(select(User))}
-        actor = users.get(actor_name) if actor_name else None
-        values: dict = {}
-        for build in BUILDERS:
-            values.update(build({**users, **values}, actor))
-        token = issue_token(actor, "api")[1] if actor else None
-        db.session.commit()
-    return {"placeholders": values, "token": token}
+@dataclass(frozen=True)
+class ClientState:
+    """What a client of one actor carries, captured from real requests at build time."""
+
+    #: The session cookie right after the login form (None: anonymous, no cookie yet).
+    cookie: str | None
+    #: The session cookie once a page with a form was rendered, and that page's token.
+    form_cookie: str
+    csrf: str
 
 
-def _request(client, row: Row, path: str, role: str, token: str | None):
+@dataclass(frozen=True)
+class MatrixWorld:
+    """The objects every case starts from, built once per session (see tests/matrix)."""
+
+    database: Path
+    #: Snapshot of the INSTANCE_DIR and STORAGE_DIR the builders wrote to.
+    files: Path
+    live_files: Path
+    placeholders: dict
+    #: username → secret of an API token of that user.
+    api_tokens: dict[str, str]
+    #: username (None: anonymous) → its session.
+    sessions: dict[str | None, ClientState]
+
+
+FILE_DIRS = ("INSTANCE_DIR", "STORAGE_DIR")
+
+
+def _use_files(app, root: Path) -> None:
+    for key in FILE_DIRS:
+        app.config[key] = root / key.lower()
+
+
+def _session_cookie(app, client) -> str:
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def _only_session_cookie(app, *responses) -> None:
+    """Replaying the session cookie reproduces the client only if nothing else was set."""
+    names = {header.split("=", 1)[0] for response in responses
+             for header in response.headers.getlist("Set-Cookie")}
+    assert names <= {app.config["SESSION_COOKIE_NAME"]}, names
+
+
+def _form_token(response) -> str:
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {response.request.path}"
+    return match.group(1)
+
+
+def _log_in(app, username: str | None) -> ClientState:
+    """Log in through the form like a browser, once; keep what the client then holds."""
+    client = app.test_client()
+    page = client.get("/login")
+    if username is None:
+        _only_session_cookie(app, page)
+        return ClientState(None, _session_cookie(app, client), _form_token(page))
+    response = client.post("/login", data={"username": username, "password": PASSWORD,
+                                           "csrf_token": _form_token(page)})
+    assert response.status_code == 302, f"login failed for {username}"
+    cookie = _session_cookie(app, client)
+    home = client.get("/inicio")
+    _only_session_cookie(app, page, response, home)
+    return ClientState(cookie, _session_cookie(app, client), _form_token(home))
+
+
+def _build(app, root: Path) -> MatrixWorld:
+    reset_database(app)
+    saved = {key: app.config[key] for key in FILE_DIRS}
+    live = root / "files"
+    live.mkdir()
+    _use_files(app, live)
+    try:
+        with app.app_context(), audit.acting_as(audit.SYSTEM):
+            users = {u.username: u for u in db.session.scalars(select(User))}
+            values: dict = {}
+            for build in BUILDERS:
+                built = build({**users, **values})
+                again = (built.keys() & values.keys()) | (built.keys() & users.keys())
+                assert not again, f"{build.__module__} returns placeholders already taken: {again}"
+                values.update(built)
+            api_tokens = {name: issue_token(users[name], "api")[1] for name in ROLE_USER.values()}
+            db.session.commit()
+        sessions = {name: _log_in(app, name) for name in (*ROLE_USER.values(), None)}
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        app.config.update(saved)
+    database = root / "matrix.sqlite3"
+    shutil.copy(app.config["TEST_DB_FILE"], database)
+    files = root / "files-template"
+    shutil.copytree(live, files)
+    return MatrixWorld(database, files, live, values, api_tokens, sessions)
+
+
+@pytest.fixture(scope="session")
+def matrix_world(app, tmp_path_factory) -> MatrixWorld:
+    return _build(app, tmp_path_factory.mktemp("matrix"))
+
+
+@pytest.fixture
+def database_template(matrix_world) -> Path:
+    """Every test of this module starts from the matrix template (see tests/conftest)."""
+    return matrix_world.database
+
+
+@pytest.fixture
+def matrix_files(app, matrix_world, monkeypatch) -> None:
+    """The files the builders wrote, fresh for each case (a case may start an import)."""
+    shutil.rmtree(matrix_world.live_files, ignore_errors=True)
+    shutil.copytree(matrix_world.files, matrix_world.live_files)
+    for key in FILE_DIRS:
+        monkeypatch.setitem(app.config, key, matrix_world.live_files / key.lower())
+
+
+def _placeholders(world: MatrixWorld, actor: str | None) -> dict:
+    return {name: value[actor] if isinstance(value, PerActor) else value
+            for name, value in world.placeholders.items()}
+
+
+def _request(client, world: MatrixWorld, row: Row, path: str, actor: str | None):
+    """The request of a case, from a client holding what it would hold at that point: the
+    actor's session from the login form and, for a web form, the CSRF token of a page of
+    that session (the dashboard; the login page for anonymous)."""
+    session = world.sessions[actor]
+    form = not row.is_api and row.method != "GET"
+    cookie = session.form_cookie if form else session.cookie
+    if cookie is not None:
+        client.set_cookie(client.application.config["SESSION_COOKIE_NAME"], cookie)
     if row.is_api:
+        token = world.api_tokens.get(actor)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if row.method == "GET":
             return client.get(path, headers=headers)
         return client.open(path, method=row.method, json=row.data, headers=headers)
-    if row.method == "GET":
+    if not form:
         return client.get(path)
-    data = dict(row.data)
-    data["csrf_token"] = csrf_token(client, "/login" if role == "anonymous" else "/inicio")
-    return client.open(path, method=row.method, data=data)
+    return client.open(path, method=row.method, data={**row.data, "csrf_token": session.csrf})
 
 
 def _sent_to_login(response) -> bool:
@@ -81,14 +203,11 @@ def _sent_to_login(response) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_route_role(app, client, case):
+def test_route_role(app, client, matrix_world, matrix_files, case):
     row, role = case
     actor = None if role == "anonymous" else ROLE_USER[role]
-    objects = _objects(app, actor)
-    path = row.url.format(**objects["placeholders"])
-    if actor:
-        assert login(client, actor).status_code == 302
-    response = _request(client, row, path, role, objects["token"])
+    path = row.url.format(**_placeholders(matrix_world, actor))
+    response = _request(client, matrix_world, row, path, actor)
     status = response.status_code
     where = f"{row.method} {path} as {role} ({row.note or 'no note'}) answered {status}"
 
