@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import functools
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, g, request
 from flask_smorest import Api, Blueprint
 from flask_smorest import abort as api_abort
-from werkzeug.exceptions import HTTPException
 
 from qms.core.errors import ServiceError
 from qms.core.permissions import authorize, get_or_404_authorized
@@ -74,11 +73,6 @@ def authorize_first(action: str, model: type | None = None, id_arg: str | None =
         return wrapper
 
     return decorator
-
-
-def error_response(error: HTTPException):
-    """JSON errors for /api/ paths, in flask-smorest's format ({code, status, message})."""
-    return current_app.extensions["qms.api"].handle_http_exception(error)
 
 
 def service_error(exc: ServiceError):

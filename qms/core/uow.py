@@ -217,15 +217,16 @@ def error_text(exc: ServiceError, default_field: str | None = None) -> str:
 
 
 @contextlib.contextmanager
-def cli_unit(label: str | None = None) -> Iterator[None]:
+def cli_unit(label: str | None = None, *, field: str | None = None) -> Iterator[None]:
     """One transaction for a CLI command or one of its steps: commit at the end; on a
-    ServiceError roll back, print it (prefixed with ``label``) and exit with status 1."""
+    ServiceError roll back, print it (prefixed with ``label``; ``field`` names what the
+    error is about when the service did not) and exit with status 1."""
     try:
         yield
         commit()
     except ServiceError as exc:
         rollback()
-        text = error_text(exc)
+        text = error_text(exc, field)
         fail(f"{label}: {text}" if label else text)
     except BaseException:
         rollback()

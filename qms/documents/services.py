@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from qms.auth.models import Role, User
-from qms.core.errors import ConflictError, ValidationError, check_version
+from qms.core.errors import ConflictError, ValidationError, check_version, stale_message
 from qms.core.time import today_local
 from qms.documents.models import (
     OPEN_STATUSES,
@@ -44,10 +44,7 @@ def _flush() -> None:
     try:
         db.session.flush()
     except StaleDataError:
-        raise ConflictError(_l(
-            "Otra persona modificó este registro mientras usted lo editaba. "
-            "Sus cambios no se guardaron: revise la versión actual y vuelva a intentarlo."
-        )) from None
+        raise ConflictError(stale_message()) from None
 
 # ------------------------------------------------------------------------ register
 
