@@ -45,7 +45,7 @@ def send_export(body: bytes | str | Iterable[str] | Iterable[bytes], filename: s
         raise ValueError(f"no export format for {filename!r}")
     if not isinstance(body, (bytes, str)):
         body = stream_with_context(body)
-    response = Response(body, mimetype=MIMETYPES[extension])
+    response = Response(body, content_type=MIMETYPES[extension])
     response.headers["Content-Disposition"] = _attachment(filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response
