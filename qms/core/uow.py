@@ -85,6 +85,13 @@ def commit(*, expire: bool = True) -> None:
     _run_hooks(session)
 
 
+def checkpoint() -> None:
+    """Commit what the request did so far, keeping the loaded objects: for a "save and go
+    on" button whose save must stand even when the step after it is refused (and the
+    request then ends in an error status that rolls back only that step)."""
+    commit(expire=False)
+
+
 def rollback() -> None:
     """Discard the transaction and the after-commit hooks it queued."""
     session = db.session()

@@ -17,7 +17,7 @@ from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.spreadsheets import send_export
 from qms.core.storage import send_stored_file
 from qms.core.time import to_local, today_local
-from qms.core.uow import attempt, write_first
+from qms.core.uow import attempt, checkpoint, write_first
 from qms.extensions import db
 from qms.nonconformities import register, services
 from qms.nonconformities.forms import (
@@ -235,6 +235,7 @@ def analysis(nc_id: int):
     if not advance or response.status_code != 302:
         return response
     # "Save and go on": the analysis is saved either way; the move has its own guard.
+    checkpoint()
     form = TransitionForm(formdata=None)
     return _step(nc, "transition", form, lambda: services.submit_analysis(
         nc, expected_version=nc.version), _("Análisis guardado; pasa al plan de acción."),
