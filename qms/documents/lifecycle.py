@@ -31,7 +31,7 @@ from qms.core.time import today_local
 from qms.core.workflow import Workflow
 from qms.documents.models import Document, Revision, RevisionStatus
 from qms.documents.permissions import approver_roles_for
-from qms.documents.services import open_revision
+from qms.documents.services import flush_or_conflict, open_revision
 from qms.extensions import db
 
 S = RevisionStatus
@@ -49,14 +49,6 @@ def _move(revision: Revision, target: RevisionStatus, note=None) -> None:
     """A workflow step; a concurrent change caught at flush becomes a clear conflict."""
     try:
         REVISION_FLOW.move(revision, target, note=note)
-    except StaleDataError:
-        raise ConflictError(stale_message()) from None
-
-
-def _flush() -> None:
-    """Flush; a concurrent change caught by the version counter becomes a clear conflict."""
-    try:
-        db.session.flush()
     except StaleDataError:
         raise ConflictError(stale_message()) from None
 
@@ -112,7 +104,7 @@ def update_draft(revision: Revision, *, expected_version: int | None, content_md
         revision.file = file
     elif remove_file:
         revision.file = None
-    _flush()
+    flush_or_conflict()
     return revision
 
 

@@ -39,7 +39,7 @@ S = RevisionStatus
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-_]{1,29}$")
 
 
-def _flush() -> None:
+def flush_or_conflict() -> None:
     """Flush; a concurrent change caught by the version counter becomes a clear conflict."""
     try:
         db.session.flush()
@@ -115,7 +115,7 @@ def update_document(document: Document, *, expected_version: int | None, title: 
     document.owner = owner
     document.confidentiality = Confidentiality(confidentiality)
     document.review_interval_months = _clean_interval(review_interval_months)
-    _flush()
+    flush_or_conflict()
     return document
 
 

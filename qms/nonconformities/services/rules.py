@@ -47,6 +47,7 @@ CLOSE_MEANING = ("Cierro esta no conformidad: las acciones correctivas se implem
 #: Audit-trail note of a "not effective" result (record content, in Spanish).
 REOPEN_NOTE = "Verificación no eficaz: nuevo análisis de causas."
 
+
 # ------------------------------------------------------------------------ checks
 
 
@@ -124,6 +125,7 @@ def _touch(nc: Nonconformity) -> None:
 
 
 def _current_analysis(nc: Nonconformity) -> NCAnalysis:
+    """The analysis of the current round, started from the previous round's if new."""
     analysis = nc.current_analysis
     if analysis is None:
         previous = nc.analyses[-1] if nc.analyses else None
