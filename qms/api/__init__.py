@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import functools
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, g, request
 from flask_smorest import Api, Blueprint
 from flask_smorest import abort as api_abort
-from werkzeug.exceptions import HTTPException
 
 from qms.core.errors import ServiceError
 from qms.core.permissions import authorize, get_or_404_authorized
@@ -76,13 +75,11 @@ def authorize_first(action: str, model: type | None = None, id_arg: str | None =
     return decorator
 
 
-def error_response(error: HTTPException):
-    """JSON errors for /api/ paths, in flask-smorest's format ({code, status, message})."""
-    return current_app.extensions["qms.api"].handle_http_exception(error)
-
-
 def service_error(exc: ServiceError):
-    """Abort with the service's message; the field is named in ``errors`` when known."""
+    """Abort with the service's message; the field is named in ``errors`` when known.
+
+    Only the KoboToolbox webhook still calls this; API views let the ServiceError escape
+    to the request boundary, which answers the same JSON (``qms.core.web``)."""
     payload = {"message": str(exc.message)}
     if exc.field:
         payload["errors"] = {"json": {exc.field: [str(exc.message)]}}

@@ -12,7 +12,6 @@ from qms.auth.models import Role, User
 from qms.auth.services import create_user
 from qms.core import audit
 from qms.core.cli import qms, seed_guard
-from qms.core.errors import ServiceError
 from qms.core.uow import cli_unit
 from qms.extensions import db
 
@@ -36,11 +35,7 @@ def _has_users() -> str | None:
 def create_user_command(username, full_name, email, role, password, expires) -> None:
     """Create a user account."""
     expires_on: date | None = expires.date() if expires else None
-    with audit.acting_as(audit.SYSTEM), cli_unit():
-        try:
-            user = create_user(username=username, full_name=full_name, email=email,
-                               role=Role(role), password=password, access_expires_on=expires_on)
-        except ServiceError as exc:
-            exc.field = exc.field or "user"
-            raise
+    with audit.acting_as(audit.SYSTEM), cli_unit(field="user"):
+        user = create_user(username=username, full_name=full_name, email=email,
+                           role=Role(role), password=password, access_expires_on=expires_on)
     click.echo(f"Created user {user.username} ({user.role.value}).")

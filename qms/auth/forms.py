@@ -6,6 +6,7 @@ from wtforms import BooleanField, DateField, EmailField, HiddenField, PasswordFi
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from qms.auth.models import Role
+from qms.core.forms import VersionedForm
 
 
 class LoginForm(FlaskForm):
@@ -20,7 +21,7 @@ def _role_choices():
     return Role.choices()
 
 
-class UserForm(FlaskForm):
+class UserForm(VersionedForm):
     username = StringField(_l("Usuario"), validators=[DataRequired(), Length(max=80)])
     full_name = StringField(_l("Nombre completo"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Correo electrónico"), validators=[DataRequired(), Email(), Length(max=254)])
@@ -34,7 +35,6 @@ class UserForm(FlaskForm):
         _l("Contraseña"), validators=[Optional(), Length(min=10, max=200)],
         description=_l("Al menos 10 caracteres. Déjela vacía para no cambiarla."),
     )
-    version = HiddenField()
 
 
 class TokenForm(FlaskForm):

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from qms.auth.models import ApiToken, Role, User
 from qms.core.audit import acting_as, annotate
@@ -194,3 +195,28 @@ def user_for_token(secret: str) -> User | None:
         return None
     token.last_used_at = now_utc()
     return token.user
+
+
+# ---------------------------------------------------------------- people as choices
+
+
+def people(*, roles=None, keep: User | None = None) -> list[User]:
+    """Active people who may be named in a record (owner, detector, verifier…), by name.
+
+    External certifiers never are (their account is a time-limited read-only view);
+    ``roles`` narrows the list further. ``keep`` stays in it even when no longer
+    eligible, so an edit form still shows the person a record names until replaced.
+    """
+    query = select(User).where(User.active.is_(True), User.role != Role.CERTIFIER)
+    if roles is not None:
+        query = query.where(User.role.in_(list(roles)))
+    users = list(db.session.scalars(query.order_by(User.full_name, User.id)))
+    if keep is not None and keep not in users:
+        users.append(keep)
+    return users
+
+
+def people_choices(*, roles=None, keep: User | None = None) -> list[SelectChoice]:
+    """:func:`people` as choices for a select field: the id, labelled "Name (Role)"."""
+    return [SelectChoice(u.id, f"{u.full_name} ({u.role.label})")
+            for u in people(roles=roles, keep=keep)]

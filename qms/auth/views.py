@@ -10,9 +10,9 @@ from sqlalchemy import select
 from qms.auth import services
 from qms.auth.forms import LoginForm, TokenForm, UserForm
 from qms.auth.models import ApiToken, Role, User
-from qms.core.errors import ServiceError
-from qms.core.forms import EmptyForm, apply_service_error
+from qms.core.forms import EmptyForm
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.uow import attempt
 from qms.core.views import safe_next
 from qms.extensions import db, limiter
 
@@ -43,7 +43,6 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.username.data, form.password.data)
         if user is not None:
-            db.session.commit()
             session.clear()
             login_user(user)
             session.permanent = True
@@ -71,13 +70,9 @@ def account():
     form = TokenForm()
     new_secret = None
     can_tokens = _can_tokens()
-    if can_tokens and form.validate_on_submit():
-        try:
-            _, new_secret = services.issue_token(current_user, form.name.data)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+    if can_tokens and form.validate_on_submit() and (
+            done := attempt(lambda: services.issue_token(current_user, form.name.data), form)):
+        _, new_secret = done.value
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
     ).all()
@@ -97,7 +92,6 @@ def revoke_token(token_id: int):
     token = get_or_404_authorized(ApiToken, token_id, "token.manage")
     if EmptyForm().validate_on_submit():
         services.revoke_token(token)
-        db.session.commit()
         flash(_("Token revocado."), "info")
     return redirect(url_for("auth.account"))
 
@@ -118,20 +112,13 @@ def users():
 def new_user():
     authorize("user.manage")
     form = UserForm()
-    if form.validate_on_submit():
-        try:
-            user = services.create_user(
-                username=form.username.data, full_name=form.full_name.data,
-                email=form.email.data, role=Role(form.role.data),
-                password=form.password.data or "", access_expires_on=form.access_expires_on.data,
-            )
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Usuario %(u)s creado.", u=user.username), "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and (done := attempt(lambda: services.create_user(
+            username=form.username.data, full_name=form.full_name.data,
+            email=form.email.data, role=Role(form.role.data),
+            password=form.password.data or "", access_expires_on=form.access_expires_on.data,
+    ), form)):
+        flash(_("Usuario %(u)s creado.", u=done.value.username), "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
 
@@ -144,18 +131,11 @@ def edit_user(user_id: int):
     if request.method == "GET":
         form.role.data = user.role.value
         form.version.data = user.version
-    if form.validate_on_submit():
-        try:
-            services.update_user(
-                user, expected_version=form.version.data, full_name=form.full_name.data,
-                email=form.email.data, role=Role(form.role.data), active=form.active.data,
-                access_expires_on=form.access_expires_on.data, new_password=form.password.data,
-            )
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Usuario %(u)s actualizado.", u=user.username), "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and attempt(lambda: services.update_user(
+            user, expected_version=form.version.data, full_name=form.full_name.data,
+            email=form.email.data, role=Role(form.role.data), active=form.active.data,
+            access_expires_on=form.access_expires_on.data, new_password=form.password.data,
+    ), form):
+        flash(_("Usuario %(u)s actualizado.", u=user.username), "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

@@ -8,6 +8,7 @@ Domains add their own commands to the ``qms`` group and register steps for ``ini
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import click
 from flask import current_app
@@ -19,8 +20,19 @@ from qms.core import backup as backup_mod
 from qms.core.uow import cli_unit, fail
 from qms.extensions import db
 
-#: (order, name, function) run by ``qms init`` after migrations.
-_INIT_STEPS: list[tuple[int, str, Callable[[], str | None]]] = []
+
+@dataclass(frozen=True)
+class Rejected:
+    """What an init step returns when it kept the valid part of its work and refuses the
+    rest (a malformed procedure file among good ones): the kept work is committed, then
+    ``init`` fails with ``message``. A step that raises a ServiceError keeps nothing."""
+
+    message: str
+
+
+#: (order, name, function) run by ``qms init`` after migrations; each returns a line to
+#: print, None, or :class:`Rejected`.
+_INIT_STEPS: list[tuple[int, str, Callable[[], str | Rejected | None]]] = []
 #: (order, name, function) run by ``qms seed-demo``; each returns a line to print.
 _SEED_STEPS: list[tuple[int, str, Callable[[], str | None]]] = []
 #: Questions asked before seeding: a function returning why the database is not empty.
@@ -63,6 +75,8 @@ def init_command() -> None:
     for _, name, step in sorted(_INIT_STEPS, key=lambda s: s[0]):
         with audit.acting_as(audit.SYSTEM), cli_unit(name):
             message = step()
+        if isinstance(message, Rejected):
+            fail(f"{name}: {message.message}")
         if message:
             click.echo(f"{name}: {message}")
 

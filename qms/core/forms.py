@@ -4,12 +4,40 @@ from __future__ import annotations
 
 from flask import flash
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
 
 from qms.core.errors import ConflictError, ServiceError
 
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state ("Aprobar", "Revocar")."""
+
+
+def _version_number(value):
+    """The posted version as an int; missing or garbled is None, which
+    :func:`qms.core.errors.check_version` refuses as a stale edit (never a 500)."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class VersionedForm(FlaskForm):
+    """A form that edits a :class:`~qms.core.db.VersionedMixin` record.
+
+    It carries the version the person read in a hidden field; the view passes
+    ``form.version.data`` to the service, whose :func:`~qms.core.errors.check_version`
+    refuses the save with the one conflict message when somebody saved in between.
+    Built with ``obj=record`` and no posted data, the field is filled from the record.
+    """
+
+    version = HiddenField(filters=[_version_number])
+
+    def read_version(self, record) -> None:
+        """Show ``record``'s current version (a page that renders the form afresh)."""
+        self.version.data = record.version
 
 
 def apply_service_error(form: FlaskForm, error: ServiceError) -> None:

@@ -85,6 +85,13 @@ def commit(*, expire: bool = True) -> None:
     _run_hooks(session)
 
 
+def checkpoint() -> None:
+    """Commit what the request did so far, keeping the loaded objects: for a "save and go
+    on" button whose save must stand even when the step after it is refused (and the
+    request then ends in an error status that rolls back only that step)."""
+    commit(expire=False)
+
+
 def rollback() -> None:
     """Discard the transaction and the after-commit hooks it queued."""
     session = db.session()
@@ -217,15 +224,16 @@ def error_text(exc: ServiceError, default_field: str | None = None) -> str:
 
 
 @contextlib.contextmanager
-def cli_unit(label: str | None = None) -> Iterator[None]:
+def cli_unit(label: str | None = None, *, field: str | None = None) -> Iterator[None]:
     """One transaction for a CLI command or one of its steps: commit at the end; on a
-    ServiceError roll back, print it (prefixed with ``label``) and exit with status 1."""
+    ServiceError roll back, print it (prefixed with ``label``; ``field`` names what the
+    error is about when the service did not) and exit with status 1."""
     try:
         yield
         commit()
     except ServiceError as exc:
         rollback()
-        text = error_text(exc)
+        text = error_text(exc, field)
         fail(f"{label}: {text}" if label else text)
     except BaseException:
         rollback()

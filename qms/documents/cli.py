@@ -9,10 +9,9 @@ import click
 from flask.cli import with_appcontext
 
 from qms.core import audit
-from qms.core.cli import init_step, qms
-from qms.core.errors import ServiceError
+from qms.core.cli import Rejected, init_step, qms
+from qms.core.uow import cli_unit
 from qms.documents.sync import SyncReport, sync_procedures
-from qms.extensions import db
 
 
 def _print(report: SyncReport) -> None:
@@ -38,21 +37,19 @@ def sync_procedures_command(path: Path | None, author: str | None) -> None:
     if author and user is None:
         click.secho(f"Error: no user {author!r}", fg="red", err=True)
         sys.exit(2)
-    with audit.acting_as(user or audit.SYSTEM):
-        report = sync_procedures(path, author=user)
-        db.session.commit()
+    with audit.acting_as(user or audit.SYSTEM), cli_unit():
+        report = sync_procedures(path, author=user)  # rejected files left nothing behind
     _print(report)
     if report.errors:
         sys.exit(1)
 
 
 @init_step(30, "procedures")
-def sync_on_init() -> str:
+def sync_on_init() -> str | Rejected:
     """``qms init`` loads procedures/ too; rejected files fail the step after the rest commit."""
     report = sync_procedures()
-    db.session.commit()
     for line in report.warnings:
         click.secho(f"warning: {line}", fg="yellow", err=True)
     if report.errors:
-        raise ServiceError("; ".join(report.errors))
+        return Rejected("; ".join(report.errors))
     return report.summary()

@@ -8,7 +8,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from qms.auth.models import Role
+from qms.core.forms import VersionedForm
 from qms.documents.models import Confidentiality, DocumentType
 
 CONTENT_HELP = _l("Markdown: # Título, ## Subtítulo, **negrita**, listas con «-», tablas. "
@@ -26,7 +26,7 @@ CONTENT_HELP = _l("Markdown: # Título, ## Subtítulo, **negrita**, listas con �
 FILE_HELP = _l("Opcional. PDF, DOCX, XLSX, ODT o imagen; el tipo se comprueba por el contenido.")
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(VersionedForm):
     code = StringField(_l("Código"), validators=[DataRequired(), Length(min=2, max=30)],
                        description=_l("Único y estable, p. ej. PR-SGC-01."))
     title = StringField(_l("Título"), validators=[DataRequired(), Length(max=250)])
@@ -48,7 +48,6 @@ class DocumentForm(FlaskForm):
         render_kw={"size": 6})
     distribution_users = SelectMultipleField(_l("Distribución a personas"), coerce=int,
                                              validators=[Optional()], render_kw={"size": 6})
-    version = HiddenField()
 
 
 class NewDocumentForm(DocumentForm):
@@ -59,20 +58,18 @@ class NewDocumentForm(DocumentForm):
     file = FileField(_l("Archivo adjunto"), description=FILE_HELP)
 
 
-class RevisionForm(FlaskForm):
+class RevisionForm(VersionedForm):
     change_summary = StringField(_l("Resumen de los cambios"),
                                  validators=[DataRequired(), Length(max=1000)])
     content_md = TextAreaField(_l("Contenido"), validators=[Length(max=200_000)],
                                description=CONTENT_HELP, render_kw={"rows": 20})
     file = FileField(_l("Archivo adjunto"), description=FILE_HELP)
     remove_file = BooleanField(_l("Quitar el archivo adjunto"))
-    version = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(VersionedForm):
     """A bare POST with CSRF (submit for review, acknowledge)."""
 
-    version = HiddenField()
 
 
 class ReasonForm(FlaskForm):
@@ -80,13 +77,12 @@ class ReasonForm(FlaskForm):
                            render_kw={"rows": 2})
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(VersionedForm):
     password = PasswordField(
         _l("Su contraseña (firma electrónica)"), validators=[DataRequired()],
         description=_l("Al firmar declara «aprobado» el contenido de esta revisión; se registran "
                        "su nombre, la fecha y la hora."),
         render_kw={"autocomplete": "current-password"})
-    version = HiddenField()
 
 
 class EffectiveForm(FlaskForm):

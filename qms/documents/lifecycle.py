@@ -18,13 +18,20 @@ from qms.auth.models import User
 from qms.core import audit
 from qms.core.audit import AuditEvent
 from qms.core.db import now_utc
-from qms.core.errors import ConflictError, PermissionDenied, TransitionError, ValidationError
+from qms.core.errors import (
+    ConflictError,
+    PermissionDenied,
+    TransitionError,
+    ValidationError,
+    check_version,
+    stale_message,
+)
 from qms.core.storage import StoredFile
 from qms.core.time import today_local
 from qms.core.workflow import Workflow
 from qms.documents.models import Document, Revision, RevisionStatus
 from qms.documents.permissions import approver_roles_for
-from qms.documents.services import open_revision
+from qms.documents.services import flush_or_conflict, open_revision
 from qms.extensions import db
 
 S = RevisionStatus
@@ -38,24 +45,12 @@ REVISION_FLOW = Workflow("status", {
 APPROVAL_MEANING = "aprobado"
 MAX_CONTENT_CHARS = 200_000
 
-_CONFLICT = _l("Otra persona modificó esta revisión mientras usted la editaba. Sus cambios no "
-               "se guardaron: revise la versión actual y vuelva a intentarlo.")
-
-
 def _move(revision: Revision, target: RevisionStatus, note=None) -> None:
     """A workflow step; a concurrent change caught at flush becomes a clear conflict."""
     try:
         REVISION_FLOW.move(revision, target, note=note)
     except StaleDataError:
-        raise ConflictError(_CONFLICT) from None
-
-
-def _flush() -> None:
-    """Flush; a concurrent change caught by the version counter becomes a clear conflict."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ConflictError(_CONFLICT) from None
+        raise ConflictError(stale_message()) from None
 
 
 
@@ -102,22 +97,21 @@ def update_draft(revision: Revision, *, expected_version: int | None, content_md
     if revision.status != S.DRAFT:
         raise TransitionError(_l("Solo se puede editar una revisión en borrador; esta está "
                                  "«%(s)s».", s=revision.status.label))
-    if expected_version is None or int(expected_version) != revision.version:
-        raise ConflictError(_CONFLICT)
+    check_version(revision, expected_version)
     revision.content_md = _clean_content(content_md)
     revision.change_summary = (change_summary or "").strip()[:1000]
     if file is not None:
         revision.file = file
     elif remove_file:
         revision.file = None
-    _flush()
+    flush_or_conflict()
     return revision
 
 
 def submit_for_review(revision: Revision, actor: User, *, expected_version: int | None = None
                       ) -> Revision:
     if expected_version is not None:
-        _check_revision_version(revision, expected_version)
+        check_version(revision, expected_version)
     REVISION_FLOW.check(revision, S.IN_REVIEW)
     if not revision.content_md.strip() and revision.file_id is None:
         raise ValidationError(_l("La revisión no tiene contenido: escriba el texto o adjunte un "
@@ -138,11 +132,6 @@ def return_to_draft(revision: Revision, actor: User, reason: str) -> Revision:
     revision.submitted_at = None
     _move(revision, S.DRAFT, note=reason)
     return revision
-
-
-def _check_revision_version(revision: Revision, expected_version) -> None:
-    if int(expected_version) != revision.version:
-        raise ConflictError(_CONFLICT)
 
 
 def contributed(revision: Revision, user: User) -> bool:
@@ -168,7 +157,7 @@ def approve(revision: Revision, approver: User, password: str, *,
                                  when=revision.approved_at.strftime("%Y-%m-%d %H:%M UTC")
                                  if revision.approved_at else "—"))
     if expected_version is not None:
-        _check_revision_version(revision, expected_version)
+        check_version(revision, expected_version)
     REVISION_FLOW.check(revision, S.APPROVED)
     if approver.role not in approver_roles_for(revision.document):
         raise PermissionDenied(_l("Su rol no puede aprobar documentos de tipo «%(t)s».",

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from qms.core import audit
-from qms.core.errors import ConflictError, ServiceError
-from qms.core.forms import apply_service_error
+from qms.core.errors import ConflictError
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.storage import send_stored_file
 from qms.core.time import today_local
+from qms.core.uow import attempt
 from qms.documents import lifecycle, reading, services
 from qms.documents.forms import ActionForm, ApproveForm, EffectiveForm, ReasonForm, RevisionForm
 from qms.documents.models import OPEN_STATUSES, Document, Revision, RevisionStatus
@@ -56,18 +56,14 @@ def new_revision(document_id: int):
         abort(400)
     base = services.current_revision(document) or (document.revisions[-1]
                                                      if document.revisions else None)
-    try:
-        created = lifecycle.new_revision(
-            document, author=current_user, content_md=base.content_md if base else "",
-            file=base.file if base else None)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
+    done = attempt(lambda: lifecycle.new_revision(
+        document, author=current_user, content_md=base.content_md if base else "",
+        file=base.file if base else None))
+    if not done:
         return redirect(url_for("documents.detail", document_id=document.id))
-    flash(_("Revisión %(n)s creada en borrador a partir del texto vigente.", n=created.number),
-          "success")
-    return redirect(url_for("documents.edit_revision", revision_id=created.id))
+    flash(_("Revisión %(n)s creada en borrador a partir del texto vigente.",
+            n=done.value.number), "success")
+    return redirect(url_for("documents.edit_revision", revision_id=done.value.id))
 
 
 @bp.route("/revisiones/<int:revision_id>/editar", methods=["GET", "POST"])
@@ -83,46 +79,38 @@ def edit_revision(revision_id: int):
         form.version.data = revision.version
     conflict = None
     if form.validate_on_submit():
-        try:
-            lifecycle.update_draft(revision, expected_version=form.version.data,
-                                  content_md=form.content_md.data,
-                                  change_summary=form.change_summary.data,
-                                  file=upload_from(form.file), remove_file=form.remove_file.data)
-            db.session.commit()
-        except ConflictError as exc:
-            db.session.rollback()
-            db.session.refresh(revision)
-            # Keep what this person typed, show what the other person saved, and let them
-            # decide: the next save is made against the version they have now seen.
-            conflict = side_by_side(revision.content_md, form.content_md.data or "")
-            form.version.data = revision.version
-            flash(str(exc.message), "danger")
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
+        done = attempt(lambda: lifecycle.update_draft(
+            revision, expected_version=form.version.data, content_md=form.content_md.data,
+            change_summary=form.change_summary.data, file=upload_from(form.file),
+            remove_file=form.remove_file.data), form)
+        if done:
             flash(_("Borrador guardado."), "success")
             return _to_revision(revision)
+        if isinstance(done.error, ConflictError):
+            # Keep what this person typed, show what the other person saved (the rollback
+            # reloads it), and let them decide: the next save is made against the version
+            # they have now seen.
+            conflict = side_by_side(revision.content_md, form.content_md.data or "")
+            form.version.data = revision.version
     return render_template("documents/revision_form.html", form=form, revision=revision,
                            document=revision.document, conflict=conflict)
 
 
 def _transition(revision: Revision, action, success: str, form=None):
-    """Run ``action`` (a service call), commit, and go back to the revision page."""
-    try:
-        action()
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        db.session.refresh(revision)
-        if form is not None and exc.field and getattr(form, exc.field, None) is not None \
-                and not isinstance(exc, ConflictError):
-            apply_service_error(form, exc)
-            return _render_revision(revision, 422, **{_form_key(form): form})
-        flash(str(exc.message), "danger")
-        return _to_revision(revision)
-    flash(success, "success")
+    """Run ``action`` (a service call) and go back to the revision page; a refusal about
+    one of ``form``'s fields shows the page again with the message on that field (422),
+    any other is flashed."""
+    done = attempt(action, form)
+    if done:
+        flash(success, "success")
+    elif form is not None and _on_field(form, done.error):
+        return _render_revision(revision, 422, **{_form_key(form): form})
     return _to_revision(revision)
+
+
+def _on_field(form, error) -> bool:
+    return bool(error.field) and getattr(form, error.field, None) is not None \
+        and not isinstance(error, ConflictError)
 
 
 def _form_key(form) -> str:
@@ -225,13 +213,7 @@ def acknowledge(revision_id: int):
     revision = get_or_404_authorized(Revision, revision_id, "document.reading_list")
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        reading.acknowledge(revision, current_user)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-    else:
+    if attempt(lambda: reading.acknowledge(revision, current_user)):
         flash(_("Lectura de %(label)s confirmada.", label=revision.label), "success")
     target = request.form.get("next")
     if target == "reading_list":

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from qms.auth.models import Role, User
-from qms.core.errors import ConflictError, ValidationError, check_version
+from qms.core.errors import ConflictError, ValidationError, check_version, stale_message
 from qms.core.time import today_local
 from qms.documents.models import (
     OPEN_STATUSES,
@@ -39,15 +39,12 @@ S = RevisionStatus
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-_]{1,29}$")
 
 
-def _flush() -> None:
+def flush_or_conflict() -> None:
     """Flush; a concurrent change caught by the version counter becomes a clear conflict."""
     try:
         db.session.flush()
     except StaleDataError:
-        raise ConflictError(_l(
-            "Otra persona modificó este registro mientras usted lo editaba. "
-            "Sus cambios no se guardaron: revise la versión actual y vuelva a intentarlo."
-        )) from None
+        raise ConflictError(stale_message()) from None
 
 # ------------------------------------------------------------------------ register
 
@@ -118,7 +115,7 @@ def update_document(document: Document, *, expected_version: int | None, title: 
     document.owner = owner
     document.confidentiality = Confidentiality(confidentiality)
     document.review_interval_months = _clean_interval(review_interval_months)
-    _flush()
+    flush_or_conflict()
     return document
 
 

@@ -4,44 +4,38 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
-from qms.auth.models import Role, User
+from qms.auth.models import User
+from qms.auth.services import people_choices
 from qms.core import audit
 from qms.core.dashboard import Card, card_provider
-from qms.core.errors import ServiceError
-from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.spreadsheets import send_export
 from qms.core.storage import store
 from qms.core.time import today_local
+from qms.core.uow import attempt
 from qms.documents import lifecycle, master_list, reading, services
 from qms.documents.forms import ActionForm, DocumentForm, NewDocumentForm
 from qms.documents.models import Document, DocumentType
 from qms.extensions import db
+from qms.processes.facts import process_choices
 from qms.processes.models import Process
 
 bp = Blueprint("documents", __name__, url_prefix="/documentos")
 
 
-def _people() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.active.is_(True))
-                                   .order_by(User.full_name)))
-
-
 def _fill_choices(form: DocumentForm, document: Document | None = None) -> None:
-    keep = document.process_id if document is not None else None
-    processes = db.session.scalars(select(Process).where(
-        Process.active.is_(True) | (Process.id == keep)).order_by(Process.code))
-    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in processes]
-    users = _people()
-    if document is not None and document.owner is not None and document.owner not in users:
-        users.append(document.owner)  # a former owner stays selectable until replaced
-    people = [(u.id, f"{u.full_name} ({u.role.label})") for u in users
-              if u.role != Role.CERTIFIER]
-    form.owner_id.choices = [(0, _("— Según el rol o el dueño del proceso —")), *people]
+    form.process_id.choices = process_choices(
+        keep=document.process_id if document is not None else None)
+    # a former owner stays selectable until replaced
+    people = people_choices(keep=document.owner if document is not None else None)
+    form.owner_id.choices = [SelectChoice(0, _("— Según el rol o el dueño del proceso —")),
+                             *people]
     form.distribution_users.choices = people
 
 
@@ -83,9 +77,8 @@ def _export_name(extension: str) -> str:
 @login_required
 def export_csv():
     authorize("document.export")
-    body = master_list.to_csv(master_list.master_rows(**_filters()))
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{_export_name("csv")}"'})
+    return send_export(master_list.to_csv(master_list.master_rows(**_filters())),
+                       _export_name("csv"))
 
 
 @bp.get("/lista-maestra.xlsx")
@@ -93,10 +86,8 @@ def export_csv():
 def export_xlsx():
     authorize("document.export")
     title = _("Lista maestra de documentos · %(d)s", d=today_local().isoformat())
-    body = master_list.to_xlsx(master_list.master_rows(**_filters()), title)
-    return Response(
-        body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_export_name("xlsx")}"'})
+    return send_export(master_list.to_xlsx(master_list.master_rows(**_filters()), title),
+                       _export_name("xlsx"))
 
 
 @bp.get("/por-leer")
@@ -113,29 +104,39 @@ def new():
     authorize("document.create")
     form = NewDocumentForm()
     _fill_choices(form)
-    if form.validate_on_submit():
-        try:
-            document = services.create_document(
-                code=form.code.data, title=form.title.data, doc_type=form.doc_type.data,
-                process=db.session.get(Process, form.process_id.data),
-                owner=db.session.get(User, form.owner_id.data) if form.owner_id.data else None,
-                confidentiality=form.confidentiality.data,
-                review_interval_months=form.review_interval_months.data)
-            services.set_distribution(
-                document, roles=form.distribution_roles.data or [],
-                users=[db.session.get(User, i) for i in form.distribution_users.data or []])
-            lifecycle.new_revision(document, author=current_user, content_md=form.content_md.data,
-                                  change_summary=form.change_summary.data,
-                                  file=upload_from(form.file))
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Documento %(code)s registrado con la revisión 1 en borrador.",
-                    code=document.code), "success")
-            return redirect(url_for("documents.detail", document_id=document.id))
+    if form.validate_on_submit() and (done := attempt(lambda: _create(form), form)):
+        flash(_("Documento %(code)s registrado con la revisión 1 en borrador.",
+                code=done.value.code), "success")
+        return redirect(url_for("documents.detail", document_id=done.value.id))
     return render_template("documents/form.html", form=form, document=None)
+
+
+def _create(form: NewDocumentForm) -> Document:
+    """The register entry, its distribution and its first draft revision, as one unit."""
+    document = services.create_document(
+        code=form.code.data, title=form.title.data, doc_type=form.doc_type.data,
+        process=db.session.get(Process, form.process_id.data),
+        owner=db.session.get(User, form.owner_id.data) if form.owner_id.data else None,
+        confidentiality=form.confidentiality.data,
+        review_interval_months=form.review_interval_months.data)
+    services.set_distribution(
+        document, roles=form.distribution_roles.data or [],
+        users=[db.session.get(User, i) for i in form.distribution_users.data or []])
+    lifecycle.new_revision(document, author=current_user, content_md=form.content_md.data,
+                          change_summary=form.change_summary.data, file=upload_from(form.file))
+    return document
+
+
+def _update(document: Document, form: DocumentForm) -> None:
+    services.update_document(
+        document, expected_version=form.version.data, title=form.title.data,
+        doc_type=form.doc_type.data, process=db.session.get(Process, form.process_id.data),
+        owner=db.session.get(User, form.owner_id.data) if form.owner_id.data else None,
+        confidentiality=form.confidentiality.data,
+        review_interval_months=form.review_interval_months.data)
+    services.set_distribution(
+        document, roles=form.distribution_roles.data or [],
+        users=[db.session.get(User, i) for i in form.distribution_users.data or []])
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -184,24 +185,9 @@ def edit(document_id: int):
         form.process_id.data = document.process_id
         form.distribution_roles.data = [e.role.value for e in document.distribution if e.role]
         form.distribution_users.data = [e.user_id for e in document.distribution if e.user_id]
-    if form.validate_on_submit():
-        try:
-            services.update_document(
-                document, expected_version=form.version.data, title=form.title.data,
-                doc_type=form.doc_type.data, process=db.session.get(Process, form.process_id.data),
-                owner=db.session.get(User, form.owner_id.data) if form.owner_id.data else None,
-                confidentiality=form.confidentiality.data,
-                review_interval_months=form.review_interval_months.data)
-            services.set_distribution(
-                document, roles=form.distribution_roles.data or [],
-                users=[db.session.get(User, i) for i in form.distribution_users.data or []])
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Documento %(code)s actualizado.", code=document.code), "success")
-            return redirect(url_for("documents.detail", document_id=document.id))
+    if form.validate_on_submit() and attempt(lambda: _update(document, form), form):
+        flash(_("Documento %(code)s actualizado.", code=document.code), "success")
+        return redirect(url_for("documents.detail", document_id=document.id))
     return render_template("documents/form.html", form=form, document=document)
 
 

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from qms.core import geo
+from qms.core.forms import VersionedForm
 from qms.nonconformities.models import IshikawaCategory, NCSeverity, NCSource, VerificationResult
 
 ORIGIN_TYPES = [
@@ -27,7 +28,7 @@ ORIGIN_TYPES = [
 ]
 
 
-class NCForm(FlaskForm):
+class NCForm(VersionedForm):
     title = StringField(_l("Título"), validators=[DataRequired(), Length(max=200)],
                         description=_l("Qué no se cumplió, en una frase."))
     description = TextAreaField(
@@ -49,30 +50,27 @@ class NCForm(FlaskForm):
     origin_label = StringField(_l("Descripción del origen"),
                                validators=[Optional(), Length(max=200)],
                                description=_l("P. ej. «Auditoría interna 2026-02, hallazgo 3»."))
-    version = HiddenField()
 
     def set_place_choices(self) -> None:
         self.department_code.choices = [("", "—")] + geo.department_choices()
         self.municipality_code.choices = [("", "—")] + geo.municipality_choices()
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(VersionedForm):
     correction = TextAreaField(
         _l("Corrección o contención"), validators=[DataRequired(), Length(max=5000)],
         description=_l("Lo que se hizo de inmediato para controlar y corregir la no conformidad "
                        "y hacer frente a sus consecuencias [10.2.1 a)]."))
     correction_on = DateField(_l("Fecha de la corrección"), validators=[Optional()])
-    version = HiddenField()
 
 
 WHY_COUNT = 5
 
 
-class AnalysisForm(FlaskForm):
+class AnalysisForm(VersionedForm):
     root_cause = TextAreaField(
         _l("Causa raíz"), validators=[Optional(), Length(max=5000)],
         description=_l("Obligatoria para pasar al plan de acción."))
-    version = HiddenField()
 
     def whys(self):
         return [getattr(self, f"why_{i}") for i in range(1, WHY_COUNT + 1)]
@@ -98,54 +96,47 @@ for _category in IshikawaCategory:
         description=_l("Una causa por línea.")))
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(VersionedForm):
     target = HiddenField(validators=[DataRequired()])
-    version = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(VersionedForm):
     description = TextAreaField(_l("Acción correctiva"),
                                 validators=[DataRequired(), Length(max=5000)])
     owner_id = SelectField(_l("Responsable"), coerce=int, validators=[DataRequired()])
     due_on = DateField(_l("Fecha límite"), validators=[InputRequired()])
-    version = HiddenField()
 
 
-class ActionUpdateForm(FlaskForm):
+class ActionUpdateForm(VersionedForm):
     evidence = TextAreaField(_l("Evidencia"), validators=[Optional(), Length(max=5000)],
                              description=_l("Qué se hizo y dónde se puede comprobar."))
     file = FileField(_l("Archivo de evidencia (opcional)"))
     status = HiddenField()
-    version = HiddenField()
 
 
-class VerificationPlanForm(FlaskForm):
+class VerificationPlanForm(VersionedForm):
     planned_on = DateField(_l("Fecha prevista de verificación"), validators=[InputRequired()])
     verifier_id = SelectField(_l("Verificador"), coerce=int, validators=[DataRequired()],
                               description=_l("No puede ser el dueño del proceso."))
-    version = HiddenField()
 
 
-class VerificationResultForm(FlaskForm):
+class VerificationResultForm(VersionedForm):
     result = RadioField(_l("Resultado"), choices=VerificationResult.choices,
                         validators=[DataRequired()])
     evidence = TextAreaField(_l("Evidencia de la verificación"),
                              validators=[DataRequired(), Length(max=5000)],
                              description=_l("Datos que muestran si la no conformidad se repitió."))
     file = FileField(_l("Archivo de evidencia (opcional)"))
-    version = HiddenField()
 
 
-class CloseForm(FlaskForm):
+class CloseForm(VersionedForm):
     password = PasswordField(_l("Su contraseña (firma electrónica)"),
                              validators=[DataRequired()])
-    version = HiddenField()
 
 
-class CancelForm(FlaskForm):
+class CancelForm(VersionedForm):
     reason = TextAreaField(_l("Motivo de la anulación"),
                            validators=[DataRequired(), Length(max=2000)])
-    version = HiddenField()
 
 
 class AttachmentForm(FlaskForm):

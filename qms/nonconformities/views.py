@@ -3,20 +3,21 @@ and one small POST per step of the workflow."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from qms.auth.models import User
+from qms.auth.services import people_choices
 from qms.core import geo
 from qms.core.dashboard import Card, card_provider
 from qms.core.db import now_utc
-from qms.core.errors import ServiceError
-from qms.core.forms import apply_service_error
 from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.spreadsheets import send_export
 from qms.core.storage import send_stored_file
 from qms.core.time import to_local, today_local
+from qms.core.uow import attempt, checkpoint, write_first
 from qms.extensions import db
 from qms.nonconformities import register, services
 from qms.nonconformities.forms import (
@@ -43,20 +44,11 @@ from qms.nonconformities.models import (
     Nonconformity,
 )
 from qms.nonconformities.timeline import timeline
-from qms.nonconformities.transactions import commit_creation
+from qms.processes.facts import active_processes, process_choices
 from qms.processes.models import Process
 
 bp = Blueprint("nonconformities", __name__, url_prefix="/no-conformidades")
 PER_PAGE = 25
-
-
-def _processes() -> list[Process]:
-    return list(db.session.scalars(select(Process).where(Process.active.is_(True))
-                                   .order_by(Process.code)))
-
-
-def _people_choices() -> list[tuple[int, str]]:
-    return [(u.id, f"{u.full_name} ({u.role.label})") for u in services.people()]
 
 
 # ------------------------------------------------------------------------ register
@@ -69,7 +61,7 @@ def list_ncs():
     filters = register.Filters.from_args(request.args)
     page = db.paginate(register.register_query(filters), per_page=PER_PAGE)
     return render_template(
-        "nonconformities/list.html", page=page, filters=filters, processes=_processes(),
+        "nonconformities/list.html", page=page, filters=filters, processes=active_processes(),
         statuses=NCStatus, sources=NCSource, severities=NCSeverity,
         charts=register.charts_svg(register.chart_figures()), today=today_local())
 
@@ -82,19 +74,16 @@ def _export_name(ext: str) -> str:
 @login_required
 def export_csv():
     authorize("nc.view")
-    body = register.export_csv(register.Filters.from_args(request.args))
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{_export_name("csv")}"'})
+    return send_export(register.export_csv(register.Filters.from_args(request.args)),
+                       _export_name("csv"))
 
 
 @bp.get("/exportar.xlsx")
 @login_required
 def export_xlsx():
     authorize("nc.view")
-    body = register.export_xlsx(register.Filters.from_args(request.args))
-    return Response(
-        body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_export_name("xlsx")}"'})
+    return send_export(register.export_xlsx(register.Filters.from_args(request.args)),
+                       _export_name("xlsx"))
 
 
 # ------------------------------------------------------------------- report / edit
@@ -102,8 +91,8 @@ def export_xlsx():
 
 def _nc_form(nc: Nonconformity | None = None) -> NCForm:
     form = NCForm(obj=nc)
-    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in _processes()]
-    form.detected_by_id.choices = _people_choices()
+    form.process_id.choices = process_choices(keep=nc.process_id if nc else None)
+    form.detected_by_id.choices = people_choices(keep=nc.detected_by if nc else None)
     form.set_place_choices()
     return form
 
@@ -129,13 +118,9 @@ def new():
                 **data, process=db.session.get(Process, form.process_id.data),
                 detected_by=db.session.get(User, form.detected_by_id.data))
 
-        try:
-            nc = commit_creation(work)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            flash(_("No conformidad %(code)s registrada.", code=nc.code), "success")
-            return redirect(url_for("nonconformities.detail", nc_id=nc.id))
+        if done := attempt(lambda: write_first(work), form):
+            flash(_("No conformidad %(code)s registrada.", code=done.value.code), "success")
+            return redirect(url_for("nonconformities.detail", nc_id=done.value.id))
     return render_template("nonconformities/form.html", form=form, nc=None)
 
 
@@ -152,19 +137,13 @@ def edit(nc_id: int):
     if form.validate_on_submit():
         if form.process_id.data != nc.process_id:
             authorize("nc.reassign", nc)
-        try:
-            services.update_nonconformity(
+        if attempt(lambda: services.update_nonconformity(
                 nc, expected_version=form.version.data, title=form.title.data,
                 description=form.description.data, source=form.source.data,
                 process=db.session.get(Process, form.process_id.data),
                 severity=form.severity.data, detected_on=form.detected_on.data,
                 department_code=form.department_code.data,
-                municipality_code=form.municipality_code.data)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
+                municipality_code=form.municipality_code.data), form):
             flash(_("No conformidad %(code)s actualizada.", code=nc.code), "success")
             return redirect(url_for("nonconformities.detail", nc_id=nc.id))
     return render_template("nonconformities/form.html", form=form, nc=nc)
@@ -188,10 +167,10 @@ def _forms(nc: Nonconformity, **given) -> dict:
         "attachment": AttachmentForm(formdata=None),
     }
     forms["analysis"].fill(nc.current_analysis)
-    people = _people_choices()
+    people = people_choices()
     forms["action"].owner_id.choices = people
     forms["verification_plan"].verifier_id.choices = [
-        (uid, label) for uid, label in people if uid != nc.process.owner_id]
+        choice for choice in people if choice.value != nc.process.owner_id]
     for name, form in forms.items():
         if name != "action_update" and hasattr(form, "version"):
             form.version.data = nc.version
@@ -217,21 +196,17 @@ def detail(nc_id: int):
 
 def _step(nc: Nonconformity, form_name: str, form, action, success: str | None,
           validate: bool = True):
-    """Validate ``form``, run ``action()``, commit and go back to the detail page; on a
-    refusal show the page again with the message on the form that failed."""
+    """Validate ``form`` and :func:`attempt` ``action()``, then back to the detail page;
+    on a refusal show the page again, with the error's status and the message on the
+    form that failed (and at the top, since that form may sit far down the page)."""
     if validate and not form.validate_on_submit():
         flash(_("Revise los datos del formulario."), "danger")
         return _render_detail(nc, 422, **{form_name: form})
-    try:
-        action()
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        nc = db.session.get(Nonconformity, nc.id)
-        apply_service_error(form, exc)
-        if exc.field and getattr(form, exc.field, None) is not None:
-            flash(str(exc.message), "danger")
-        return _render_detail(nc, exc.http_status, **{form_name: form})
+    done = attempt(action, form)
+    if not done:
+        if done.error.field and getattr(form, done.error.field, None) is not None:
+            flash(str(done.error.message), "danger")
+        return _render_detail(nc, done.error.http_status, **{form_name: form})
     if success:
         flash(success, "success")
     return redirect(url_for("nonconformities.detail", nc_id=nc.id))
@@ -260,6 +235,7 @@ def analysis(nc_id: int):
     if not advance or response.status_code != 302:
         return response
     # "Save and go on": the analysis is saved either way; the move has its own guard.
+    checkpoint()
     form = TransitionForm(formdata=None)
     return _step(nc, "transition", form, lambda: services.submit_analysis(
         nc, expected_version=nc.version), _("Análisis guardado; pasa al plan de acción."),
@@ -292,7 +268,7 @@ def transition(nc_id: int):
 def add_action(nc_id: int):
     nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
     form = ActionForm()
-    form.owner_id.choices = _people_choices()
+    form.owner_id.choices = people_choices()
     return _step(nc, "action", form, lambda: services.add_action(
         nc, expected_version=form.version.data, description=form.description.data,
         owner=db.session.get(User, form.owner_id.data), due_on=form.due_on.data),
@@ -324,7 +300,7 @@ def update_action(nc_id: int, action_id: int):
 def plan_verification(nc_id: int):
     nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
     form = VerificationPlanForm()
-    form.verifier_id.choices = _people_choices()
+    form.verifier_id.choices = people_choices()
     return _step(nc, "verification_plan", form, lambda: services.send_to_verification(
         nc, expected_version=form.version.data, planned_on=form.planned_on.data,
         verifier=db.session.get(User, form.verifier_id.data)),

@@ -1,14 +1,14 @@
 """Process form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from qms.core.forms import VersionedForm
 from qms.processes.models import ProcessCategory
 
 
-class ProcessForm(FlaskForm):
+class ProcessForm(VersionedForm):
     code = StringField(
         _l("Código"), validators=[DataRequired(), Length(min=2, max=20)],
         description=_l("Corto y estable, p. ej. PAG o SGC-AUD: se usa en códigos de documentos."),
@@ -22,4 +22,3 @@ class ProcessForm(FlaskForm):
         description=_l("Objetivo, entradas, salidas y principales actividades."),
     )
     active = BooleanField(_l("Proceso vigente"), default=True)
-    version = HiddenField()

@@ -28,12 +28,6 @@ def list_processes(*, include_inactive: bool = False, search: str | None = None)
     return query
 
 
-def owner_candidates() -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.role.in_(OWNER_ROLES), User.active.is_(True)).order_by(User.full_name)
-    ))
-
-
 def _clean_code(code: str) -> str:
     code = (code or "").strip().upper()
     if not CODE_PATTERN.match(code):

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from qms.auth.models import User
+from qms.auth.services import people_choices
 from qms.core import audit
 from qms.core.dashboard import Card, card_provider
 from qms.core.permissions import authorize, can, get_or_404_authorized
@@ -22,8 +23,8 @@ bp = Blueprint("processes", __name__, url_prefix="/procesos")
 
 def _form(process: Process | None = None) -> ProcessForm:
     form = ProcessForm(obj=process)
-    form.owner_id.choices = [(u.id, f"{u.full_name} ({u.role.label})")
-                             for u in services.owner_candidates()]
+    form.owner_id.choices = people_choices(roles=services.OWNER_ROLES,
+                                           keep=process.owner if process else None)
     return form
 
 

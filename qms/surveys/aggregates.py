@@ -11,12 +11,12 @@ database adds concurrently arriving webhooks and imports correctly.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from qms.core.db import upsert
 from qms.extensions import db
 from qms.surveys.models import (
     INDEX_CODE,
@@ -105,30 +105,15 @@ class Accumulator:
         rows = [{"wave_id": self.wave_id, "question_code": q, "department_code": d,
                  "municipality_code": m, **dict(zip(_SUM_COLUMNS, v, strict=True))}
                 for (d, m), by_code in self.sums.items() for q, v in by_code.items()]
-        _upsert(Aggregate.__table__, rows, ("wave_id", "question_code", "department_code",
-                                            "municipality_code"), _SUM_COLUMNS)
+        upsert(Aggregate.__table__, rows, ("wave_id", "question_code", "department_code",
+                                           "municipality_code"), add=_SUM_COLUMNS)
         counts = [{"wave_id": self.wave_id, "question_code": q, "department_code": d,
                    "municipality_code": m, "value": str(v)[:60], "count": c}
                   for (d, m), by_value in self.counts.items() for (q, v), c in by_value.items()]
-        _upsert(AnswerCount.__table__, counts, ("wave_id", "question_code", "department_code",
-                                                "municipality_code", "value"), ("count",))
+        upsert(AnswerCount.__table__, counts, ("wave_id", "question_code", "department_code",
+                                               "municipality_code", "value"), add=("count",))
         self.sums.clear()
         self.counts.clear()
-
-
-def _upsert(table, rows: list[dict], keys: Iterable[str], additive: Iterable[str]) -> None:
-    """INSERT … ON CONFLICT DO UPDATE SET c = c + excluded.c, as one executemany."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={c: table.c[c] + statement.excluded[c] for c in additive},
-    )
-    for start in range(0, len(rows), 5000):
-        connection.execute(statement, rows[start:start + 5000])
 
 
 # ---------------------------------------------------------------- reading

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from qms.core import audit
 from qms.core.cli import qms
 from qms.core.errors import ServiceError
+from qms.core.uow import cli_unit
 from qms.extensions import db
 from qms.surveys import importer, services
 from qms.surveys.models import Channel, Wave
@@ -114,13 +115,7 @@ def _print_report(report: importer.ImportReport) -> None:
 @with_appcontext
 def load_survey_command(path: Path, publish: bool) -> None:
     """Load a questionnaire from YAML (a new survey, or a new draft version of one)."""
-    with audit.acting_as(audit.SYSTEM):
-        try:
-            version = services.load_yaml(path.read_text(encoding="utf-8"), publish=publish)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            click.secho(f"Error: {exc.message}", fg="red", err=True)
-            sys.exit(1)
+    with audit.acting_as(audit.SYSTEM), cli_unit():
+        version = services.load_yaml(path.read_text(encoding="utf-8"), publish=publish)
     click.echo(f"{version.survey.code} version {version.number} ({version.status.value}): "
                f"{len(version.questions)} questions.")

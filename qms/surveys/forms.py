@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from qms.core import geo
+from qms.core.forms import VersionedForm
 from qms.surveys.models import Channel, QuestionType
 
 
@@ -50,7 +51,7 @@ class QuestionForm(FlaskForm):
     max_value = FloatField(_l("Máximo"), validators=[Optional()])
 
 
-class WaveForm(FlaskForm):
+class WaveForm(VersionedForm):
     code = StringField(_l("Código"), validators=[DataRequired(), Length(min=2, max=30)],
                        description=_l("P. ej. 2025-1."))
     name = StringField(_l("Nombre"), validators=[DataRequired(), Length(max=200)])
@@ -60,7 +61,6 @@ class WaveForm(FlaskForm):
         _l("Hogares en el marco muestral (N)"), validators=[Optional(), NumberRange(min=1)],
         description=_l("Para la corrección por población finita; si se deja vacío se usa la "
                        "suma de los departamentos."))
-    version = HiddenField()
 
 
 def wave_edit_form(formdata=None, obj=None) -> FlaskForm:

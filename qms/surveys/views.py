@@ -9,21 +9,16 @@ from sqlalchemy import select
 
 from qms.core import audit
 from qms.core.dashboard import Card, card_provider
-from qms.core.errors import ServiceError
-from qms.core.forms import EmptyForm, apply_service_error
+from qms.core.forms import EmptyForm
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.settings import get_setting, set_setting
+from qms.core.uow import attempt
 from qms.extensions import db
 from qms.surveys import aggregates, columns, services
 from qms.surveys.forms import QuestionForm, SettingsForm, SurveyForm, YamlForm
 from qms.surveys.models import ImportBatch, Question, Survey, VersionStatus, Wave, WaveStatus
 
 bp = Blueprint("surveys", __name__, url_prefix="/encuestas")
-
-
-def _fail(exc: ServiceError) -> None:
-    db.session.rollback()
-    flash(str(exc.message), "danger")
 
 
 @bp.get("/", endpoint="list")
@@ -42,18 +37,12 @@ def list_surveys():
 def new():
     authorize("survey.manage")
     form = SurveyForm()
-    if form.validate_on_submit():
-        try:
-            survey = services.create_survey(code=form.code.data, title=form.title.data,
-                                            description=form.description.data)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Encuesta %(code)s creada: agregue sus preguntas y publíquela.",
-                    code=survey.code), "success")
-            return redirect(url_for("surveys.detail", survey_id=survey.id))
+    if form.validate_on_submit() and (done := attempt(lambda: services.create_survey(
+            code=form.code.data, title=form.title.data, description=form.description.data),
+            form)):
+        flash(_("Encuesta %(code)s creada: agregue sus preguntas y publíquela.",
+                code=done.value.code), "success")
+        return redirect(url_for("surveys.detail", survey_id=done.value.id))
     return render_template("surveys/form.html", form=form)
 
 
@@ -67,14 +56,13 @@ def load_yaml():
         return redirect(url_for("surveys.list"))
     try:
         text = form.file.data.read(1024 * 1024).decode("utf-8")
-        version = services.load_yaml(text, actor=current_user)
-        db.session.commit()
     except UnicodeDecodeError:
         flash(_("El archivo YAML debe estar en UTF-8."), "danger")
         return redirect(url_for("surveys.list"))
-    except ServiceError as exc:
-        _fail(exc)
+    done = attempt(lambda: services.load_yaml(text, actor=current_user))
+    if not done:
         return redirect(url_for("surveys.list"))
+    version = done.value
     flash(_("Cuestionario cargado como versión %(n)s en borrador.", n=version.number), "success")
     return redirect(url_for("surveys.detail", survey_id=version.survey_id))
 
@@ -110,16 +98,10 @@ def new_question(survey_id: int):
         flash(_("Cree una nueva versión en borrador para cambiar las preguntas."), "warning")
         return redirect(url_for("surveys.detail", survey_id=survey.id))
     form = QuestionForm()
-    if form.validate_on_submit():
-        try:
-            services.add_question(draft, _question_data(form))
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Pregunta agregada."), "success")
-            return redirect(url_for("surveys.detail", survey_id=survey.id))
+    if form.validate_on_submit() and attempt(
+            lambda: services.add_question(draft, _question_data(form)), form):
+        flash(_("Pregunta agregada."), "success")
+        return redirect(url_for("surveys.detail", survey_id=survey.id))
     return render_template("surveys/question_form.html", form=form, survey=survey, question=None)
 
 
@@ -136,16 +118,10 @@ def edit_question(question_id: int):
     if request.method == "GET":
         form.type.data = question.type.value
         form.choices.data = "\n".join(f"{k} = {v}" for k, v in (question.choices or {}).items())
-    if form.validate_on_submit():
-        try:
-            services.update_question(question, _question_data(form))
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Pregunta actualizada."), "success")
-            return redirect(url_for("surveys.detail", survey_id=survey.id))
+    if form.validate_on_submit() and attempt(
+            lambda: services.update_question(question, _question_data(form)), form):
+        flash(_("Pregunta actualizada."), "success")
+        return redirect(url_for("surveys.detail", survey_id=survey.id))
     return render_template("surveys/question_form.html", form=form, survey=survey,
                            question=question)
 
@@ -156,13 +132,8 @@ def remove_question(question_id: int):
     question = db.get_or_404(Question, question_id)
     survey_id = question.version.survey_id
     authorize("survey.manage", question.version.survey)
-    if EmptyForm().validate_on_submit():
-        try:
-            services.remove_question(question)
-            db.session.commit()
-            flash(_("Pregunta quitada del borrador."), "success")
-        except ServiceError as exc:
-            _fail(exc)
+    if EmptyForm().validate_on_submit() and attempt(lambda: services.remove_question(question)):
+        flash(_("Pregunta quitada del borrador."), "success")
     return redirect(url_for("surveys.detail", survey_id=survey_id))
 
 
@@ -171,13 +142,9 @@ def remove_question(question_id: int):
 def publish(survey_id: int):
     survey = get_or_404_authorized(Survey, survey_id, "survey.manage")
     draft = services.draft_version(survey)
-    if EmptyForm().validate_on_submit() and draft is not None:
-        try:
-            services.publish_version(draft, current_user)
-            db.session.commit()
-            flash(_("Versión %(n)s publicada: ya no se modifica.", n=draft.number), "success")
-        except ServiceError as exc:
-            _fail(exc)
+    if EmptyForm().validate_on_submit() and draft is not None and attempt(
+            lambda: services.publish_version(draft, current_user)):
+        flash(_("Versión %(n)s publicada: ya no se modifica.", n=draft.number), "success")
     return redirect(url_for("surveys.detail", survey_id=survey.id))
 
 
@@ -185,13 +152,8 @@ def publish(survey_id: int):
 @login_required
 def new_version(survey_id: int):
     survey = get_or_404_authorized(Survey, survey_id, "survey.manage")
-    if EmptyForm().validate_on_submit():
-        try:
-            draft = services.new_draft(survey)
-            db.session.commit()
-            flash(_("Versión %(n)s creada en borrador.", n=draft.number), "success")
-        except ServiceError as exc:
-            _fail(exc)
+    if EmptyForm().validate_on_submit() and (done := attempt(lambda: services.new_draft(survey))):
+        flash(_("Versión %(n)s creada en borrador.", n=done.value.number), "success")
     return redirect(url_for("surveys.detail", survey_id=survey.id))
 
 
@@ -202,7 +164,6 @@ def rotate_secret(survey_id: int):
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("surveys.detail", survey_id=survey.id))
     secret = services.rotate_webhook_secret(survey)
-    db.session.commit()
     return render_template("surveys/secret.html", survey=survey, secret=secret,
                            webhook_url=url_for("surveys_webhook.kobo", code=survey.code,
                                                _external=True))
@@ -216,17 +177,11 @@ def settings():
     if request.method == "GET":
         form.min_group_size.data = get_setting("surveys.min_group_size")
         form.confidence_z.data = get_setting("surveys.confidence_z")
-    if form.validate_on_submit():
-        try:
-            set_setting("surveys.min_group_size", form.min_group_size.data)
-            set_setting("surveys.confidence_z", form.confidence_z.data)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "danger")
-        else:
-            flash(_("Configuración guardada."), "success")
-            return redirect(url_for("surveys.settings"))
+    if form.validate_on_submit() and attempt(lambda: (
+            set_setting("surveys.min_group_size", form.min_group_size.data),
+            set_setting("surveys.confidence_z", form.confidence_z.data))):
+        flash(_("Configuración guardada."), "success")
+        return redirect(url_for("surveys.settings"))
     return render_template("surveys/settings.html", form=form)
 
 

@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (
-    Response as FlaskResponse,
-)
-from flask import (
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    stream_with_context,
-    url_for,
-)
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -23,8 +11,10 @@ from qms.core import audit, charts, geo
 from qms.core.errors import ServiceError
 from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.spreadsheets import send_export
+from qms.core.uow import attempt, write_first
 from qms.extensions import db
-from qms.nonconformities.transactions import commit_creation
+from qms.processes.facts import process_choices
 from qms.processes.models import Process
 from qms.surveys import columns, exports, findings, jobs, results, services
 from qms.surveys.forms import (
@@ -37,27 +27,18 @@ from qms.surveys.forms import (
 from qms.surveys.models import ImportBatch, QuestionType, Survey, Wave, WaveStatus
 from qms.surveys.views import bp
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @bp.route("/<int:survey_id>/rondas/nueva", methods=["GET", "POST"])
 @login_required
 def new_wave(survey_id: int):
     survey = get_or_404_authorized(Survey, survey_id, "survey.manage")
     form = WaveForm()
-    if form.validate_on_submit():
-        try:
-            wave = services.create_wave(survey, code=form.code.data, name=form.name.data,
-                                        starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                                        population=form.population.data)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            flash(_("Ronda %(code)s creada: indique la muestra objetivo por departamento.",
-                    code=wave.code), "success")
-            return redirect(url_for("surveys.edit_wave", wave_id=wave.id))
+    if form.validate_on_submit() and (done := attempt(lambda: services.create_wave(
+            survey, code=form.code.data, name=form.name.data, starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data, population=form.population.data), form)):
+        flash(_("Ronda %(code)s creada: indique la muestra objetivo por departamento.",
+                code=done.value.code), "success")
+        return redirect(url_for("surveys.edit_wave", wave_id=done.value.id))
     return render_template("surveys/wave_form.html", form=form, survey=survey, wave=None,
                            departments=[])
 
@@ -79,15 +60,10 @@ def edit_wave(wave_id: int):
         targets = {code: (getattr(form, f"target_{code}").data,
                           getattr(form, f"population_{code}").data)
                    for code, _name in geo.department_choices()}
-        try:
-            services.update_wave(wave, expected_version=form.version.data, name=form.name.data,
-                                 starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                                 population=form.population.data, targets=targets)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
+        if attempt(lambda: services.update_wave(
+                wave, expected_version=form.version.data, name=form.name.data,
+                starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                population=form.population.data, targets=targets), form):
             flash(_("Ronda %(code)s actualizada.", code=wave.code), "success")
             return redirect(url_for("surveys.wave", wave_id=wave.id))
     departments = [(code, name, getattr(form, f"target_{code}"),
@@ -105,14 +81,8 @@ def move_wave(wave_id: int):
         target = WaveStatus(request.form.get("target", ""))
     except ValueError:
         abort(400)
-    if EmptyForm().validate_on_submit():
-        try:
-            services.move_wave(wave, target)
-            db.session.commit()
-            flash(_("Ronda %(code)s: %(state)s.", code=wave.code, state=target.label), "success")
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "danger")
+    if EmptyForm().validate_on_submit() and attempt(lambda: services.move_wave(wave, target)):
+        flash(_("Ronda %(code)s: %(state)s.", code=wave.code, state=target.label), "success")
     return redirect(url_for("surveys.wave", wave_id=wave.id))
 
 
@@ -206,13 +176,10 @@ def export_responses(wave_id: int, fmt: str):
     return _send(fmt, name, exports.response_header(wave), exports.response_rows(wave))
 
 
-def _send(fmt: str, name: str, header, rows) -> FlaskResponse:
-    disposition = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
-    if fmt == "csv":
-        return FlaskResponse(stream_with_context(exports.csv_stream(header, rows)),
-                             mimetype="text/csv; charset=utf-8", headers=disposition)
-    return FlaskResponse(exports.xlsx_bytes(name[:31], header, rows), mimetype=XLSX,
-                         headers=disposition)
+def _send(fmt: str, name: str, header, rows):
+    body = (exports.csv_stream(header, rows) if fmt == "csv"
+            else exports.xlsx_bytes(name[:31], header, rows))
+    return send_export(body, f"{name}.{fmt}")
 
 
 # ---------------------------------------------------------------- import from the browser
@@ -310,11 +277,10 @@ def raise_nc(wave_id: int):
             process=db.session.get(Process, form.process_id.data),
             severity=form.severity.data, detected_by=current_user)
 
-    try:
-        nc = commit_creation(work)
-    except ServiceError as exc:
-        flash(str(exc.message), "danger")
+    done = attempt(lambda: write_first(work))
+    if not done:
         return redirect(back)
+    nc = done.value
     flash(_("No conformidad %(code)s registrada a partir de la encuesta.", code=nc.code),
           "success")
     return redirect(url_for("nonconformities.detail", nc_id=nc.id))
@@ -322,6 +288,5 @@ def raise_nc(wave_id: int):
 
 def findings_form() -> RaiseNCForm:
     form = RaiseNCForm()
-    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in db.session.scalars(
-        select(Process).where(Process.active.is_(True)).order_by(Process.code))]
+    form.process_id.choices = process_choices()
     return form

@@ -142,7 +142,7 @@ def test_two_people_edit_the_same_draft_and_the_second_keeps_their_text(
 
     page.get_by_label("Contenido").fill("# Entrega\n\nTexto del dueño")
     page.get_by_role("button", name="Guardar borrador").click()
-    expect(page.get_by_role("alert")).to_contain_text("Otra persona modificó esta revisión")
+    expect(page.get_by_role("alert")).to_contain_text("Otra persona modificó este registro")
     expect(page.locator("#conflict .diff-replace .diff-left")).to_have_text("Texto de calidad")
     expect(page.locator("#conflict .diff-replace .diff-right")).to_have_text("Texto del dueño")
     expect(page.get_by_label("Contenido")).to_have_value("# Entrega\n\nTexto del dueño")

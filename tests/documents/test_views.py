@@ -110,7 +110,7 @@ def test_two_people_editing_the_same_draft_second_gets_a_conflict_and_keeps_thei
                                     "content_md": "# Texto del dueño"})
     html = late.get_data(as_text=True)
     assert late.status_code == 200
-    assert "Otra persona modificó esta revisión" in html
+    assert "Otra persona modificó este registro" in html
     assert "# Texto del dueño" in html  # nothing typed is lost…
     assert "Texto de calidad" in html   # …and the other person's text is shown beside it
     with app.app_context():
@@ -286,7 +286,7 @@ def test_submitting_from_a_stale_page_is_a_conflict(app, login_as):
     post_form(client, path, {"version": version, "change_summary": "x", "content_md": "# y"})
     response = post_form(client, f"/documentos/revisiones/{rid}/enviar", {"version": version},
                          token_from=f"/documentos/revisiones/{rid}", follow_redirects=True)
-    assert "Otra persona modificó esta revisión" in response.get_data(as_text=True)
+    assert "Otra persona modificó este registro" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Revision, rid).status == RevisionStatus.DRAFT
 

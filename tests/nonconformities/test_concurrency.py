@@ -12,9 +12,9 @@ from sqlalchemy import select
 from qms.core import audit
 from qms.core.errors import ValidationError
 from qms.core.time import today_local
+from qms.core.uow import write_first
 from qms.extensions import db
 from qms.nonconformities.models import NCYearCounter, Nonconformity
-from qms.nonconformities.transactions import commit_creation
 from qms.processes.models import Process
 from tests.nonconformities.conftest import make_nc, make_process
 
@@ -46,7 +46,7 @@ def _hammer(app, process_code: str, per_thread: int) -> tuple[list[str], int]:
                         return nc.code
 
                     try:
-                        codes.append(commit_creation(work))
+                        codes.append(write_first(work))
                     except ValidationError:
                         failures.append(index)
             db.session.remove()

@@ -168,6 +168,25 @@ def test_missing_root_cause_and_early_due_date_are_shown_on_their_fields(app, lo
     assert "no puede ser anterior a la fecha de detección" in early.get_data(as_text=True)
 
 
+def test_save_and_go_on_keeps_the_analysis_when_the_move_is_refused(app, login_as):
+    """"Guardar y pasar al plan de acción" without a root cause: the move is refused (422,
+    on the root-cause field) but the whys just typed are saved, not rolled back with it."""
+    from tests.nonconformities.conftest import to_analysis
+
+    nc_id = _seed(app, to_analysis)
+    client = login_as("duenio")
+    version = _nc(app, nc_id).version
+    refused = post_form(client, f"{P}/{nc_id}/analisis", {
+        "why_1": "Planilla tarde", "why_2": "Datos tarde", "root_cause": "",
+        "version": version, "advance": "1"}, token_from=f"{P}/{nc_id}")
+    assert refused.status_code == 422
+    assert "Indique la causa raíz" in refused.get_data(as_text=True)
+    with app.app_context():
+        nc = db.session.get(Nonconformity, nc_id)
+        assert nc.status == NCStatus.ANALYSIS
+        assert nc.current_analysis.whys == ["Planilla tarde", "Datos tarde"]
+
+
 def test_two_officers_editing_one_nc_the_second_gets_a_conflict(app, client):
     nc_id = _seed(app)
     second = app.test_client()
