@@ -66,6 +66,7 @@ qms/static/vendor/.installed: package.json package-lock.json
 	mkdir -p qms/static/vendor
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css qms/static/vendor/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js qms/static/vendor/
+	cp node_modules/axe-core/axe.min.js qms/static/vendor/  # accessibility tests only
 	touch $@
 
 # ---------------------------------------------------------------- translations
