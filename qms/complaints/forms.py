@@ -60,8 +60,10 @@ class ComplaintForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.department_code.choices = [("", _l("Elija…"))] + [
             (d.code, d.name) for d in geo.departments().values()]
+        #: Rendered by the template as one <optgroup> per department (no JS needed).
+        self.municipality_groups = municipality_groups()
         self.municipality_code.choices = [("", _l("No sé / prefiero no decir"))] + [
-            (name, items) for name, items in municipality_groups().items()]  # type: ignore
+            (code, name) for items in self.municipality_groups.values() for code, name in items]
 
     def validate_website(self, field) -> None:
         if field.data:
