@@ -63,11 +63,13 @@ def test_file_follow_answer_and_raise_an_nc(app, client):
         assert (nc.origin_type, nc.origin_id, nc.origin_label) == (
             "complaint", str(complaint_id), code)
         assert nc.municipality_code == "0801"
+        nc_id = nc.id
         actions = [e.action for e in db.session.scalars(select(AuditEvent).where(
             AuditEvent.entity_type == "complaint").order_by(AuditEvent.id))]
         assert actions == ["file", "view_contact", "acknowledge", "raise_nc", "answer"]
 
-    client.get("/logout")
+    nc_page = client.get(f"/no-conformidades/{nc_id}").get_data(as_text=True)
+    assert f'href="/quejas/{complaint_id}"' in nc_page
     post_form(client, "/logout", token_from="/inicio")
     page = _track(client, code).get_data(as_text=True)
     assert "Se suspendió al funcionario" in page
