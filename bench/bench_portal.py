@@ -53,7 +53,7 @@ def build(app, responses: int, complaints: int) -> None:
         db.session.commit()
         print(f"payments: {report.rows_read:,} rows, {len(report.periods)} periods in "
               f"{time.perf_counter() - started:.1f} s")
-        rng = random.Random(5)  # noqa: S311 - benchmark data
+        rng = random.Random(5)
         munis = list(geo.municipalities().values())
         now = datetime.now(UTC)
         rows = []
@@ -97,7 +97,7 @@ def free_port() -> int:
 
 def serve(module: str, env: dict) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen(  # noqa: S603 - fixed command line
+    proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", module],
         cwd=ROOT / ("bench" if module.startswith("trivial") else "."), env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -112,7 +112,7 @@ def serve(module: str, env: dict) -> tuple[subprocess.Popen, str]:
 
 
 def wrk(url: str, duration: int) -> tuple[float, dict[str, str]]:
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", url],  # noqa: S607
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", url],
                          capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
