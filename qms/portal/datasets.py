@@ -191,7 +191,7 @@ def _payments(k: int) -> tuple[list[Dataset], dict]:
         Dataset("pagos-departamento", _l("Ejecución del bono por departamento"),
                 _l("Totales por mes y departamento (HN = nacional), con los motivos de no pago."),
                 source, [period_field, *dept_fields, *_PAY_FIELDS,
-                         Field("pct_pagados", "number", _l("% de hogares pagados")),
+                         Field("pct_pagados", "number", _l("Porcentaje de hogares pagados")),
                          *reason_fields],
                 ["periodo", "departamento_codigo"], dept_rows, span),
         Dataset("pagos-canal", _l("Pagos por canal"),
