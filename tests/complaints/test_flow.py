@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -159,3 +160,22 @@ def test_overdue_complaints_are_flagged_in_working_days(app_ctx):
     assert services.overdue(complaint, today=date(2026, 12, 1)) == []
     assert services.overdue(complaint, today=date(2026, 12, 2)) == ["acknowledge"]
     assert services.overdue(complaint, today=date(2026, 12, 14)) == ["acknowledge", "answer"]
+
+
+def test_register_filters_and_export_leave_out_the_contact(client):
+    code = file_complaint(client)
+    file_complaint(client, category="service", description="Me atendieron muy mal en la oficina.",
+                   department_code="05", municipality_code="0501")
+    assert login(client, "direccion").status_code == 302
+    page = client.get("/quejas/?tipo=money_request").get_data(as_text=True)
+    assert code in page and len(re.findall(r'href="/quejas/\d+"', page)) == 1
+    assert "<svg" in page
+    export = client.get("/quejas/exportar.csv?departamento=08")
+    text = export.get_data(as_text=True)
+    assert export.mimetype == "text/csv" and code in text
+    assert "Me atendieron muy mal" not in text
+    assert "María Zelaya" not in text and "9999-1234" not in text
+    # A manager reads the register but not the contact.
+    complaint_id = re.search(r'href="/quejas/(\d+)"', page).group(1)
+    assert "Mostrar los datos de contacto" not in client.get(
+        f"/quejas/{complaint_id}").get_data(as_text=True)
