@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -n 2 -p no:logging
 # Debian packages: WeasyPrint's libraries and fonts with Spanish glyphs (run), plus the
 # browser, PostgreSQL server and PDF tools the tests use (test).
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core
-TEST_DEBS := chromium postgresql poppler-utils
+TEST_DEBS := chromium postgresql poppler-utils wrk
 
 .PHONY: run test setup setup-test lint babel-extract clean help
 
@@ -66,6 +66,7 @@ qms/static/vendor/.installed: package.json package-lock.json
 	mkdir -p qms/static/vendor
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css qms/static/vendor/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js qms/static/vendor/
+	cp node_modules/axe-core/axe.min.js qms/static/vendor/  # accessibility tests only
 	touch $@
 
 # ---------------------------------------------------------------- translations

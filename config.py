@@ -91,6 +91,12 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("QMS_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("QMS_LOGIN_RATE_LIMIT", "5 per minute;30 per hour")
+    #: Complaints filed per address on the public portal.
+    COMPLAINT_RATE_LIMIT = _env("QMS_COMPLAINT_RATE_LIMIT", "5 per hour;20 per day")
+    #: Tracking-code lookups per address (a code cannot be guessed; this stops scanning).
+    COMPLAINT_LOOKUP_RATE_LIMIT = _env("QMS_COMPLAINT_LOOKUP_RATE_LIMIT", "30 per minute")
+    #: Largest complaint post (the optional photo included).
+    COMPLAINT_MAX_BYTES = _env_int("QMS_COMPLAINT_PHOTO_MB", 5) * 1024 * 1024
 
     # Mail.
     MAIL_SERVER = _env("QMS_SMTP_HOST", "127.0.0.1")

@@ -126,6 +126,8 @@ class QMSFlask(Flask):
         except BaseException:
             rollback()
             raise
+        if not db.session.registry.has():  # the view never touched the database
+            return response
         if response.status_code < 400:
             commit(expire=False)
         else:

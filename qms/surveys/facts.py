@@ -1,0 +1,82 @@
+"""Facts about satisfaction surveys other domains may read (plain data, no models).
+
+Each function is self-contained so that versions written in parallel merge by
+concatenation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SatisfactionIndexFact:
+    """The satisfaction index (0–100) of one wave in one department, or nationally
+    (``department_code`` ""), with its 95 % margin of error. Raw: not suppressed."""
+
+    survey_code: str
+    survey_title: str
+    wave_code: str
+    wave_name: str
+    starts_on: str
+    ends_on: str
+    department_code: str
+    responses: int
+    #: Respondents with an index (answered at least one index question).
+    n: int
+    index: float | None
+    moe: float | None
+
+
+def satisfaction_index_by_department() -> list[SatisfactionIndexFact]:
+    """Every wave with responses: national and per-department index, from the aggregates."""
+    import math
+
+    from sqlalchemy import select
+
+    from qms.extensions import db
+    from qms.surveys import aggregates
+    from qms.surveys.models import INDEX_CODE, RESPONSES_CODE, Wave
+    from qms.surveys.stats import summarise
+
+    waves = list(db.session.scalars(select(Wave).order_by(Wave.starts_on)))
+    if not waves:
+        return []
+    ids = [w.id for w in waves]
+    national = aggregates.sums(ids)
+    by_dept = aggregates.sums(ids, by="department")
+    facts: list[SatisfactionIndexFact] = []
+
+    def clean(value):
+        return None if value is None or (isinstance(value, float) and math.isnan(value)) \
+            else value
+
+    for wave in waves:
+        populations = {t.department_code: t.population for t in wave.targets}
+        groups = [("", national, wave.population or None)] + [
+            (code, by_dept, populations.get(code)) for code in sorted(
+                {k[2] for k in by_dept if k[0] == wave.id and k[2]})]
+        for code, data, population in groups:
+            responses = int((data.get((wave.id, RESPONSES_CODE, code)) or (0,))[0] or 0)
+            if not responses:
+                continue
+            s = summarise(data.get((wave.id, INDEX_CODE, code)), kind="index",
+                          population=population, min_n=1)
+            facts.append(SatisfactionIndexFact(
+                wave.survey.code, wave.survey.title, wave.code, wave.name,
+                wave.starts_on.isoformat(), wave.ends_on.isoformat(), code, responses, s.n,
+                clean(s.index), clean(s.moe_index)))
+    return facts
+
+
+def surveys_last_change() -> str:
+    """A stamp that changes whenever responses arrive (a cache key for readers)."""
+    from sqlalchemy import func, select
+
+    from qms.extensions import db
+    from qms.surveys.models import RESPONSES_CODE, Aggregate, Wave
+
+    total = db.session.scalar(select(func.sum(Aggregate.n)).where(
+        Aggregate.question_code == RESPONSES_CODE)) or 0
+    waves = db.session.scalar(select(func.count(Wave.id))) or 0
+    return f"{waves}:{int(total)}"
