@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from qms.complaints.models import ComplaintCategory
 from qms.core import geo
+from qms.core.forms import VersionedForm
 
 
 def municipality_groups() -> dict[str, list[tuple[str, str]]]:
@@ -81,8 +81,7 @@ class LookupForm(FlaskForm):
                                   "spellcheck": "false"})
 
 
-class AnswerForm(FlaskForm):
-    version = HiddenField()
+class AnswerForm(VersionedForm):
     public_answer = TextAreaField(_l("Respuesta pública"),
                                   validators=[DataRequired(_l("Escriba la respuesta.")),
                                               Length(10, 4000)],

@@ -136,7 +136,7 @@ def answer(complaint_id: int):
     if form.validate_on_submit() and attempt(lambda: services.answer(
             complaint, current_user, public_answer=form.public_answer.data,
             internal_note=form.internal_note.data,
-            expected_version=int(form.version.data or 0)), form):
+            expected_version=form.version.data), form):
         flash(_("Respuesta publicada: la persona la verá con su código."), "success")
         return redirect(url_for("complaints.detail", complaint_id=complaint.id))
     return _detail(complaint, answer_form=form, status=422)

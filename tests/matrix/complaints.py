@@ -31,7 +31,7 @@ ROUTES = [
 ]
 
 
-def objects(users: dict, actor) -> dict:
+def objects(users: dict) -> dict:
     photo = io.BytesIO()
     Image.new("RGB", (8, 8), "blue").save(photo, "PNG")
     photo.seek(0)

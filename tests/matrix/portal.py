@@ -20,7 +20,7 @@ ROUTES = [
 ]
 
 
-def objects(users: dict, actor) -> dict:
+def objects(users: dict) -> dict:
     from qms.portal import cache
 
     document = db.session.get(Document, users["own_doc"])
