@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/bench_import.py [--rows 200000] [--export /tmp/kobo-200k.csv]
 
-Targets (2-core machine, SQLite): <= 30 s and <= 300 MB peak RSS. The floor is a plain
-``sqlite3`` bulk insert of the same rows (same table, same unique index, one transaction)
-with the parsing done beforehand, and the same with the CSV parsing included.
+Targets (2-core machine, SQLite): within 2.5x of the floor, measured in the same run, and
+<= 300 MB peak RSS. The floor is a plain ``sqlite3`` executemany of the same rows (same
+table, same unique index, one transaction) with the rows parsed by the ``csv`` module; the
+insert alone is printed too. The import itself checks every row, dedupes, pseudonymises,
+keeps the aggregates and publishes in short transactions (see qms.surveys.importer).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from _common import ROOT, current_rss_mb, make_app, make_wave, peak_rss_mb
 
 def run_import(export: Path) -> dict:
     from qms.core import audit
-    from qms.extensions import db
     from qms.surveys import importer
 
     app, workdir = make_app()
@@ -34,8 +35,7 @@ def run_import(export: Path) -> dict:
         baseline = current_rss_mb()
         started = time.perf_counter()
         with audit.acting_as(audit.SYSTEM):
-            report = importer.import_file(wave, export, file_name=export.name, skip_invalid=True)
-            db.session.commit()
+            report = importer.run_import(wave, export, file_name=export.name, skip_invalid=True)
         elapsed = time.perf_counter() - started
     return {"elapsed": elapsed, "baseline_rss": baseline, "peak_rss": peak_rss_mb(),
             "report": report, "db": workdir / "bench.sqlite3"}
@@ -104,6 +104,9 @@ def main() -> None:
     insert_only, parse_insert = floor(export, result["db"].parent)
     print(f"floor, plain sqlite3 executemany of the same rows: {insert_only:.1f} s insert only; "
           f"{parse_insert:.1f} s with csv parsing")
+    ratio = result["elapsed"] / parse_insert
+    print(f"ratio import / floor (csv parsing + executemany): {ratio:.2f}x  target <= 2.5x "
+          f"{'OK' if ratio <= 2.5 else 'OVER'}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from qms.core import audit
 from qms.core.cli import qms
 from qms.core.errors import ServiceError
+from qms.core.uow import cli_unit
 from qms.extensions import db
 from qms.surveys import importer, services
 from qms.surveys.models import Channel, Wave
@@ -45,13 +46,16 @@ def _wave(survey_code: str, wave_code: str) -> Wave:
 @click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2024-1.")
 @click.option("--skip-invalid", is_flag=True,
               help="Import the good rows and skip the bad ones (default: all or nothing).")
+@click.option("--allow-outside-period", is_flag=True,
+              help="Accept submissions dated outside the wave's period (the audit trail "
+                   "records it); by default they are refused.")
 @click.option("--map", "mappings", multiple=True, metavar="COLUMN=CODE",
               help="Map an export column to a question code (saved for the survey).")
 @click.option("--channel", type=click.Choice([c.value for c in Channel]), default="kobo")
 @click.option("--user", "username", default=None, help="Who the audit trail names.")
 @with_appcontext
-def import_survey_command(path, survey_code, wave_code, skip_invalid, mappings, channel,
-                          username) -> None:
+def import_survey_command(path, survey_code, wave_code, skip_invalid, allow_outside_period,
+                          mappings, channel, username) -> None:
     """Import a KoboToolbox / ODK Central export (CSV or XLSX) into a wave."""
     wave = _wave(survey_code, wave_code)
     extra = {}
@@ -60,32 +64,23 @@ def import_survey_command(path, survey_code, wave_code, skip_invalid, mappings, 
         if not sep:
             raise click.BadParameter(f"{item!r} is not COLUMN=CODE", param_hint="--map")
         extra[column.strip()] = code.strip()
-    size = path.stat().st_size
-    with audit.acting_as(_actor(username)), click.progressbar(
-            length=size, label=f"Importing {path.name}", show_percent=True, show_eta=True,
-            file=sys.stderr) as bar:
-        state = {"done": 0}
-
-        def progress(done: int, total: int, rows: int) -> None:
-            bar.update(max(0, done - state["done"]))
-            state["done"] = done
-
-        try:
-            if extra:
+    with audit.acting_as(_actor(username)):
+        if extra:
+            with cli_unit("--map"):
                 services.save_mapping(wave.survey, extra)
-            report = importer.import_file(wave, path, file_name=path.name,
-                                          skip_invalid=skip_invalid, mapping=extra,
-                                          channel=Channel(channel), progress=progress)
-            db.session.commit()
-        except importer.ImportRejected as exc:
-            db.session.rollback()
-            report = exc.report
-            importer.record_rejected(wave, report)
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            click.secho(f"Error: {exc.message}", fg="red", err=True)
-            sys.exit(1)
+        with cli_unit("import-survey"), click.progressbar(
+                length=path.stat().st_size, label=f"Importing {path.name}", show_percent=True,
+                show_eta=True, file=sys.stderr) as bar:
+            state = {"done": 0}
+
+            def progress(done: int, total: int, rows: int) -> None:
+                bar.update(max(0, done - state["done"]))
+                state["done"] = done
+
+            report = importer.run_import(
+                wave, path, file_name=path.name, skip_invalid=skip_invalid,
+                allow_outside_period=allow_outside_period, mapping=extra,
+                channel=Channel(channel), progress=progress)
     _print_report(report)
     if not report.accepted:
         sys.exit(1)
@@ -101,11 +96,16 @@ def _print_report(report: importer.ImportReport) -> None:
     if report.unknown_columns:
         click.echo("Unknown columns (ignored; map them with --map COLUMN=CODE): "
                    + ", ".join(report.unknown_columns), err=True)
+    if report.outside_period_refused:
+        click.echo(f"{report.outside_period_refused} rows are dated outside the wave's period; "
+                   "if that is right, import again with --allow-outside-period.", err=True)
     verdict = "imported" if report.accepted else "REJECTED, nothing imported"
     click.echo(f"{report.file_name} ({report.file_format or '?'}, sha256 {report.file_sha256}): "
                f"{verdict}. Rows read {report.rows_read}, imported {report.imported}, "
-               f"duplicates {report.duplicates}, invalid {report.invalid}, "
-               f"not approved in source {report.rejected_in_source}.")
+               f"duplicates {report.duplicates}, identical repeats folded {report.folded}, "
+               f"invalid {report.invalid}, not approved in source {report.rejected_in_source}"
+               + (f", outside the wave's period {report.outside_period} (allowed)"
+                  if report.outside_period else "") + ".")
 
 
 @qms.command("load-survey")

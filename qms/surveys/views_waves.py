@@ -23,6 +23,7 @@ from qms.core import audit, charts, geo
 from qms.core.errors import ServiceError
 from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.uow import after_commit
 from qms.extensions import db
 from qms.nonconformities.transactions import commit_creation
 from qms.processes.models import Process
@@ -254,27 +255,30 @@ def mapping(token: str):
         return redirect(url_for("surveys.progress", token=token))
     questions = wave.questionnaire.questions
     header = status["header"]
-    targets, unknown = columns.resolve(header, questions, services.saved_mapping(wave.survey))
+    resolution = columns.resolve(header, questions, services.saved_mapping(wave.survey))
     valid = columns.valid_targets(questions)
     form = ImportStartForm()
     if form.validate_on_submit():
         chosen = {}
-        for index, column in enumerate(header):
+        for index, key in enumerate(resolution.keys):
             value = request.form.get(f"col_{index}", "")
             if value not in valid:
                 abort(400)
-            chosen[column] = value
+            chosen[key] = value
         if form.save_mapping.data:
             services.save_mapping(wave.survey, chosen)
-            db.session.commit()
-        jobs.start(token, mapping=chosen, skip_invalid=form.skip_invalid.data,
-                   channel=form.channel.data)
+        # The saved mapping is committed first: the import runs in its own units.
+        after_commit(lambda: jobs.start(
+            token, mapping=chosen, skip_invalid=form.skip_invalid.data,
+            allow_outside_period=form.allow_outside_period.data, channel=form.channel.data))
         return redirect(url_for("surveys.progress", token=token))
-    rows = [(i, column, target, column in unknown) for i, (column, target)
-            in enumerate(zip(header, targets, strict=True))]
+    rows = [(i, key, target, key in resolution.unknown, resolution.ambiguous.get(key))
+            for i, (key, target) in enumerate(zip(resolution.keys, resolution.targets,
+                                                  strict=True))]
     return render_template("surveys/mapping.html", form=form, wave=wave, rows=rows,
                            choices=columns.target_choices(questions), status=status,
-                           token=token, unknown=unknown)
+                           token=token, unknown=resolution.unknown,
+                           ambiguous=resolution.ambiguous)
 
 
 @bp.get("/importaciones/<token>/progreso")
