@@ -10,9 +10,9 @@ database adds concurrently arriving webhooks and imports correctly.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,24 +32,30 @@ _LIKERT, _YES_NO, _SINGLE, _MULTIPLE, _NUMBER = (
     QuestionType.LIKERT, QuestionType.YES_NO, QuestionType.SINGLE, QuestionType.MULTIPLE,
     QuestionType.NUMBER)
 _STR = {i: str(i) for i in range(0, 11)}
+#: Counted keys are place id << PLACE_SHIFT | value id: one int, cheap to count.
+PLACE_SHIFT = 24
+_VALUE_MASK = (1 << PLACE_SHIFT) - 1
 
 
 class Accumulator:
     """Sums for one batch, added to the database by :meth:`flush`.
 
-    :meth:`add_rows` takes rows as ``(place, *values)`` with one value per question in
-    questionnaire order (None = not answered); the place is the municipality code, or the
-    department code when there is none (a string, whose hash is cached: cheap to count). It only counts each
-    question's (place, value) pairs, with ``Counter`` at C speed; :meth:`flush` derives
-    n, Σx, Σx², top-2 and bottom-2 from those counts (a Likert column has five values), so
-    a 200,000-row batch costs a few passes of ``Counter`` and no per-answer Python.
+    :meth:`add_rows` takes rows as ``(place id << PLACE_SHIFT, *value ids)``, one value id
+    per question in questionnaire order (0 = not answered), as
+    :class:`qms.surveys.rows.RowConverter` produces them with its ``places`` and
+    ``value_tables`` (id → value). Counting is then ``Counter`` over ints (place | value),
+    at C speed; :meth:`flush` derives n, Σx, Σx², top-2 and bottom-2 from the counts (a
+    Likert column has six values), so a 200,000-row batch costs no per-answer Python.
     """
 
-    def __init__(self, wave_id: int, questions: Sequence[Question]) -> None:
+    def __init__(self, wave_id: int, questions: Sequence[Question], places: list[str],
+                 tables: list[list]) -> None:
         self.wave_id = wave_id
         self.questions = [(q.code, q.type) for q in questions]
         self.index_positions = [i for i, q in enumerate(questions, start=1)
                                 if q.in_index and q.type == QuestionType.LIKERT]
+        self.place_keys = places
+        self.tables = tables
         self._reset()
 
     def _reset(self) -> None:
@@ -57,42 +63,43 @@ class Accumulator:
         self.values: list[Counter] = [Counter() for _q in self.questions]
         self.indexes: Counter = Counter()
 
-    def add(self, record: dict[str, Any]) -> None:
-        """One response record (``department_code``, ``municipality_code``, ``answers``)."""
-        answers = record["answers"]
-        values = [answers.get(code) for code, _kind in self.questions]
-        self.add_rows([(record["municipality_code"] or record["department_code"],
-                        *(tuple(v) if isinstance(v, list) else v for v in values))])
-
     def add_rows(self, rows: Sequence[tuple]) -> None:
         if not rows:
             return
         columns = list(zip(*rows, strict=True))
-        places = columns[0]
-        self.places.update(places)
+        offsets = columns[0]
+        self.places.update(offsets)
         for position, counter in enumerate(self.values, start=1):
-            counter.update(zip(places, columns[position], strict=True))
+            counter.update(map(operator.or_, offsets, columns[position]))
         if self.index_positions:
-            scored = zip(*(columns[i] for i in self.index_positions), strict=True)
-            self.indexes.update(zip(places, scored, strict=True))
+            self.indexes.update(zip(offsets, *(columns[i] for i in self.index_positions),
+                                    strict=True))
+
+    def _place(self, key: int) -> tuple[str, str]:
+        """(department, municipality or "") of a counted key."""
+        place = self.place_keys[key >> PLACE_SHIFT]
+        return (place[:2], place) if len(place) == 4 else (place, "")
 
     def _sums(self):
-        """(sums, counts) by place, derived from the counted pairs."""
+        """(sums, counts) by place, derived from the counted ints."""
         sums: dict = defaultdict(lambda: defaultdict(lambda: [0, 0.0, 0.0, 0, 0]))
         counts: dict = defaultdict(lambda: defaultdict(int))
         for key, count in self.places.items():
-            sums[_place(key)][RESPONSES_CODE][0] += count
-        for (code, kind), counter in zip(self.questions, self.values, strict=True):
-            for (key, value), count in counter.items():
+            sums[self._place(key)][RESPONSES_CODE][0] += count
+        for (code, kind), counter, table in zip(self.questions, self.values, self.tables,
+                                                strict=True):
+            for key, count in counter.items():
+                value = table[key & _VALUE_MASK]
                 if value is not None:
-                    place = _place(key)
+                    place = self._place(key)
                     _add_value(sums[place], counts[place], code, kind, value, count)
-        for (key, answers), count in self.indexes.items():
-            place = _place(key)
-            scores = [v for v in answers if isinstance(v, int)]
+        index_tables = [self.tables[i - 1] for i in self.index_positions]
+        for (key, *ids), count in self.indexes.items():
+            scores = [v for v in (t[i] for t, i in zip(index_tables, ids, strict=True))
+                      if isinstance(v, int)]
             if scores:
                 index = 100.0 * (sum(scores) / len(scores) - 1) / 4
-                s = sums[place][INDEX_CODE]
+                s = sums[self._place(key)][INDEX_CODE]
                 s[0] += count
                 s[1] += index * count
                 s[2] += index * index * count
@@ -111,11 +118,6 @@ class Accumulator:
         _upsert(AnswerCount.__table__, counts, ("wave_id", "question_code", "department_code",
                                                 "municipality_code", "value"), ("count",))
         self._reset()
-
-
-def _place(key: str) -> tuple[str, str]:
-    """(department, municipality or "") of a place key."""
-    return (key[:2], key) if len(key) == 4 else (key, "")
 
 
 def _add_value(sums, counts, code: str, kind, value, count: int) -> None:

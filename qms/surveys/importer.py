@@ -39,8 +39,9 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import Pool
 
 from qms.core import audit
 from qms.core.db import now_utc
@@ -216,6 +217,7 @@ def run_import(wave: Wave, path: Path | str, *, file_name: str, skip_invalid: bo
 @dataclass
 class _Staged:
     questions: list
+    converter: RowConverter
     chunks: int
     #: Submission IDs seen with different answers: none of their rows is imported.
     conflicts: set[str]
@@ -255,7 +257,8 @@ def _stage(wave: Wave, path: Path, staging: Path, report: ImportReport, *, mappi
             for reason in refusals:
                 report.refuse(reason, 1)
             return None
-        staged = _Staged(questions=list(questions), chunks=0, conflicts=set())
+        staged = _Staged(questions=list(questions), converter=converter, chunks=0,
+                         conflicts=set())
         seen: dict[str, tuple[int, int]] = {}
         with staging.open("wb") as out:
             for rows in _chunks(table, report, chunk_size):
@@ -337,7 +340,8 @@ def _publish(wave_id: int, staged: _Staged, staging: Path, report: ImportReport,
     actor_id = audit.current_actor().id
     batch_id = write_first(lambda: _open_batch(wave_id, report, actor_id))
     report.batch_id = batch_id
-    accumulator = Accumulator(wave_id, staged.questions)
+    accumulator = Accumulator(wave_id, staged.questions, staged.converter.places,
+                              staged.converter.value_tables)
     conflicts = staged.conflicts
     try:
         for done, rows in enumerate(_read_staged(staging), start=1):
@@ -373,12 +377,32 @@ def _open_batch(wave_id: int, report: ImportReport, actor_id: int | None) -> int
     return batch.id
 
 
+_NO_AUTOCHECKPOINT = "qms_surveys_no_autocheckpoint"
+
+
+@event.listens_for(Pool, "checkin")
+def _restore_autocheckpoint(dbapi_connection, record) -> None:
+    """A connection that published a chunk checkpoints again once it is handed back."""
+    if record.info.pop(_NO_AUTOCHECKPOINT, False):
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")
+
+
+def _defer_checkpoint() -> None:
+    """SQLite: no WAL checkpoint at this commit. Checkpointing after every published chunk
+    (fsyncs included) costs more than inserting it; the WAL is checkpointed by the next
+    ordinary commit (the batch's last one) instead."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        connection.connection.info[_NO_AUTOCHECKPOINT] = True
+
+
 def _publish_chunk(batch_id: int, params: dict[str, tuple]) -> set[str]:
     """Insert the rows whose submission is not stored yet; the set of those inserted."""
 
     def work() -> set[str]:
-        existing = set(db.session.scalars(select(Response.submission_uuid).where(
-            Response.submission_uuid.in_(list(params)))))
+        _defer_checkpoint()
+        existing = _existing(list(params))
         fresh = [row for uuid, row in params.items() if uuid not in existing]
         if fresh:
             _bulk_insert(fresh)
@@ -390,6 +414,16 @@ def _publish_chunk(batch_id: int, params: dict[str, tuple]) -> set[str]:
         return write_first(work)
     except IntegrityError:  # PostgreSQL: a webhook stored one of them meanwhile; once more
         return write_first(work)
+
+
+def _existing(uuids: list[str]) -> set[str]:
+    """Which of these submission IDs are stored (one statement, bound values, no ORM
+    compilation of a 10,000-item IN list)."""
+    connection = db.session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"SELECT submission_uuid FROM {Response.__tablename__} "  # noqa: S608 - constants
+           f"WHERE submission_uuid IN ({', '.join([mark] * len(uuids))})")
+    return {row[0] for row in connection.exec_driver_sql(sql, tuple(uuids))}
 
 
 def _bulk_insert(rows: list[tuple]) -> None:
@@ -514,7 +548,7 @@ def receive_submission(wave_id: int, body: dict[str, Any], *,
             _bulk_insert([(wave.id, None, *params)])
     except IntegrityError:  # a retry of the same submission arrived at the same moment
         return "duplicate", []
-    accumulator = Accumulator(wave.id, questions)
+    accumulator = Accumulator(wave.id, questions, converter.places, converter.value_tables)
     accumulator.add_rows([agg])
     accumulator.flush()
     return "created", []

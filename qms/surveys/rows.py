@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from qms.core import geo
 from qms.core.db import now_utc
 from qms.surveys import values
+from qms.surveys.aggregates import PLACE_SHIFT
 from qms.surveys.columns import (
     BENEFICIARY,
     CHANNEL,
@@ -47,8 +48,9 @@ _CHANNELS = {"in_person": Channel.IN_PERSON, "presencial": Channel.IN_PERSON,
              "phone": Channel.PHONE, "telefono": Channel.PHONE, "web": Channel.WEB,
              "kobo": Channel.KOBO, "odk": Channel.KOBO}
 _MISSING = object()
-_VALUE = operator.itemgetter(0)
+_ID = operator.itemgetter(0)
 _FRAGMENT = operator.itemgetter(1)
+_OFFSET = operator.itemgetter(3)
 
 
 def _iso(moment: datetime) -> str:
@@ -77,7 +79,8 @@ class Chunk:
 
     #: (row number, submission ID, insert parameters, aggregate values) per good row.
     #: Parameters: (uuid, beneficiary key, department, municipality, channel, submitted
-    #: at, answers JSON); aggregate values: (municipality or else department, *answers).
+    #: at, answers JSON); aggregate values: (place id << PLACE_SHIFT, *answer value ids),
+    #: see :class:`qms.surveys.aggregates.Accumulator`.
     good: list[tuple[int, str, tuple, tuple]] = field(default_factory=list)
     #: (row number, column, reason)
     problems: list[tuple[int, str, str]] = field(default_factory=list)
@@ -98,7 +101,11 @@ class _Question:
     #: {choice code: column} of per-option 1/0 columns (select-multiple only).
     options: dict[str, int]
     header: str
+    #: {cell text: (value id, JSON fragment, problem)}
     cache: dict = field(default_factory=dict)
+    #: Value id → value (0 = no answer), for the aggregates; and value → id.
+    table: list = field(default_factory=lambda: [None])
+    ids: dict = field(default_factory=dict)
 
 
 class RowConverter:
@@ -130,6 +137,9 @@ class RowConverter:
                 header[next(iter(options.values()))] if options else q.code)
             self.plans.append(_Question(q, values.parser(q), column, options, name))
         self._places: dict[tuple[str, str], tuple] = {}
+        #: Place id → place key (municipality code, else department code), for aggregates.
+        self.places: list[str] = [""]
+        self.value_tables: list[list] = [plan.table for plan in self.plans]
         self._channels: dict[str, Channel] = {}
         self._uuid_columns = self.fields.get(ROOT_UUID, []) + self.fields.get(UUID, [])
 
@@ -200,7 +210,7 @@ class RowConverter:
         uuids = self._uuid_column(columns, size, problem)
         validation = self._first(columns, VALIDATION, size)
         rejected = {i for i, v in enumerate(validation) if v and v.lower() in _REJECTED}
-        depts, munis = self._place_column(columns, size, problem)
+        depts, munis, offsets = self._place_column(columns, size, problem)
         answers = [self._answer_column(plan, columns, size, problem) for plan in self.plans]
         outside: set[int] = set()
         submitted = self._time_column(columns, size, problem, outside)
@@ -210,8 +220,7 @@ class RowConverter:
         fragments = zip(*(frags for _values, frags in answers), strict=True)
         jsons = ["{" + ", ".join(filter(None, row)) + "}" for row in fragments]
         params = zip(uuids, keys, depts, munis, channels, submitted, jsons, strict=True)
-        places = [m or d for d, m in zip(depts, munis, strict=True)]
-        aggs = zip(places, *(vals for vals, _frags in answers), strict=True)
+        aggs = zip(offsets, *(ids for ids, _frags in answers), strict=True)
         good = zip(numbers, uuids, params, aggs, strict=True)
         if not rejected and not bad and not outside:
             chunk.good = list(good)
@@ -252,7 +261,7 @@ class RowConverter:
 
     def _answer_column(self, plan: _Question, columns, size: int, problem
                        ) -> tuple[list, list[str]]:
-        """(value per row or None, JSON fragment per row or "") for one question."""
+        """(value id per row, 0 = none; JSON fragment per row or "") for one question."""
         if plan.options:
             texts: Sequence = list(zip(*(columns[i] for i in plan.options.values()),
                                        columns[plan.column] if plan.column is not None
@@ -265,7 +274,7 @@ class RowConverter:
             if plan.question.required:
                 for i in range(size):
                     problem(i, plan.header, _("falta la respuesta obligatoria"))
-            return [None] * size, [""] * size
+            return [0] * size, [""] * size
         cache = plan.cache
         if plan.question.type == QuestionType.TEXT:
             cache.clear()  # free text rarely repeats: keep the cache to one chunk
@@ -273,7 +282,7 @@ class RowConverter:
         required = plan.question.required
         distinct = set(texts)
         for text in distinct - cache.keys():
-            cache[text] = self._entry(parse, text, prefix)
+            cache[text] = self._entry(plan, parse, text, prefix)
         if any((reason := cache[t][2]) is not None and (required or reason is not _MISSING)
                for t in distinct):
             for i, text in enumerate(texts):
@@ -284,20 +293,26 @@ class RowConverter:
                 elif reason is not None:
                     problem(i, plan.header, reason)
         entries = list(map(cache.__getitem__, texts))
-        return list(map(_VALUE, entries)), list(map(_FRAGMENT, entries))
+        return list(map(_ID, entries)), list(map(_FRAGMENT, entries))
 
     @staticmethod
-    def _entry(parse, text, prefix: str) -> tuple:
-        """(value, JSON fragment, None) or (None, "", reason | _MISSING)."""
+    def _entry(plan: _Question, parse, text, prefix: str) -> tuple:
+        """(value id, JSON fragment, None) or (0, "", reason | _MISSING)."""
         if isinstance(text, str) and (not text or text.isspace()):
-            return (None, "", _MISSING)
+            return (0, "", _MISSING)
         try:
             value = parse(text)
         except values.BadValue as exc:
-            return (None, "", str(exc))
+            return (0, "", str(exc))
         if value is _MISSING:
-            return (None, "", _MISSING)
-        return (value, prefix + json.dumps(value), None)
+            return (0, "", _MISSING)
+        # Free text is only counted: every text shares one id.
+        key = 1 if plan.question.type == QuestionType.TEXT else value
+        number = plan.ids.get(key)
+        if number is None:
+            number = plan.ids[key] = len(plan.table)
+            plan.table.append(key)
+        return (number, prefix + json.dumps(value), None)
 
     @staticmethod
     def _options_parser(plan: _Question):
@@ -320,19 +335,24 @@ class RowConverter:
             return tuple(chosen)
         return parse
 
-    def _place_column(self, columns, size: int, problem) -> tuple[list, list]:
+    def _place_column(self, columns, size: int, problem) -> tuple[list, list, list]:
         pairs = list(zip(self._first(columns, DEPARTMENT, size),
                          self._first(columns, MUNICIPALITY, size), strict=True))
         dept_name, muni_name = self._name(DEPARTMENT), self._name(MUNICIPALITY)
         cache = self._places
         for pair in set(pairs) - cache.keys():
-            cache[pair] = self._place(*pair, dept_name, muni_name)
+            dept, muni, problems = self._place(*pair, dept_name, muni_name)
+            key = muni or dept or ""
+            if key not in self.places:
+                self.places.append(key)
+            cache[pair] = (dept, muni, problems, self.places.index(key) << PLACE_SHIFT)
         found = list(map(cache.__getitem__, pairs))
-        if any(entry[2] for entry in set(found)):
-            for i, (_dept, _muni, problems) in enumerate(found):
+        if any(cache[pair][2] for pair in set(pairs)):
+            for i, (_dept, _muni, problems, _offset) in enumerate(found):
                 for column, reason in problems:
                     problem(i, column, reason)
-        return [entry[0] for entry in found], [entry[1] for entry in found]
+        return (list(map(_ID, found)), list(map(_FRAGMENT, found)),
+                list(map(_OFFSET, found)))
 
     @staticmethod
     def _place(dept_text: str, muni_text: str, dept_col: str, muni_col: str) -> tuple:
