@@ -197,8 +197,9 @@ def multiple_parser(question: Question) -> Parser:
     def multiple(text: str):
         words = tuple(norm(text).split())
         found = split(words)
-        if isinstance(found, int):
-            raise BadValue(_("opción %(v)s desconocida", v=_shown(" ".join(words[found:]))))
+        if isinstance(found, int):  # show the words as written (normalising keeps count)
+            original = text.replace(".", " ").replace(",", " ").split()
+            raise BadValue(_("opción %(v)s desconocida", v=_shown(" ".join(original[found:]))))
         return tuple(dict.fromkeys(found))
     return multiple
 
