@@ -139,8 +139,9 @@ def kobo(code: str):
     wave_id, wave_code = wave.id, wave.code
     # Write-first: a large import publishes in short transactions; this post queues for
     # the write lock between two of them instead of failing on a stale snapshot.
-    outcome, problems = write_first(
-        lambda: importer.receive_submission(wave_id, _submission(body)))
+    with importer.waiting_writer():
+        outcome, problems = write_first(
+            lambda: importer.receive_submission(wave_id, _submission(body)))
     if outcome == "invalid":
         return jsonify(code=422, status="Unprocessable Entity", message=_("Envío no válido."),
                        errors=[p.as_dict() for p in problems]), 422

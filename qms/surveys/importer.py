@@ -60,9 +60,12 @@ CHUNK = 5000
 #: Rows inserted per write transaction while publishing: small enough that a webhook post
 #: waits a few tens of milliseconds for the write lock, large enough to insert fast.
 PUBLISH_CHUNK = 10_000
-#: Pause between publishing transactions, so writers of other processes (whose busy
-#: handler polls) find the lock free.
-PUBLISH_PAUSE = 0.003
+#: Pause between publishing transactions, so writers of this process get the lock.
+PUBLISH_PAUSE = 0.002
+#: How long a publishing import stands aside for a webhook post that is waiting for the
+#: write lock (SQLite's busy handler polls, so a writer of another process could
+#: otherwise miss every short gap between two chunks).
+YIELD_SECONDS = 0.5
 #: An importing batch whose heartbeat is older than this was interrupted (killed process).
 STALE_AFTER = timedelta(minutes=2)
 #: Problems kept in the batch record and shown in the UI; counts stay exact.
@@ -350,6 +353,7 @@ def _publish(wave_id: int, staged: _Staged, staging: Path, report: ImportReport,
             for start in range(0, len(rows), PUBLISH_CHUNK):
                 part = rows[start:start + PUBLISH_CHUNK]
                 params = {p[0]: (wave_id, batch_id, *p) for p, _agg in part}
+                _yield_to_waiting_writers()
                 fresh = _publish_chunk(batch_id, params)
                 accumulator.add_rows([agg for p, agg in part if p[0] in fresh])
                 report.imported += len(fresh)
@@ -507,6 +511,43 @@ def recover_interrupted(stale_after: timedelta = STALE_AFTER) -> int:
         _undo(batch_id, None, _("la importación se interrumpió (el proceso se detuvo); se "
                                 "deshizo lo guardado"))
     return len(stale)
+
+
+# ------------------------------------------------------------------ waiting writers
+
+
+def _waiting_folder() -> Path:
+    return Path(current_app.config["INSTANCE_DIR"]) / "survey-imports" / "waiting"
+
+
+@contextlib.contextmanager
+def waiting_writer() -> Iterator[None]:
+    """Around a short write that must not wait behind a long import (the webhook): leaves
+    a marker that :func:`_yield_to_waiting_writers` sees between two published chunks."""
+    folder = _waiting_folder()
+    marker = folder / f"{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:  # no marker, no priority: the post still waits its turn
+        yield
+        return
+    try:
+        yield
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def _yield_to_waiting_writers() -> None:
+    """Between two chunks (no lock held): give a waiting writer the time to get in."""
+    folder = _waiting_folder()
+    deadline = time.monotonic() + YIELD_SECONDS
+    try:
+        while time.monotonic() < deadline and any(
+                time.time() - entry.stat().st_mtime < 10 for entry in os.scandir(folder)):
+            time.sleep(0.01)
+    except OSError:
+        return
 
 
 # ------------------------------------------------------------------ one submission
