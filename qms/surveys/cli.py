@@ -1,4 +1,5 @@
-"""``flask --app wsgi qms import-survey`` and ``qms load-survey``."""
+"""``flask --app wsgi qms import-survey``, ``load-survey`` and the wave commands
+(``create-wave``, ``list-waves``, ``open-wave``, ``close-wave``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from qms.core.errors import ServiceError
 from qms.core.uow import cli_unit
 from qms.extensions import db
 from qms.surveys import importer, services
-from qms.surveys.models import Channel, Wave
+from qms.surveys.models import Channel, Wave, WaveStatus
 
 
 def _actor(username: str | None):
@@ -124,3 +125,79 @@ def load_survey_command(path: Path, publish: bool) -> None:
             sys.exit(1)
     click.echo(f"{version.survey.code} version {version.number} ({version.status.value}): "
                f"{len(version.questions)} questions.")
+
+
+# ---------------------------------------------------------------- waves
+
+
+def _survey(code: str):
+    survey = services.survey_by_code(code)
+    if survey is None:
+        raise click.BadParameter(f"no survey {code!r}", param_hint="--survey")
+    return survey
+
+
+@qms.command("create-wave")
+@click.option("--survey", "survey_code", required=True, help="Survey code, e.g. SAT-BVM.")
+@click.option("--code", required=True, help="Wave code, e.g. 2025-1.")
+@click.option("--name", required=True, help="Wave name, e.g. 'Primera ronda 2025'.")
+@click.option("--from", "starts_on", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="First day of fieldwork (YYYY-MM-DD).")
+@click.option("--to", "ends_on", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day of fieldwork (YYYY-MM-DD).")
+@click.option("--population", type=click.IntRange(min=1), default=None,
+              help="Households in the sampling frame (N), for the finite-population "
+                   "correction.")
+@click.option("--open", "open_now", is_flag=True, help="Open the wave at once.")
+@with_appcontext
+def create_wave_command(survey_code, code, name, starts_on, ends_on, population,
+                        open_now) -> None:
+    """Create a wave of a survey (the published questionnaire), optionally open it."""
+    with audit.acting_as(audit.SYSTEM), cli_unit("create-wave"):
+        wave = services.create_wave(_survey(survey_code), code=code, name=name,
+                                    starts_on=starts_on.date(), ends_on=ends_on.date(),
+                                    population=population)
+        if open_now:
+            services.move_wave(wave, WaveStatus.OPEN)
+    click.echo(f"{wave.survey.code} wave {wave.code} ({wave.status.value}): {wave.name}, "
+               f"{wave.starts_on} – {wave.ends_on}.")
+
+
+@qms.command("list-waves")
+@click.option("--survey", "survey_code", required=True, help="Survey code, e.g. SAT-BVM.")
+@with_appcontext
+def list_waves_command(survey_code) -> None:
+    """List the waves of a survey with their status, period and responses."""
+    from qms.surveys import aggregates
+
+    survey = _survey(survey_code)
+    totals = aggregates.response_totals([w.id for w in survey.waves] or [0])
+    click.echo(f"{'code':<12} {'status':<8} {'from':<10}   {'to':<10} {'responses':>9}  name")
+    for wave in survey.waves:
+        click.echo(f"{wave.code:<12} {wave.status.value:<8} {wave.starts_on!s:<10} – "
+                   f"{wave.ends_on!s:<10} {totals.get(wave.id, 0):>9}  {wave.name}")
+
+
+def _move(survey_code: str, wave_code: str, target: WaveStatus) -> None:
+    wave = _wave(survey_code, wave_code)
+    with audit.acting_as(audit.SYSTEM), cli_unit(f"{target.value} wave"):
+        services.move_wave(wave, target)
+    click.echo(f"{wave.survey.code} wave {wave.code}: {wave.status.value}.")
+
+
+@qms.command("open-wave")
+@click.option("--survey", "survey_code", required=True, help="Survey code, e.g. SAT-BVM.")
+@click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2025-1.")
+@with_appcontext
+def open_wave_command(survey_code, wave_code) -> None:
+    """Open a wave: imports and the Kobo webhook deliver to it (one open wave per survey)."""
+    _move(survey_code, wave_code, WaveStatus.OPEN)
+
+
+@qms.command("close-wave")
+@click.option("--survey", "survey_code", required=True, help="Survey code, e.g. SAT-BVM.")
+@click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2025-1.")
+@with_appcontext
+def close_wave_command(survey_code, wave_code) -> None:
+    """Close a wave: it accepts no more responses."""
+    _move(survey_code, wave_code, WaveStatus.CLOSED)
