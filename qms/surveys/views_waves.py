@@ -28,6 +28,7 @@ from qms.extensions import db
 from qms.nonconformities.transactions import commit_creation
 from qms.processes.models import Process
 from qms.surveys import columns, exports, findings, jobs, results, services
+from qms.surveys import comments as survey_comments
 from qms.surveys.forms import (
     ImportStartForm,
     RaiseNCForm,
@@ -294,6 +295,40 @@ def progress_status(token: str):
     status, _wave = _job(token)
     keep = ("state", "done", "total", "rows", "summary", "problem_count", "error")
     return jsonify({k: status.get(k) for k in keep})
+
+
+@bp.get("/rondas/<int:wave_id>/comentarios")
+@login_required
+def comments(wave_id: int):
+    """The free-text answers of a wave: search, department filter, small groups hidden."""
+    wave = get_or_404_authorized(Wave, wave_id, "survey.read_comments")
+    filters = _comment_filters(wave)
+    page = request.args.get("pagina", 1, type=int) or 1
+    data = survey_comments.comments(wave, page=page, **filters)
+    pages = max(1, -(-data.total // survey_comments.PAGE_SIZE))
+    return render_template("surveys/comments.html", wave=wave, data=data, page=min(page, pages),
+                           pages=pages, departments=geo.department_choices(), **filters)
+
+
+@bp.get("/rondas/<int:wave_id>/comentarios.csv")
+@login_required
+def export_comments(wave_id: int):
+    wave = get_or_404_authorized(Wave, wave_id, "survey.read_comments")
+    filters = _comment_filters(wave)
+    name = f"comentarios-{wave.survey.code}-{wave.code}"
+    return _send("csv", name, survey_comments.EXPORT_HEADER,
+                 survey_comments.export_rows(wave, **filters))
+
+
+def _comment_filters(wave: Wave) -> dict:
+    department = request.args.get("departamento") or None
+    if department and geo.department(department) is None:
+        abort(404)
+    question = request.args.get("pregunta") or None
+    if question and question not in {q.code for q in survey_comments.text_questions(wave)}:
+        abort(404)
+    return {"department": department, "query": (request.args.get("q") or "").strip()[:200],
+            "question": question}
 
 
 @bp.post("/rondas/<int:wave_id>/no-conformidad")
