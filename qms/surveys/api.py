@@ -22,7 +22,7 @@ from qms.api import Blueprint
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.uow import write_first
 from qms.extensions import csrf, db
-from qms.surveys import aggregates, importer, results, services
+from qms.surveys import aggregates, importer, publishing, results, services
 from qms.surveys.models import Wave
 
 blp = Blueprint("surveys_api", __name__, url_prefix="/surveys",
@@ -139,7 +139,7 @@ def kobo(code: str):
     wave_id, wave_code = wave.id, wave.code
     # Write-first: a large import publishes in short transactions; this post queues for
     # the write lock between two of them instead of failing on a stale snapshot.
-    with importer.waiting_writer():
+    with publishing.waiting_writer():
         outcome, problems = write_first(
             lambda: importer.receive_submission(wave_id, _submission(body)))
     if outcome == "invalid":

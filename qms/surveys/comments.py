@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from qms.core import geo
 from qms.core.settings import get_setting
 from qms.extensions import db
-from qms.surveys.importer import visible_responses
 from qms.surveys.models import Question, QuestionType, Response, Wave
+from qms.surveys.publishing import visible_responses
 
 PAGE_SIZE = 50
 

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from qms.core.spreadsheets import safe_cell
 from qms.extensions import db
-from qms.surveys.importer import visible_responses
 from qms.surveys.models import QuestionType, Response, Wave
+from qms.surveys.publishing import visible_responses
 from qms.surveys.results import WaveResults
 from qms.surveys.stats import Summary
 

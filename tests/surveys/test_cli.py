@@ -110,7 +110,6 @@ def test_killing_the_import_leaves_nothing_visible_and_is_undone(app, wave, tmp_
     (any import, once the batch's heartbeat is stale) deletes."""
     from datetime import timedelta
 
-    from qms.surveys import importer
     from tests.conftest import make_app
 
     wave_id, wave_type = wave.id, type(wave)
@@ -129,20 +128,20 @@ def test_killing_the_import_leaves_nothing_visible_and_is_undone(app, wave, tmp_
     assert _state(database) == {"responses": 0, "aggregates": 0, "imported": 0,
                                 "importing": 0}
 
-    def publishing(conn) -> bool:
+    def rows_stored(conn) -> bool:
         return conn.execute("SELECT count(*) FROM survey_response").fetchone()[0] > 0
 
-    _kill_while(database, export, tmp_path, publishing)
+    _kill_while(database, export, tmp_path, rows_stored)
     state = _state(database)
     assert state["responses"] > 0 and state["importing"] == 1  # stored, not published:
     assert (state["aggregates"], state["imported"]) == (0, 0)  # results show nothing
     other = make_app(f"sqlite:///{database}", tmp_path / "other")
     with other.app_context():
-        from qms.surveys import exports
+        from qms.surveys import exports, publishing
 
         wave_again = db.session.get(wave_type, wave_id)
         assert list(exports.response_rows(wave_again)) == []
-        assert importer.recover_interrupted(stale_after=timedelta(0)) == 1
+        assert publishing.recover_interrupted(stale_after=timedelta(0)) == 1
         db.session.remove()
         db.engine.dispose()
     assert _state(database) == {"responses": 0, "aggregates": 0, "imported": 0,

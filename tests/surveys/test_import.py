@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from qms.core.audit import AuditEvent
 from qms.extensions import db
-from qms.surveys import importer, results
+from qms.surveys import publishing, results
 from qms.surveys.models import (
     INDEX_CODE,
     Aggregate,
@@ -306,7 +306,7 @@ def test_failure_in_the_middle_is_undone(wave, write, monkeypatch):
     """Publishing commits short transactions; a failure after some of them deletes what
     they stored (the import-level undo) and records the batch as rejected."""
     path = write("big.csv", csv_bytes([good_row(n) for n in range(1, 101)]))
-    real = importer._publish_chunk
+    real = publishing.publish_chunk
     calls = {"n": 0}
 
     def failing(*args, **kwargs):
@@ -315,8 +315,8 @@ def test_failure_in_the_middle_is_undone(wave, write, monkeypatch):
             raise OSError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "PUBLISH_CHUNK", 20)
-    monkeypatch.setattr(importer, "_publish_chunk", failing)
+    monkeypatch.setattr(publishing, "PUBLISH_CHUNK", 20)
+    monkeypatch.setattr(publishing, "publish_chunk", failing)
     with pytest.raises(OSError):
         run_import(wave, path)
     assert calls["n"] == 3  # two chunks had been committed before the failure
@@ -336,12 +336,12 @@ def test_rows_of_a_batch_still_publishing_are_invisible_and_recovered(wave, writ
     from qms.surveys import exports
 
     path = write("big.csv", csv_bytes([good_row(n) for n in range(1, 41)]))
-    monkeypatch.setattr(importer, "PUBLISH_CHUNK", 10)
+    monkeypatch.setattr(publishing, "PUBLISH_CHUNK", 10)
 
     def killed(*args, **kwargs):
         raise SystemExit("killed")  # as a SIGKILL would, but leaving the process alive
 
-    real = importer._publish_chunk
+    real = publishing.publish_chunk
     calls = {"n": 0}
 
     def dying(*args, **kwargs):
@@ -350,8 +350,8 @@ def test_rows_of_a_batch_still_publishing_are_invisible_and_recovered(wave, writ
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_publish_chunk", dying)
-    monkeypatch.setattr(importer, "_undo", killed)  # the undo never runs: the process died
+    monkeypatch.setattr(publishing, "publish_chunk", dying)
+    monkeypatch.setattr(publishing, "undo", killed)  # the undo never runs: the process died
     with pytest.raises(SystemExit):
         run_import(wave, path)
     monkeypatch.undo()
@@ -359,8 +359,8 @@ def test_rows_of_a_batch_still_publishing_are_invisible_and_recovered(wave, writ
     assert counts()["responses"] == 20  # stored, but…
     assert list(exports.response_rows(wave)) == []  # …invisible
     assert counts()["aggregates"] == 0
-    assert importer.recover_interrupted() == 0  # its heartbeat is fresh: maybe still running
-    assert importer.recover_interrupted(stale_after=timedelta(0)) == 1
+    assert publishing.recover_interrupted() == 0  # its heartbeat is fresh: maybe still running
+    assert publishing.recover_interrupted(stale_after=timedelta(0)) == 1
     assert counts()["responses"] == 0
     assert db.session.scalar(select(ImportBatch.status)) == BatchStatus.REJECTED
 

@@ -20,7 +20,7 @@ from qms.core import audit
 from qms.core.audit import AuditEvent
 from qms.core.db import now_utc
 from qms.extensions import db
-from qms.surveys import importer, reader, services, values
+from qms.surveys import publishing, reader, services, values
 from qms.surveys.models import BatchStatus, ImportBatch, Response, WaveStatus
 from tests.surveys.conftest import HEADER, counts, csv_bytes, good_row, run_import
 
@@ -459,4 +459,4 @@ def test_importer_report_batches_match(wave, write):
     report = run_import(wave, write("a.csv", csv_bytes([good_row(1), good_row(1)])))
     batch = db.session.get(ImportBatch, report.batch_id)
     assert batch.status == BatchStatus.IMPORTED and batch.rows_imported == 1
-    assert importer.recover_interrupted() == 0
+    assert publishing.recover_interrupted() == 0
