@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/bench_import.py [--rows 200000] [--export /tmp/kobo-200k.csv]
 
-Targets (2-core machine, SQLite): <= 30 s and <= 300 MB peak RSS. The floor is a plain
-``sqlite3`` bulk insert of the same rows (same table, same unique index, one transaction)
-with the parsing done beforehand, and the same with the CSV parsing included.
+Targets (2-core machine, SQLite): within 2.5x of the floor, measured in the same run, and
+<= 300 MB peak RSS. The floor is a plain ``sqlite3`` executemany of the same rows (same
+table, same unique index, one transaction) with the rows parsed by the ``csv`` module; the
+insert alone is printed too. The import itself checks every row, dedupes, pseudonymises,
+keeps the aggregates and publishes in short transactions (see qms.surveys.importer).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +27,6 @@ from _common import ROOT, current_rss_mb, make_app, make_wave, peak_rss_mb
 
 def run_import(export: Path) -> dict:
     from qms.core import audit
-    from qms.extensions import db
     from qms.surveys import importer
 
     app, workdir = make_app()
@@ -32,17 +34,17 @@ def run_import(export: Path) -> dict:
         wave = make_wave()
         gc.collect()
         baseline = current_rss_mb()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with audit.acting_as(audit.SYSTEM):
-            report = importer.import_file(wave, export, file_name=export.name, skip_invalid=True)
-            db.session.commit()
-        elapsed = time.perf_counter() - started
-    return {"elapsed": elapsed, "baseline_rss": baseline, "peak_rss": peak_rss_mb(),
+            report = importer.run_import(wave, export, file_name=export.name, skip_invalid=True)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"elapsed": elapsed, "cpu": cpu, "baseline_rss": baseline, "peak_rss": peak_rss_mb(),
             "report": report, "db": workdir / "bench.sqlite3"}
 
 
-def floor(export: Path, workdir: Path) -> tuple[float, float]:
-    """(insert only, parse + insert) with the bare sqlite3 module."""
+def floor(export: Path, workdir: Path) -> dict[str, float]:
+    """Insert only, and parse + insert (wall and CPU seconds), with the bare sqlite3 module
+    into a table like survey_response (same columns, primary key, unique and wave index)."""
     schema = """CREATE TABLE r (id INTEGER PRIMARY KEY, wave_id INT NOT NULL, batch_id INT,
         submission_uuid VARCHAR(64) NOT NULL UNIQUE, beneficiary_key VARCHAR(64),
         department_code VARCHAR(2) NOT NULL, municipality_code VARCHAR(4), channel VARCHAR(40),
@@ -65,6 +67,7 @@ def floor(export: Path, workdir: Path) -> tuple[float, float]:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(schema)
+        conn.execute("CREATE INDEX ix_r_wave_id ON r (wave_id)")
         started = time.perf_counter()
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO r (wave_id, batch_id, submission_uuid, beneficiary_key, "
@@ -74,12 +77,18 @@ def floor(export: Path, workdir: Path) -> tuple[float, float]:
         conn.close()
         return time.perf_counter() - started
 
+    for name in ("floor1.sqlite3", "floor2.sqlite3"):
+        for suffix in ("", "-wal", "-shm"):
+            (workdir / f"{name}{suffix}").unlink(missing_ok=True)
     rows = parse()
     insert_only = insert(rows, "floor1.sqlite3")
-    started = time.perf_counter()
+    del rows
+    gc.collect()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = parse()
-    parse_time = time.perf_counter() - started
-    return insert_only, parse_time + insert(rows, "floor2.sqlite3")
+    total = insert(rows, "floor2.sqlite3")
+    return {"insert": insert_only, "wall": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu, "parse+insert": total}
 
 
 def main() -> None:
@@ -91,19 +100,28 @@ def main() -> None:
     if not export.exists():  # generated in another process, so it does not count in our RSS
         subprocess.run([sys.executable, str(ROOT / "bench" / "gen_kobo_export.py"), "--rows",
                         str(args.rows), "--out", str(export)], check=True)
+    workdir = Path(tempfile.mkdtemp(prefix="qms-bench-floor-"))
+    before = floor(export, workdir)  # the floor before and after: the machine is shared
     result = run_import(export)
+    after = floor(export, workdir)
     report = result["report"]
     size = export.stat().st_size / 1024 / 1024
     print(f"export: {export} ({size:.1f} MB, {report.rows_read:,} rows)")
     print(f"imported {report.imported:,} (not approved in source {report.rejected_in_source:,}, "
           f"invalid {report.invalid:,}, duplicates {report.duplicates:,})")
-    print(f"import time: {result['elapsed']:.1f} s "
-          f"({report.rows_read / result['elapsed']:,.0f} rows/s)  target <= 30 s")
+    print(f"import: {result['elapsed']:.1f} s wall, {result['cpu']:.1f} s CPU "
+          f"({report.rows_read / result['elapsed']:,.0f} rows/s)")
     print(f"peak RSS: {result['peak_rss']:.0f} MB (app loaded, before import: "
           f"{result['baseline_rss']:.0f} MB)  target <= 300 MB")
-    insert_only, parse_insert = floor(export, result["db"].parent)
-    print(f"floor, plain sqlite3 executemany of the same rows: {insert_only:.1f} s insert only; "
-          f"{parse_insert:.1f} s with csv parsing")
+    for label, run in (("before", before), ("after", after)):
+        print(f"floor {label}, plain sqlite3 executemany of the same rows parsed with csv: "
+              f"{run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU "
+              f"(the insert alone {run['insert']:.1f} s)")
+    wall = (before["wall"] + after["wall"]) / 2
+    cpu = (before["cpu"] + after["cpu"]) / 2
+    ratio, cpu_ratio = result["elapsed"] / wall, result["cpu"] / cpu
+    print(f"ratio import / floor: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU  target <= 2.5x "
+          f"{'OK' if ratio <= 2.5 else 'OVER'}")
 
 
 if __name__ == "__main__":

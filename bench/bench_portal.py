@@ -81,8 +81,9 @@ def build(app, responses: int, complaints: int) -> None:
                 subprocess.run([sys.executable, str(ROOT / "bench" / "gen_kobo_export.py"),
                                 "--rows", str(responses), "--out", str(export)], check=True)
             wave = make_wave(code="2024-1")
+            db.session.commit()  # run_import commits its own transactions
             started = time.perf_counter()
-            result = survey_importer.import_file(wave, export, file_name=export.name,
+            result = survey_importer.run_import(wave, export, file_name=export.name,
                                                  skip_invalid=True)
             db.session.commit()
             print(f"survey: {result.imported:,} responses in "

@@ -34,7 +34,6 @@ def build(app, rows: int) -> None:
     from qms.auth.models import Role
     from qms.auth.services import create_user
     from qms.core import audit
-    from qms.extensions import db
     from qms.surveys import importer
 
     export = Path(f"/tmp/qms-bench-kobo-{rows}.csv")
@@ -46,8 +45,7 @@ def build(app, rows: int) -> None:
                     role=Role.MANAGER, password=BENCH_PASSWORD)
         wave = make_wave(code="2024-1")
         started = time.perf_counter()
-        report = importer.import_file(wave, export, file_name=export.name, skip_invalid=True)
-        db.session.commit()
+        report = importer.run_import(wave, export, file_name=export.name, skip_invalid=True)
         print(f"built: {report.imported:,} responses imported in "
               f"{time.perf_counter() - started:.0f} s")
 

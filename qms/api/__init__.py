@@ -74,13 +74,3 @@ def authorize_first(action: str, model: type | None = None, id_arg: str | None =
 
     return decorator
 
-
-def service_error(exc: ServiceError):
-    """Abort with the service's message; the field is named in ``errors`` when known.
-
-    Only the KoboToolbox webhook still calls this; API views let the ServiceError escape
-    to the request boundary, which answers the same JSON (``qms.core.web``)."""
-    payload = {"message": str(exc.message)}
-    if exc.field:
-        payload["errors"] = {"json": {exc.field: [str(exc.message)]}}
-    api_abort(exc.http_status, **payload)

@@ -82,15 +82,36 @@ def find_municipality(text: str, department_code: str | None = None) -> Municipa
 
     A name shared by several municipalities needs ``department_code`` to decide.
     """
+    found = municipality_matches(text, department_code)
+    return found[0] if len(found) == 1 else None
+
+
+def municipality_matches(text: str, department_code: str | None = None) -> list[Municipality]:
+    """Every municipality a code or a name (or a known variant of it) may mean, within
+    ``department_code`` when given: none = unknown, several = ambiguous."""
     text = (text or "").strip()
     if text.isdigit():
         found = municipality(text)
-        return found if found and (not department_code or found.department_code ==
-                                   department_code) else None
+        return [found] if found and (not department_code or found.department_code ==
+                                     department_code) else []
     codes = _names_index().get(normalise(text), [])
     if department_code:
         codes = [c for c in codes if c.startswith(department_code)]
-    return municipality(codes[0]) if len(codes) == 1 else None
+    return [municipalities()[c] for c in codes]
+
+
+@functools.cache
+def _department_names() -> dict[str, str]:
+    return {normalise(d.name): d.code for d in departments().values()}
+
+
+def find_department(text: str) -> Department | None:
+    """A department by code ("08", "8") or by name, accents and case aside."""
+    text = (text or "").strip()
+    if text.isdigit():
+        return department(text)
+    code = _department_names().get(normalise(text))
+    return departments()[code] if code else None
 
 
 def department_choices() -> list[tuple[str, str]]:

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from qms.core.spreadsheets import safe_cell
 from qms.documents import services
@@ -91,6 +88,11 @@ def to_csv(rows: list[MasterRow]) -> bytes:
 
 
 def to_xlsx(rows: list[MasterRow], title: str) -> bytes:
+    # openpyxl costs a third of a second to import: only when an XLSX is asked for.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = _("Lista maestra")[:31]

@@ -4,7 +4,8 @@ The webhook is not called by a user: KoboToolbox POSTs one JSON body per submiss
 authenticates with the survey's own secret, sent as the password of HTTP basic auth
 (Kobo's "Basic" option) or in an ``X-QMS-Secret`` custom header. It is idempotent on
 ``_uuid`` (Kobo retries after 60 s, 600 s and 6,000 s) and updates the aggregates in the
-same transaction as the response.
+same transaction as the response, a write-first transaction that waits its turn behind a
+large import's short publishing transactions (it never waits for a whole import).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
 
-from qms.api import Blueprint, service_error
-from qms.core.errors import ServiceError
+from qms.api import Blueprint
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.uow import write_first
 from qms.extensions import csrf, db
-from qms.surveys import aggregates, importer, results, services
+from qms.surveys import aggregates, importer, publishing, results, services
 from qms.surveys.models import Wave
 
 blp = Blueprint("surveys_api", __name__, url_prefix="/surveys",
@@ -135,18 +136,20 @@ def kobo(code: str):
         return jsonify(code=409, status="Conflict",
                        message=_("La encuesta %(code)s no tiene una ronda abierta.",
                                  code=survey.code)), 409
-    try:
-        outcome, problems = importer.import_record(wave, _submission(body))
-        if outcome == "invalid":
-            db.session.rollback()
-            return jsonify(code=422, status="Unprocessable Entity", message=_("Envío no válido."),
-                           errors=[p.as_dict() for p in problems]), 422
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        service_error(exc)
+    wave_id, wave_code = wave.id, wave.code
+    # Write-first: a large import publishes in short transactions; this post queues for
+    # the write lock between two of them instead of failing on a stale snapshot.
+    with publishing.waiting_writer():
+        outcome, problems = write_first(
+            lambda: importer.receive_submission(wave_id, _submission(body)))
+    if outcome == "invalid":
+        return jsonify(code=422, status="Unprocessable Entity", message=_("Envío no válido."),
+                       errors=[p.as_dict() for p in problems]), 422
+    if outcome == "pending":
+        return jsonify(code=409, status="Conflict", message=_(
+            "Una importación en curso contiene este envío; reintente más tarde.")), 409
     status = 201 if outcome == "created" else 200
-    return jsonify(status=outcome, wave=wave.code), status
+    return jsonify(status=outcome, wave=wave_code), status
 
 
 def register(app: Flask) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qms.core.cli import seed_step
 from qms.core.settings import get_setting
+from qms.core.uow import commit
 from qms.surveys import importer, services, synthetic
 from qms.surveys.models import WaveStatus
 
@@ -39,8 +40,11 @@ def seed_surveys() -> str:
             services.move_wave(wave, WaveStatus.OPEN)
             path = synthetic.write_csv(Path(tmp) / f"{code}.csv", count, seed=number,
                                        starts_on=start, mood=mood, start_id=number * 100_000)
-            report = importer.import_file(wave, path, file_name=f"kobo-{code}.csv",
-                                          skip_invalid=True)
+            # The import publishes in its own short transactions: commit the waves (and the
+            # earlier seed steps) first, as an officer's import would find them.
+            commit()
+            report = importer.run_import(wave, path, file_name=f"kobo-{code}.csv",
+                                         skip_invalid=True)
             total += report.imported
             if number < len(WAVES):
                 services.move_wave(wave, WaveStatus.CLOSED)

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from qms.core.spreadsheets import safe_cell
 from qms.extensions import db
 from qms.surveys.models import QuestionType, Response, Wave
+from qms.surveys.publishing import visible_responses
 from qms.surveys.results import WaveResults
 from qms.surveys.stats import Summary
 
@@ -74,7 +74,8 @@ def response_rows(wave: Wave) -> Iterator[list[Any]]:
     questions = [q for q in wave.questionnaire.questions if q.type != QuestionType.TEXT]
     query = select(Response.department_code, Response.municipality_code, Response.channel,
                    Response.submitted_at, Response.answers).where(
-        Response.wave_id == wave.id).order_by(Response.id).execution_options(yield_per=5000)
+        Response.wave_id == wave.id, visible_responses()).order_by(Response.id) \
+        .execution_options(yield_per=5000)
     for number, row in enumerate(db.session.execute(query), start=1):
         answers = row.answers or {}
         cells = [number, row.department_code, row.municipality_code or "", row.channel.value,
@@ -101,6 +102,8 @@ def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
 
 
 def xlsx_bytes(title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    from openpyxl import Workbook  # heavy: loaded when an XLSX is asked for, not at start-up
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(header)

@@ -88,6 +88,10 @@ class ImportStartForm(FlaskForm):
     skip_invalid = BooleanField(
         _l("Importar solo las filas válidas"),
         description=_l("Sin esta opción, una sola fila con errores hace que no se importe nada."))
+    allow_outside_period = BooleanField(
+        _l("Aceptar envíos con fecha fuera del periodo de la ronda"),
+        description=_l("Sin esta opción se rechazan y se listan; con ella se importan y el "
+                       "registro de auditoría lo indica."))
     save_mapping = BooleanField(_l("Guardar esta correspondencia para próximas importaciones"),
                                 default=True)
 

@@ -1,42 +1,55 @@
-"""Importing a KoboToolbox / ODK export into a wave, in one transaction per batch.
+"""Importing a KoboToolbox / ODK export into a wave: read and check everything, then publish.
 
-:func:`import_file` streams the rows, converts and checks each one, inserts the good ones
-in chunks, dedupes on the submission UUID and adds the aggregates — all in the caller's
-transaction. When a row is bad and ``skip_invalid`` is off it raises
-:class:`ImportRejected` after reading the whole file (so the report names every bad row);
-the boundary rolls back and records the rejected attempt with :func:`record_rejected`.
-A crash or a kill before the commit leaves nothing behind: there is one transaction.
+:func:`run_import` is the one import-and-commit path (the CLI command and the browser job
+both call it; the webhook's single submission is :func:`receive_submission`). It works in
+two phases so that a 200,000-row file never holds the database's write lock for long:
+
+1. **Stage** — stream the file, convert and check every row, fold identical repeats and
+   refuse different answers under one submission ID, and write the good rows to a
+   staging file beside the database. Nothing is written to the database; webhook posts
+   and other users go on as usual. If a row is bad (and ``skip_invalid`` is off), or the
+   file as a whole is, the refusal is recorded (a *rejected* batch with every problem)
+   and nothing else.
+2. **Publish** — :mod:`qms.surveys.publishing` inserts the staged rows in short
+   write-first transactions and adds the aggregates in the last one; the batch's rows are
+   invisible until then, and a failure (or a killed process) is undone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-from collections.abc import Callable
+import itertools
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from qms.core import audit
 from qms.core.db import now_utc
 from qms.core.errors import ServiceError, ValidationError
+from qms.core.time import local_zone
 from qms.extensions import db
 from qms.surveys import columns as cols
+from qms.surveys import publishing
 from qms.surveys.aggregates import Accumulator
 from qms.surveys.models import BatchStatus, Channel, ImportBatch, Response, Wave, WaveStatus
 from qms.surveys.reader import FileProblem, open_table
+from qms.surveys.rows import Period, RowConverter
 
-CHUNK = 2000
+#: Rows converted at a time while staging.
+CHUNK = 5000
 #: Problems kept in the batch record and shown in the UI; counts stay exact.
 MAX_KEPT_PROBLEMS = 1000
 
-Progress = Callable[[int, int, int], None]  # (bytes read, total bytes, rows read)
+Progress = Callable[[int, int, int], None]  # (work done, total work, rows read)
+
 
 
 @dataclass
@@ -56,16 +69,24 @@ class ImportReport:
     file_size: int = 0
     file_format: str = ""
     skip_invalid: bool = False
+    allow_outside_period: bool = False
     rows_read: int = 0
     imported: int = 0
+    #: Submissions already stored (an earlier import, the webhook): not added again.
     duplicates: int = 0
+    #: Identical repeats of a submission inside the file, folded into one.
+    folded: int = 0
     invalid: int = 0
     rejected_in_source: int = 0
+    #: Rows imported although their submission time lies outside the wave's period.
+    outside_period: int = 0
+    #: Rows refused for that reason (the import did not allow it).
+    outside_period_refused: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     #: Columns nobody mapped: ignored, listed so the officer can map them next time.
     unknown_columns: list[str] = field(default_factory=list)
-    #: A problem with the file as a whole (wrong type, missing column, truncated).
+    #: A problem with the file as a whole (wrong type, missing column, no rows, truncated).
     file_problem: str | None = None
     batch_id: int | None = None
     started_at: Any = None
@@ -75,6 +96,10 @@ class ImportReport:
         if len(self.problems) < MAX_KEPT_PROBLEMS:
             self.problems.append(Problem(row, column, reason))
 
+    def refuse(self, reason: str, row: int | None = None) -> None:
+        self.file_problem = f"{self.file_problem}; {reason}" if self.file_problem else reason
+        self.add_problem(row, "", reason)
+
     @property
     def accepted(self) -> bool:
         return self.file_problem is None and (self.invalid == 0 or self.skip_invalid)
@@ -82,13 +107,16 @@ class ImportReport:
     def summary(self) -> dict[str, Any]:
         return {"file": self.file_name, "sha256": self.file_sha256, "format": self.file_format,
                 "rows_read": self.rows_read, "imported": self.imported,
-                "duplicates": self.duplicates, "invalid": self.invalid,
-                "rejected_in_source": self.rejected_in_source,
+                "duplicates": self.duplicates, "folded": self.folded,
+                "invalid": self.invalid, "rejected_in_source": self.rejected_in_source,
+                "outside_period": self.outside_period,
+                "outside_period_refused": self.outside_period_refused,
+                "allow_outside_period": self.allow_outside_period,
                 "skip_invalid": self.skip_invalid}
 
 
 class ImportRejected(ServiceError):
-    """Bad rows (or a bad file) and ``skip_invalid`` off: nothing may be imported."""
+    """Bad rows (or a bad file) and ``skip_invalid`` off: nothing was imported."""
 
     def __init__(self, report: ImportReport) -> None:
         super().__init__(_("Importación rechazada: %(n)s problemas; no se importó nada.",
@@ -116,215 +144,189 @@ def plan_columns(wave: Wave, header: list[str], mapping: dict[str, str] | None =
     questions = wave.questionnaire.questions
     saved = dict(saved_mapping(wave.survey))
     saved.update(mapping or {})
-    targets, unknown = cols.resolve(header, questions, saved)
-    return questions, targets, unknown
+    return questions, cols.resolve(header, questions, saved)
 
 
-@contextlib.contextmanager
-def _large_page_cache():
-    """SQLite: a 64 MB page cache while importing. The unique submission index takes
-    random keys, and with the default 2 MB cache every insert goes to the OS for pages."""
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql("PRAGMA cache_size=-65536")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
+# ------------------------------------------------------------------ the one path
 
 
-def import_file(wave: Wave, path: Path | str, *, file_name: str, skip_invalid: bool = False,
-                mapping: dict[str, str] | None = None, channel: Channel = Channel.KOBO,
-                progress: Progress | None = None, chunk_size: int = CHUNK) -> ImportReport:
-    """Import ``path`` into ``wave`` in the current transaction (the caller commits)."""
+def run_import(wave: Wave, path: Path | str, *, file_name: str, skip_invalid: bool = False,
+               allow_outside_period: bool = False, mapping: dict[str, str] | None = None,
+               channel: Channel = Channel.KOBO, progress: Progress | None = None,
+               chunk_size: int = CHUNK) -> ImportReport:
+    """Import ``path`` into ``wave``: all of its rows or, when refused, none.
+
+    Commits its own short transactions (see the module docstring) and returns the report
+    — accepted, or rejected with every problem and a rejected batch recorded. A closed
+    wave is a ValidationError; any other failure undoes what was published and re-raises.
+    """
     _check_wave(wave)
+    publishing.recover_interrupted()
+    wave_id = wave.id
     report = ImportReport(file_name=file_name[:255], skip_invalid=skip_invalid,
-                          started_at=now_utc())
+                          allow_outside_period=allow_outside_period, started_at=now_utc())
     path = Path(path)
     report.file_size = path.stat().st_size
     report.file_sha256 = file_sha256(path)
-    try:
-        table = open_table(path)
-    except FileProblem as exc:
-        report.file_problem = str(exc.message)
-        report.add_problem(exc.row, "", report.file_problem)
-        raise ImportRejected(report) from None
-    try:
-        report.file_format = table.description
-        questions, targets, unknown = plan_columns(wave, table.header, mapping)
-        report.unknown_columns = unknown
-        converter = cols.RowConverter(table.header, targets, questions,
-                                      secret=current_app.config["QMS_PSEUDONYM_KEY"],
-                                      channel=channel)
-        missing = converter.missing_columns()
-        if missing:
-            for reason in missing:
-                report.add_problem(1, "", reason)
-            report.file_problem = "; ".join(missing)
-            raise ImportRejected(report)
-        batch = ImportBatch(wave_id=wave.id, status=BatchStatus.IMPORTED,
-                            file_name=report.file_name, file_sha256=report.file_sha256,
-                            file_size=report.file_size, file_format=report.file_format,
-                            skip_invalid=skip_invalid, started_at=report.started_at,
-                            finished_at=report.started_at, actor_id=audit.current_actor().id)
-        db.session.add(batch)
-        db.session.flush()
-        with _large_page_cache():
-            _stream(table, converter, report, Accumulator(wave.id, questions), wave.id,
-                    batch.id, progress, chunk_size)
-    finally:
-        table.close()
-    if not report.accepted:
-        raise ImportRejected(report)
-    _finish(batch, report)
+    with _staging_file() as staging:
+        stage = _stage(wave, path, staging, report, mapping=mapping, channel=channel,
+                       progress=progress, chunk_size=chunk_size)
+        if stage is None or not report.accepted:
+            return publishing.reject(wave_id, report)
+        publishing.publish(wave_id, stage, staging, report, progress)
     return report
 
 
-def _stream(table, converter, report, accumulator, wave_id, batch_id, progress, chunk_size):
-    pending: dict[str, dict] = {}
-    inserting = True
+@dataclass
+class _Staged:
+    questions: list
+    converter: RowConverter
+    chunks: int
+    #: Submission IDs seen with different answers: none of their rows is imported.
+    conflicts: set[str]
+
+
+@contextlib.contextmanager
+def _staging_file() -> Iterator[Path]:
+    folder = Path(current_app.config["INSTANCE_DIR"]) / "survey-imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="staging-", suffix=".bin", dir=folder)
+    os.close(handle)
     try:
-        for number, cells in table.rows:
-            report.rows_read += 1
-            result = converter.convert(cells)
-            if result.rejected:
-                report.rejected_in_source += 1
-                continue
-            if result.problems:
-                report.invalid += 1
-                for column, reason in result.problems:
-                    report.add_problem(number, column, reason)
-                inserting = inserting and report.skip_invalid
-                continue
-            if not inserting:
-                continue
-            if result.uuid in pending:
-                report.duplicates += 1
-                continue
-            result.record.update(wave_id=wave_id, batch_id=batch_id)
-            pending[result.uuid] = result.record
-            if len(pending) >= chunk_size:
-                _insert_chunk(pending, report, accumulator)
-                pending = {}
-                if progress:
-                    progress(table.position(), table.size, report.rows_read)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _stage(wave: Wave, path: Path, staging: Path, report: ImportReport, *, mapping, channel,
+           progress, chunk_size) -> _Staged | None:
+    """Read, convert and check every row into ``staging``; None if the file is refused."""
+    try:
+        table = open_table(path)
     except FileProblem as exc:
+        report.refuse(str(exc.message), exc.row)
+        return None
+    try:
+        report.file_format = table.description
+        questions, resolution = plan_columns(wave, table.header, mapping)
+        report.unknown_columns = resolution.unknown
+        converter = RowConverter(
+            table.header, resolution.targets, questions,
+            secret=current_app.config["QMS_PSEUDONYM_KEY"], channel=channel,
+            period=Period(wave.starts_on, wave.ends_on, local_zone()),
+            allow_outside_period=report.allow_outside_period, format_time=publishing.time_format())
+        refusals = converter.missing_columns() + resolution.problems()
+        if refusals:
+            for reason in refusals:
+                report.refuse(reason, 1)
+            return None
+        staged = _Staged(questions=list(questions), converter=converter, chunks=0,
+                         conflicts=set())
+        seen: dict[str, tuple[int, int]] = {}
+        with staging.open("wb") as out:
+            for rows in _chunks(table, report, chunk_size):
+                chunk = converter.convert(rows)
+                _take(chunk, report, seen, staged, out)
+                if progress:
+                    progress(int(table.position() * 0.8), table.size, report.rows_read)
+    finally:
+        table.close()
+    if report.rows_read == 0 and report.file_problem is None:
+        report.refuse(_("El archivo no tiene filas de datos: solo el encabezado."), 2)
+    return staged
+
+
+def _chunks(table, report: ImportReport, size: int) -> Iterator[list]:
+    def until_damaged():
+        try:
+            yield from table.rows
+        except FileProblem as exc:  # the rows before the damage are kept
+            report.invalid += 1
+            report.add_problem(exc.row, "", str(exc.message))
+
+    source = until_damaged()
+    while rows := list(itertools.islice(source, size)):
+        report.rows_read += len(rows)
+        yield rows
+
+
+def _take(chunk, report: ImportReport, seen: dict, staged: _Staged, out) -> None:
+    """Fold the chunk into the report and the staging file, checking repeats in the file."""
+    report.invalid += chunk.invalid
+    report.rejected_in_source += chunk.rejected_in_source
+    report.outside_period_refused += chunk.outside_refused
+    for row, column, reason in chunk.problems:
+        report.add_problem(row, column, reason)
+    outside = set(chunk.outside_period)
+    keep = []
+    report.outside_period += len(outside)
+    for number, uuid, params, agg in chunk.good:
+        content = hash(params)
+        first = seen.get(uuid)
+        if first is None:
+            seen[uuid] = (number, content)
+            keep.append((params, agg))
+            continue
+        report.outside_period -= number in outside
+        if first[1] == content:
+            report.folded += 1
+            continue
+        if uuid not in staged.conflicts:
+            staged.conflicts.add(uuid)
+            report.invalid += 1  # the first row, taken as good until now
+            report.add_problem(first[0], "_uuid", _(
+                "el envío %(u)s aparece de nuevo en la fila %(r)s con otras respuestas",
+                u=uuid, r=number))
         report.invalid += 1
-        report.add_problem(exc.row, "", str(exc.message))
-        if not report.skip_invalid:
-            inserting = False
-    if inserting and pending:
-        _insert_chunk(pending, report, accumulator)
-    if inserting:
-        accumulator.flush()
-    if progress:
-        progress(table.size, table.size, report.rows_read)
+        report.add_problem(number, "_uuid", _(
+            "el envío %(u)s ya aparece en la fila %(r)s con otras respuestas", u=uuid,
+            r=first[0]))
+    if keep:
+        publishing.write_staged(out, keep)
+        staged.chunks += 1
 
 
-def _insert_chunk(pending: dict[str, dict], report: ImportReport, accumulator) -> None:
-    existing = set(db.session.scalars(
-        select(Response.submission_uuid).where(Response.submission_uuid.in_(list(pending)))))
-    rows = [record for uuid, record in pending.items() if uuid not in existing]
-    report.duplicates += len(pending) - len(rows)
-    if rows:
-        bulk_insert(Response.__table__, rows)
-        for record in rows:
-            accumulator.add(record)
-    report.imported += len(rows)
+# ------------------------------------------------------------------ one submission
 
 
-_RESPONSE_COLUMNS = ("wave_id", "batch_id", "submission_uuid", "beneficiary_key",
-                     "department_code", "municipality_code", "channel", "submitted_at", "answers")
+def receive_submission(wave_id: int, body: dict[str, Any], *,
+                       channel: Channel = Channel.KOBO) -> tuple[str, list[Problem]]:
+    """One webhook submission (keys are Kobo xpaths), in the caller's transaction.
 
-
-def bulk_insert(table, rows: list[dict], columns: tuple[str, ...] = _RESPONSE_COLUMNS) -> None:
-    """executemany straight to the driver, with the columns' own bind processors.
-
-    The same rows through ``connection.execute(insert(table), rows)`` spend most of their
-    time in SQLAlchemy's per-row parameter handling (3× the database's own time at 200,000
-    rows); here the statement is compiled once for the dialect and the values converted by
-    the very processors SQLAlchemy would use, so SQLite and PostgreSQL store the same thing.
+    Returns ("created" | "duplicate" | "rejected" | "pending" | "invalid", problems).
+    Idempotent on the submission ID; "pending" means an import that is still being
+    published holds that submission (the sender should retry later). Future submission
+    times are refused; a time outside the wave's period is accepted (the wave is open and
+    the officer closes it), unlike a file import.
     """
-    connection = db.session.connection()
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
-    processors = {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
-                  for c in columns}
-    order = list(compiled.positiontup) if compiled.positional else list(columns)
-    converters = [(name, processors[name]) for name in order]
-    values = [[(p(row[name]) if p else row[name]) for name, p in converters] for row in rows]
-    if compiled.positional:
-        params = [tuple(v) for v in values]
-    else:
-        params = [dict(zip(order, v, strict=True)) for v in values]
-    connection.exec_driver_sql(str(compiled), params)
-
-
-def _finish(batch: ImportBatch, report: ImportReport) -> None:
-    batch.rows_read = report.rows_read
-    batch.rows_imported = report.imported
-    batch.rows_duplicate = report.duplicates
-    batch.rows_invalid = report.invalid
-    batch.rows_rejected = report.rejected_in_source
-    batch.problems = [p.as_dict() for p in report.problems]
-    batch.finished_at = now_utc()
-    db.session.flush()
-    report.batch_id = batch.id
-    audit.record(db.session, batch, "import", json.dumps(report.summary(), ensure_ascii=False))
-
-
-def record_rejected(wave: Wave, report: ImportReport) -> ImportBatch:
-    """After the rollback: keep a trace of the refused attempt (no responses)."""
-    batch = ImportBatch(wave_id=wave.id, status=BatchStatus.REJECTED,
-                        file_name=report.file_name, file_sha256=report.file_sha256 or "-",
-                        file_size=report.file_size, file_format=report.file_format or "?",
-                        skip_invalid=report.skip_invalid, rows_read=report.rows_read,
-                        rows_imported=0, rows_duplicate=0, rows_invalid=report.invalid,
-                        rows_rejected=report.rejected_in_source,
-                        problems=[p.as_dict() for p in report.problems],
-                        started_at=report.started_at or now_utc(), finished_at=now_utc(),
-                        actor_id=audit.current_actor().id)
-    db.session.add(batch)
-    db.session.flush()
-    report.batch_id = batch.id
-    summary = {**report.summary(), "imported": 0, "problems": report.problem_count}
-    audit.record(db.session, batch, "import_rejected", json.dumps(summary, ensure_ascii=False))
-    return batch
-
-
-def import_record(wave: Wave, body: dict[str, Any], *, channel: Channel = Channel.KOBO):
-    """One webhook submission (keys are Kobo xpaths). Returns ("created"|"duplicate", problems).
-
-    Idempotent on the submission UUID; updates the aggregates in the same transaction.
-    """
+    wave = db.session.get(Wave, wave_id)
     _check_wave(wave)
     header = list(body)
     cells = [_plain(body[k]) for k in header]
-    questions, targets, _unknown = plan_columns(wave, header)
-    converter = cols.RowConverter(header, targets, questions,
-                                  secret=current_app.config["QMS_PSEUDONYM_KEY"], channel=channel)
-    result = converter.convert(cells)
-    if result.rejected:
+    questions, resolution = plan_columns(wave, header)
+    converter = RowConverter(header, resolution.targets, questions,
+                             secret=current_app.config["QMS_PSEUDONYM_KEY"], channel=channel,
+                             format_time=publishing.time_format())
+    missing = converter.missing_columns()
+    chunk = converter.convert([(1, cells)])
+    if chunk.rejected_in_source:
         return "rejected", []
-    if result.problems or not result.uuid:
-        problems = [Problem(None, c, r) for c, r in result.problems] or [
-            Problem(None, "_uuid", _("falta el identificador de envío"))]
-        return "invalid", problems
-    exists = db.session.scalar(select(Response.id).where(
-        Response.submission_uuid == result.uuid))
-    if exists is not None:
-        return "duplicate", []
-    result.record.update(wave_id=wave.id, batch_id=None)
+    if missing or chunk.problems:
+        return "invalid", [Problem(None, "", r) for r in missing] + [
+            Problem(None, c, r) for _row, c, r in chunk.problems]
+    _number, uuid, params, agg = chunk.good[0]
+    existing = db.session.execute(select(Response.id, ImportBatch.status).outerjoin(
+        ImportBatch, ImportBatch.id == Response.batch_id).where(
+        Response.submission_uuid == uuid)).first()
+    if existing is not None:
+        return ("pending" if existing.status == BatchStatus.IMPORTING else "duplicate"), []
     try:
         with db.session.begin_nested():
-            db.session.connection().execute(insert(Response.__table__), [result.record])
+            publishing.bulk_insert([(wave.id, None, *params)])
     except IntegrityError:  # a retry of the same submission arrived at the same moment
         return "duplicate", []
-    accumulator = Accumulator(wave.id, questions)
-    accumulator.add(result.record)
+    accumulator = Accumulator(wave.id, questions, converter.places, converter.value_tables)
+    accumulator.add_rows([agg])
     accumulator.flush()
     return "created", []
 

@@ -2,10 +2,12 @@
 
 An upload gets a random token and a folder under ``INSTANCE_DIR/survey-imports/``
 holding the file and a ``status.json`` the import thread rewrites as it goes (atomic
-replace). Progress lives in that file, not in the database: during an import on SQLite
-the batch's one transaction holds the write lock, so a progress row could not be written.
-The page polls the status with a small static script. The uploaded file is deleted when
-the import ends (it may hold beneficiary IDs); the batch keeps its SHA-256.
+replace). Progress lives in that file, not in the database, so showing it never competes
+with the import for SQLite's write lock. The page polls the status with a small static
+script. The import runs :func:`qms.surveys.importer.run_import` inside a job unit; the
+uploaded file (it may hold beneficiary IDs) is deleted and the final status written by
+after-commit hooks, so "done" is never shown for data that is not committed. The batch
+keeps the file's SHA-256.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from werkzeug.utils import secure_filename
 
 from qms.core import audit
 from qms.core.errors import ServiceError, ValidationError
+from qms.core.uow import after_commit, job_unit
 from qms.extensions import db
 from qms.surveys import importer
 from qms.surveys.models import Channel, Wave
@@ -115,10 +118,10 @@ def receive_upload(wave: Wave, upload: FileStorage, user) -> tuple[str, list[str
 
 
 def start(token: str, *, mapping: dict[str, str], skip_invalid: bool,
-          channel: Channel = Channel.KOBO) -> None:
+          allow_outside_period: bool = False, channel: Channel = Channel.KOBO) -> None:
     folder = _folder(token)
     write_status(folder, state="queued", mapping=mapping, skip_invalid=skip_invalid,
-                 channel=Channel(channel).value,
+                 allow_outside_period=allow_outside_period, channel=Channel(channel).value,
                  done=0, total=(folder / "upload").stat().st_size, rows=0)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("SURVEYS_IMPORT_IN_THREAD", not app.testing):
@@ -129,7 +132,8 @@ def start(token: str, *, mapping: dict[str, str], skip_invalid: bool,
 
 
 def run(app: Flask, token: str) -> None:
-    """The import itself, in its own app context and transaction."""
+    """The import itself, in its own app context: the importer's one path inside a job
+    unit; the upload is deleted and the final status written only after the commit."""
     from qms.auth.models import User
 
     with app.app_context():
@@ -137,38 +141,35 @@ def run(app: Flask, token: str) -> None:
         values = read_status_file(folder / "status.json")
         path = folder / "upload"
         try:
-            wave = db.session.get(Wave, values["wave_id"])
-            user = db.session.get(User, values["user_id"])
-            write_status(folder, state="running")
+            with job_unit():
+                wave = db.session.get(Wave, values["wave_id"])
+                user = db.session.get(User, values["user_id"])
+                write_status(folder, state="running")
 
-            def progress(done: int, total: int, rows: int) -> None:
-                write_status(folder, done=done, total=total, rows=rows)
+                def progress(done: int, total: int, rows: int) -> None:
+                    write_status(folder, done=done, total=total, rows=rows)
 
-            with audit.acting_as(user):
-                try:
-                    report = importer.import_file(
+                with audit.acting_as(user):
+                    report = importer.run_import(
                         wave, path, file_name=values.get("file_name", "export"),
                         skip_invalid=bool(values.get("skip_invalid")),
+                        allow_outside_period=bool(values.get("allow_outside_period")),
                         channel=Channel(values.get("channel") or Channel.KOBO.value),
                         mapping=values.get("mapping") or {}, progress=progress)
-                    db.session.commit()
-                except importer.ImportRejected as exc:
-                    db.session.rollback()
-                    report = exc.report
-                    importer.record_rejected(wave, report)
-                    db.session.commit()
-            write_status(folder, state="done" if report.accepted else "rejected",
-                         batch_id=report.batch_id, summary=report.summary(),
-                         problem_count=report.problem_count,
-                         problems=[p.as_dict() for p in report.problems[:200]],
-                         unknown_columns=report.unknown_columns,
-                         file_problem=report.file_problem)
+                after_commit(lambda: path.unlink(missing_ok=True))
+                after_commit(lambda: write_status(folder, **_outcome(report)))
         except Exception as exc:  # report any failure to the page, never leave it "running"
-            db.session.rollback()
             current_app.logger.exception("survey import %s failed", token)
             message = exc.message if isinstance(exc, ServiceError) else _l(
                 "La importación falló por un error interno; no se importó nada.")
+            path.unlink(missing_ok=True)
             write_status(folder, state="failed", error=str(message))
         finally:
-            path.unlink(missing_ok=True)
             db.session.remove()
+
+
+def _outcome(report: importer.ImportReport) -> dict[str, Any]:
+    return {"state": "done" if report.accepted else "rejected", "batch_id": report.batch_id,
+            "summary": report.summary(), "problem_count": report.problem_count,
+            "problems": [p.as_dict() for p in report.problems[:200]],
+            "unknown_columns": report.unknown_columns, "file_problem": report.file_problem}

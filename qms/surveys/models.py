@@ -103,15 +103,10 @@ class Channel(LabelledEnum):
 
 
 class BatchStatus(LabelledEnum):
-    IMPORTED = "imported"
-    REJECTED = "rejected"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            BatchStatus.IMPORTED: _l("Importado"),
-            BatchStatus.REJECTED: _l("Rechazado (nada importado)"),
-        }
+    #: Checked and being published in short transactions; its rows are not visible yet.
+    IMPORTING = "importing", _l("Importando")
+    IMPORTED = "imported", _l("Importado")
+    REJECTED = "rejected", _l("Rechazado (nada importado)")
 
 
 class Survey(Audited, VersionedMixin, Model):
@@ -284,6 +279,8 @@ class ImportBatch(Model):
     #: The first problems found ([{row, column, reason}]), capped; counts are exact.
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: When it ended; while importing, the last published chunk (a heartbeat: a batch
+    #: whose heartbeat stopped was interrupted and is undone).
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
 

@@ -1,9 +1,11 @@
 """Reading KoboToolbox / ODK exports as a stream of rows, whatever their encoding.
 
 The file type is decided by its content, never by its name: a ZIP container is XLSX
-(read with openpyxl in read-only mode), text is CSV (UTF-8, UTF-8 with BOM or Latin-1 /
-Windows-1252; ``;``, ``,`` or tab separated), anything else is refused. Rows are yielded
-one at a time so memory stays flat however large the file is.
+(read with openpyxl in read-only mode), text is CSV (UTF-8, UTF-8 with BOM, UTF-16 with
+or without BOM — what Excel's "Unicode text" saves — or Latin-1 / Windows-1252; ``;``,
+``,`` or tab separated), anything else is refused. Rows are yielded one at a time so
+memory stays flat however large the file is. Cells are given as they are: a row with
+more or fewer cells than the header is the converter's to refuse, naming the row.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from flask_babel import lazy_gettext as _l
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (";", ",", "\t")
-csv.field_size_limit(1024 * 1024)
+#: Longest cell the CSV reader accepts (characters). Text answers are refused far below
+#: this (see ``values.MAX_TEXT``); a longer cell is a damaged file or a wrong separator.
+FIELD_LIMIT = 1024 * 1024
+csv.field_size_limit(FIELD_LIMIT)
 
 
 class FileProblem(Exception):
@@ -54,13 +59,34 @@ def _sniff_kind(head: bytes) -> str:
         raise FileProblem(_l("Es un archivo de Excel antiguo (XLS): expórtelo como XLSX o CSV."))
     if not head.strip():
         raise FileProblem(_l("El archivo está vacío."))
+    if _utf16(head):
+        return "csv"
     if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8", b"GIF8")):
         raise FileProblem(_l("El archivo no es CSV ni XLSX."))
     return "csv"
 
 
+def _utf16(head: bytes) -> str | None:
+    """"utf-16" (with a BOM), "utf-16-le"/"utf-16-be" (none, told by the zero bytes of
+    ASCII text), or None."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:512]
+    if len(sample) >= 8:
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
+    return None
+
+
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, or Windows-1252 (a superset of Latin-1's printable range)."""
+    """UTF-16, UTF-8 with BOM, UTF-8, or Windows-1252 (a superset of Latin-1's printable
+    range)."""
+    utf16 = _utf16(head)
+    if utf16:
+        return utf16
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -118,7 +144,7 @@ def _open_csv(path: Path, size: int, head: bytes) -> Table:
     except (csv.Error, StopIteration):
         raw.close()
         raise FileProblem(_l("La fila de encabezados no se puede leer."), row=1) from None
-    header = [h.strip() for h in header]
+    header = [h.strip().lstrip("\ufeff") for h in header]
     if len([h for h in header if h]) < 2:
         raw.close()
         raise FileProblem(_l("El archivo no parece una exportación CSV de KoboToolbox u ODK: "
@@ -133,7 +159,12 @@ def _open_csv(path: Path, size: int, head: bytes) -> Table:
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue
                 yield number, cells
-        except csv.Error:
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise FileProblem(_l(
+                    "Una celda supera el límite del lector CSV de %(n)s caracteres (¿separador "
+                    "equivocado o una comilla sin cerrar?); ninguna respuesta puede ser tan "
+                    "larga.", n=f"{FIELD_LIMIT:,}"), row=number + 1) from None
             raise FileProblem(_l("El archivo está truncado o dañado: una fila termina a "
                                  "mitad de un campo entre comillas."), row=number + 1) from None
         except UnicodeDecodeError:
@@ -141,9 +172,14 @@ def _open_csv(path: Path, size: int, head: bytes) -> Table:
                                  "válido.", enc=encoding), row=number + 1) from None
 
     label = {"utf-8-sig": "UTF-8 BOM", "utf-8": "UTF-8", "cp1252": "Latin-1",
-             "latin-1": "Latin-1"}[encoding]
+             "latin-1": "Latin-1", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
+             "utf-16-be": "UTF-16"}[encoding]
     sep = {"\t": "TAB"}.get(delimiter, delimiter)
-    return Table(f"csv {label} {sep}", header, rows(), raw.tell, size, raw.close)
+    def position() -> int:
+        return size if raw.closed else raw.tell()
+
+    # ``text.close`` keeps the wrapper alive (its finaliser would close the file early).
+    return Table(f"csv {label} {sep}", header, rows(), position, size, text.close)
 
 
 # ----------------------------------------------------------------------------- XLSX
@@ -182,14 +218,21 @@ def _open_xlsx(path: Path, size: int) -> Table:
     while header and not header[-1]:
         header.pop()
     state = {"row": 1}
+    width = len(header)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for values in iterator:
                 state["row"] += 1
-                cells = [_cell_text(v) for v in values[: len(header)]]
+                cells = [_cell_text(v) for v in values]
                 if not any(c.strip() for c in cells):
                     continue
+                # Empty cells past the header are formatting, not data: trim them; a
+                # value there (or a short row) is left for the converter to refuse.
+                while len(cells) > width and not cells[-1].strip():
+                    cells.pop()
+                if len(cells) < width:
+                    cells += [""] * (width - len(cells))
                 yield state["row"], cells
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise FileProblem(_l("El archivo XLSX está truncado o dañado."),

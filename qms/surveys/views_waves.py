@@ -12,11 +12,12 @@ from qms.core.errors import ServiceError
 from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.spreadsheets import send_export
-from qms.core.uow import attempt, write_first
+from qms.core.uow import after_commit, attempt, write_first
 from qms.extensions import db
 from qms.processes.facts import process_choices
 from qms.processes.models import Process
 from qms.surveys import columns, exports, findings, jobs, results, services
+from qms.surveys import comments as survey_comments
 from qms.surveys.forms import (
     ImportStartForm,
     RaiseNCForm,
@@ -221,27 +222,30 @@ def mapping(token: str):
         return redirect(url_for("surveys.progress", token=token))
     questions = wave.questionnaire.questions
     header = status["header"]
-    targets, unknown = columns.resolve(header, questions, services.saved_mapping(wave.survey))
+    resolution = columns.resolve(header, questions, services.saved_mapping(wave.survey))
     valid = columns.valid_targets(questions)
     form = ImportStartForm()
     if form.validate_on_submit():
         chosen = {}
-        for index, column in enumerate(header):
+        for index, key in enumerate(resolution.keys):
             value = request.form.get(f"col_{index}", "")
             if value not in valid:
                 abort(400)
-            chosen[column] = value
+            chosen[key] = value
         if form.save_mapping.data:
             services.save_mapping(wave.survey, chosen)
-            db.session.commit()
-        jobs.start(token, mapping=chosen, skip_invalid=form.skip_invalid.data,
-                   channel=form.channel.data)
+        # The saved mapping is committed first: the import runs in its own units.
+        after_commit(lambda: jobs.start(
+            token, mapping=chosen, skip_invalid=form.skip_invalid.data,
+            allow_outside_period=form.allow_outside_period.data, channel=form.channel.data))
         return redirect(url_for("surveys.progress", token=token))
-    rows = [(i, column, target, column in unknown) for i, (column, target)
-            in enumerate(zip(header, targets, strict=True))]
+    rows = [(i, key, target, key in resolution.unknown, resolution.ambiguous.get(key))
+            for i, (key, target) in enumerate(zip(resolution.keys, resolution.targets,
+                                                  strict=True))]
     return render_template("surveys/mapping.html", form=form, wave=wave, rows=rows,
                            choices=columns.target_choices(questions), status=status,
-                           token=token, unknown=unknown)
+                           token=token, unknown=resolution.unknown,
+                           ambiguous=resolution.ambiguous)
 
 
 @bp.get("/importaciones/<token>/progreso")
@@ -257,6 +261,40 @@ def progress_status(token: str):
     status, _wave = _job(token)
     keep = ("state", "done", "total", "rows", "summary", "problem_count", "error")
     return jsonify({k: status.get(k) for k in keep})
+
+
+@bp.get("/rondas/<int:wave_id>/comentarios")
+@login_required
+def comments(wave_id: int):
+    """The free-text answers of a wave: search, department filter, small groups hidden."""
+    wave = get_or_404_authorized(Wave, wave_id, "survey.read_comments")
+    filters = _comment_filters(wave)
+    page = request.args.get("pagina", 1, type=int) or 1
+    data = survey_comments.comments(wave, page=page, **filters)
+    pages = max(1, -(-data.total // survey_comments.PAGE_SIZE))
+    return render_template("surveys/comments.html", wave=wave, data=data, page=min(page, pages),
+                           pages=pages, departments=geo.department_choices(), **filters)
+
+
+@bp.get("/rondas/<int:wave_id>/comentarios.csv")
+@login_required
+def export_comments(wave_id: int):
+    wave = get_or_404_authorized(Wave, wave_id, "survey.read_comments")
+    filters = _comment_filters(wave)
+    name = f"comentarios-{wave.survey.code}-{wave.code}"
+    return _send("csv", name, survey_comments.EXPORT_HEADER,
+                 survey_comments.export_rows(wave, **filters))
+
+
+def _comment_filters(wave: Wave) -> dict:
+    department = request.args.get("departamento") or None
+    if department and geo.department(department) is None:
+        abort(404)
+    question = request.args.get("pregunta") or None
+    if question and question not in {q.code for q in survey_comments.text_questions(wave)}:
+        abort(404)
+    return {"department": department, "query": (request.args.get("q") or "").strip()[:200],
+            "question": question}
 
 
 @bp.post("/rondas/<int:wave_id>/no-conformidad")

@@ -42,7 +42,8 @@ def _seed(app, client):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "export.csv"
             path.write_bytes(csv_bytes(rows))
-            importer.import_file(wave, path, file_name="export.csv")
+            db.session.commit()  # run_import commits its own transactions
+            importer.run_import(wave, path, file_name="export.csv")
         db.session.commit()
 
 

@@ -77,17 +77,9 @@ def wave(survey):
 
 
 def run_import(wave, path: Path, **options) -> importer.ImportReport:
-    """What the CLI and the import thread do: commit, or roll back and record the refusal."""
+    """What the CLI and the import job do: the importer's one path."""
     with audit.acting_as(audit.SYSTEM):
-        try:
-            report = importer.import_file(wave, path, file_name=path.name, **options)
-            db.session.commit()
-        except importer.ImportRejected as exc:
-            db.session.rollback()
-            report = exc.report
-            importer.record_rejected(wave, report)
-            db.session.commit()
-    return report
+        return importer.run_import(wave, path, file_name=path.name, **options)
 
 
 def counts() -> dict[str, int]:

@@ -72,33 +72,77 @@ def test_load_survey_command(app, app_ctx, tmp_path):
     assert "CLIMA version 1 (published): 1 questions." in result.output
 
 
-def test_killing_the_import_leaves_no_half_imported_batch(app, wave, tmp_path):
-    """SIGKILL a real `flask qms import-survey` while it is writing; nothing may remain."""
-    db.session.commit()
-    db.session.remove()
-    db.engine.dispose()
-    database = tmp_path / "kill.sqlite3"
-    shutil.copy(app.config["TEST_DB_FILE"], database)
-    export = synthetic.write_csv(tmp_path / "big.csv", 60_000, seed=3)
+def _kill_while(database: Path, export: Path, tmp_path: Path, ready) -> str:
+    """Run a real `flask qms import-survey`, SIGKILL it once ``ready(connection)``; its output."""
     env = {**os.environ, "QMS_ENV": "testing", "QMS_DATABASE_URL": f"sqlite:///{database}",
            "QMS_INSTANCE_DIR": str(tmp_path / "inst"), "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "qms", "import-survey", str(export),
          "--survey", "SAT-BVM", "--wave", "2024-1"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wal = Path(f"{database}-wal")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        if wal.exists() and wal.stat().st_size > 2_000_000:  # rows are being written
-            break
-        time.sleep(0.02)
+    deadline = time.monotonic() + 90
+    with sqlite3.connect(database, timeout=30) as conn:
+        while time.monotonic() < deadline and process.poll() is None and not ready(conn):
+            time.sleep(0.01)
     assert process.poll() is None, process.stdout.read().decode()[-2000:]
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL
+    return process.stdout.read().decode()
+
+
+def _state(database: Path) -> dict:
     with sqlite3.connect(database) as conn:
-        responses = conn.execute("SELECT count(*) FROM survey_response").fetchone()[0]
-        aggregates = conn.execute("SELECT count(*) FROM survey_aggregate").fetchone()[0]
-        batches = conn.execute("SELECT count(*) FROM survey_import_batch").fetchone()[0]
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert (responses, aggregates, batches) == (0, 0, 0)
+        return {
+            "responses": conn.execute("SELECT count(*) FROM survey_response").fetchone()[0],
+            "aggregates": conn.execute("SELECT count(*) FROM survey_aggregate").fetchone()[0],
+            "imported": conn.execute("SELECT count(*) FROM survey_import_batch "
+                                     "WHERE status = 'imported'").fetchone()[0],
+            "importing": conn.execute("SELECT count(*) FROM survey_import_batch "
+                                      "WHERE status = 'importing'").fetchone()[0],
+        }
+
+
+def test_killing_the_import_leaves_nothing_visible_and_is_undone(app, wave, tmp_path):
+    """SIGKILL a real import while it reads the file, then while it publishes rows: the
+    first leaves nothing at all; the second leaves rows nobody sees, which the next import
+    (any import, once the batch's heartbeat is stale) deletes."""
+    from datetime import timedelta
+
+    from tests.conftest import make_app
+
+    wave_id, wave_type = wave.id, type(wave)
+    db.session.commit()
+    db.session.remove()
+    db.engine.dispose()
+    database = tmp_path / "kill.sqlite3"
+    shutil.copy(app.config["TEST_DB_FILE"], database)
+    export = synthetic.write_csv(tmp_path / "big.csv", 60_000, seed=3)
+    staging = tmp_path / "inst" / "survey-imports"
+
+    def reading(_conn) -> bool:  # the staging file is growing: rows are being checked
+        return any(f.stat().st_size > 1_000_000 for f in staging.glob("staging-*"))
+
+    _kill_while(database, export, tmp_path, reading)
+    assert _state(database) == {"responses": 0, "aggregates": 0, "imported": 0,
+                                "importing": 0}
+
+    def rows_stored(conn) -> bool:
+        return conn.execute("SELECT count(*) FROM survey_response").fetchone()[0] > 0
+
+    _kill_while(database, export, tmp_path, rows_stored)
+    state = _state(database)
+    assert state["responses"] > 0 and state["importing"] == 1  # stored, not published:
+    assert (state["aggregates"], state["imported"]) == (0, 0)  # results show nothing
+    other = make_app(f"sqlite:///{database}", tmp_path / "other")
+    with other.app_context():
+        from qms.surveys import exports, publishing
+
+        wave_again = db.session.get(wave_type, wave_id)
+        assert list(exports.response_rows(wave_again)) == []
+        assert publishing.recover_interrupted(stale_after=timedelta(0)) == 1
+        db.session.remove()
+        db.engine.dispose()
+    assert _state(database) == {"responses": 0, "aggregates": 0, "imported": 0,
+                                "importing": 0}

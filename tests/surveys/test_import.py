@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from qms.core.audit import AuditEvent
 from qms.extensions import db
-from qms.surveys import importer, results
+from qms.surveys import publishing, results
 from qms.surveys.models import (
     INDEX_CODE,
     Aggregate,
@@ -61,10 +61,11 @@ def test_reimporting_the_same_file_adds_nothing(wave):
         Aggregate.question_code == INDEX_CODE)).all() == sums_before
 
 
-def test_duplicate_uuid_inside_one_file_is_counted_once(wave, write):
-    rows = [good_row(1), good_row(2), good_row(1)]
+def test_identical_repeats_inside_one_file_are_folded_and_counted(wave, write):
+    rows = [good_row(1), good_row(2), good_row(1), good_row(1)]
     report = run_import(wave, write("dup.csv", csv_bytes(rows)))
-    assert report.imported == 2 and report.duplicates == 1
+    assert report.accepted and report.imported == 2 and report.folded == 2
+    assert report.duplicates == 0
 
 
 # ------------------------------------------------------------------ formats
@@ -295,15 +296,17 @@ def test_closed_wave_refuses_imports(wave, write):
     move_wave(wave, WaveStatus.CLOSED)
     db.session.commit()
     with pytest.raises(ValidationError):
-        importer.import_file(wave, write("ok.csv", csv_bytes([good_row(1)])), file_name="ok.csv")
+        run_import(wave, write("ok.csv", csv_bytes([good_row(1)])))
 
 
 # ------------------------------------------------------------------ atomicity
 
 
-def test_failure_in_the_middle_leaves_no_half_batch(wave, write, monkeypatch):
+def test_failure_in_the_middle_is_undone(wave, write, monkeypatch):
+    """Publishing commits short transactions; a failure after some of them deletes what
+    they stored (the import-level undo) and records the batch as rejected."""
     path = write("big.csv", csv_bytes([good_row(n) for n in range(1, 101)]))
-    real = importer._insert_chunk
+    real = publishing.publish_chunk
     calls = {"n": 0}
 
     def failing(*args, **kwargs):
@@ -312,13 +315,54 @@ def test_failure_in_the_middle_leaves_no_half_batch(wave, write, monkeypatch):
             raise OSError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_insert_chunk", failing)
+    monkeypatch.setattr(publishing, "PUBLISH_CHUNK", 20)
+    monkeypatch.setattr(publishing, "publish_chunk", failing)
     with pytest.raises(OSError):
-        importer.import_file(wave, path, file_name="big.csv", chunk_size=20)
-    db.session.rollback()  # what every boundary does on an exception
-    assert calls["n"] == 3  # two chunks had been inserted before the failure
+        run_import(wave, path)
+    assert calls["n"] == 3  # two chunks had been committed before the failure
     assert counts() == {"responses": 0, "aggregates": 0, "answer_counts": 0,
                         "imported_batches": 0}
+    batch = db.session.scalar(select(ImportBatch))
+    assert batch.status == BatchStatus.REJECTED and batch.rows_imported == 0
+    assert "deshizo" in batch.problems[-1]["reason"]
+
+
+def test_rows_of_a_batch_still_publishing_are_invisible_and_recovered(wave, write,
+                                                                      monkeypatch):
+    """A process killed while publishing leaves an "importing" batch: nobody sees its rows,
+    and the next import undoes it once its heartbeat is stale."""
+    from datetime import timedelta
+
+    from qms.surveys import exports
+
+    path = write("big.csv", csv_bytes([good_row(n) for n in range(1, 41)]))
+    monkeypatch.setattr(publishing, "PUBLISH_CHUNK", 10)
+
+    def killed(*args, **kwargs):
+        raise SystemExit("killed")  # as a SIGKILL would, but leaving the process alive
+
+    real = publishing.publish_chunk
+    calls = {"n": 0}
+
+    def dying(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(publishing, "publish_chunk", dying)
+    monkeypatch.setattr(publishing, "undo", killed)  # the undo never runs: the process died
+    with pytest.raises(SystemExit):
+        run_import(wave, path)
+    monkeypatch.undo()
+    db.session.rollback()
+    assert counts()["responses"] == 20  # stored, but…
+    assert list(exports.response_rows(wave)) == []  # …invisible
+    assert counts()["aggregates"] == 0
+    assert publishing.recover_interrupted() == 0  # its heartbeat is fresh: maybe still running
+    assert publishing.recover_interrupted(stale_after=timedelta(0)) == 1
+    assert counts()["responses"] == 0
+    assert db.session.scalar(select(ImportBatch.status)) == BatchStatus.REJECTED
 
 
 # ------------------------------------------------------------------ privacy and audit

@@ -44,11 +44,9 @@ def pg_wave(pg_server, tmp_path):
 def test_import_dedupe_and_webhook_on_postgres(pg_wave):
     application, wave, secret = pg_wave
     with audit.acting_as(audit.SYSTEM):
-        report = importer.import_file(wave, SAMPLE, file_name="kobo.csv")
-        db.session.commit()
+        report = importer.run_import(wave, SAMPLE, file_name="kobo.csv")
         assert report.imported == 19
-        again = importer.import_file(wave, SAMPLE, file_name="kobo.csv")
-        db.session.commit()
+        again = importer.run_import(wave, SAMPLE, file_name="kobo.csv")
         assert again.imported == 0 and again.duplicates == 19
     stored = db.session.scalar(select(Response).where(
         Response.submission_uuid == "e4b435d5-7d44-4c7f-b7cd-b73e827124fa"))
