@@ -11,9 +11,7 @@ import functools
 
 from flask import Flask, abort, g, request
 from flask_smorest import Api, Blueprint
-from flask_smorest import abort as api_abort
 
-from qms.core.errors import ServiceError
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.extensions import csrf
 
