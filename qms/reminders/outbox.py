@@ -35,7 +35,7 @@ from sqlalchemy import and_, or_, select, update
 from qms.auth.models import User
 from qms.core.db import now_utc
 from qms.core.time import to_local
-from qms.core.uow import commit, rollback, write_first
+from qms.core.uow import rollback, write_first
 from qms.extensions import db
 from qms.reminders import mail
 from qms.reminders.models import MessageKind, Notification, OutboxMessage, OutboxStatus
@@ -44,9 +44,12 @@ from qms.reminders.models import MessageKind, Notification, OutboxMessage, Outbo
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 BATCH = 200
-#: Errors that mean "this server, now" rather than "this message".
-CONNECTION_ERRORS = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError,
-                     smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError)
+#: The server refused this message (its sender, recipient or content): retry it alone.
+#: Checked first: every SMTPException is also an OSError.
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+                  smtplib.SMTPDataError, smtplib.SMTPNotSupportedError)
+#: Errors that mean "this server, now" rather than "this message": stop the pass.
+CONNECTION_ERRORS = (OSError,)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -95,29 +98,31 @@ def _render(message: OutboxMessage, user: User) -> mail.Rendered:
 
 
 def _finish(message_id: int, token: str, **values) -> None:
-    """Record the outcome if this pass still holds the claim; commit."""
-    db.session.execute(
+    """Record the outcome if this pass still holds the claim, in a write-first transaction
+    of its own (on SQLite a read-then-write transaction could fail on a stale snapshot)."""
+    write_first(lambda: db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id,
                                     OutboxMessage.claim_token == token)
-        .values(**values).execution_options(synchronize_session=False))
-    commit()
+        .values(**values).execution_options(synchronize_session=False)))
 
 
-def _failure(message: OutboxMessage, token: str, error: str, now: datetime) -> bool:
+def _failure(message_id: int, attempts: int, token: str, error: str, now: datetime) -> bool:
     """Back to pending with back-off, or failed after the last attempt. True if final."""
-    final = message.attempts >= MAX_ATTEMPTS
-    _finish(message.id, token, last_error=error[:2000], claim_token=None, claimed_at=None,
+    final = attempts >= MAX_ATTEMPTS
+    _finish(message_id, token, last_error=error[:2000], claim_token=None, claimed_at=None,
             status=OutboxStatus.FAILED if final else OutboxStatus.PENDING,
-            next_attempt_at=now + backoff(message.attempts))
+            next_attempt_at=now + backoff(attempts))
     return final
 
 
 def _release(ids: list[int], token: str, error: str, now: datetime, result: SendResult) -> None:
-    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))):
-        if _failure(message, token, error, now):
-            result.failed.append(message.key)
+    rows = db.session.execute(select(OutboxMessage.id, OutboxMessage.key, OutboxMessage.attempts)
+                              .where(OutboxMessage.id.in_(ids))).all()
+    for message_id, key, attempts in rows:
+        if _failure(message_id, attempts, token, error, now):
+            result.failed.append(key)
         else:
-            result.retried.append(message.key)
+            result.retried.append(key)
 
 
 def send_pending(now: datetime | None = None, limit: int = BATCH) -> SendResult:
@@ -131,11 +136,18 @@ def send_pending(now: datetime | None = None, limit: int = BATCH) -> SendResult:
     with mail.transport() as transport:
         for index, message_id in enumerate(ids):
             message = db.session.get(OutboxMessage, message_id)
-            user = message.user
+            key, attempts, user = message.key, message.attempts, message.user
+            address = user.email
             try:
                 rendered = _render(message, user)
-                email = mail.build_message(rendered, to=user.email, message_id=message.message_id)
+                email = mail.build_message(rendered, to=address, message_id=message.message_id)
+                rollback()  # end the read transaction before talking to the server
                 transport.send(email)
+            except MESSAGE_ERRORS as exc:
+                rollback()
+                final = _failure(message_id, attempts, token, f"{type(exc).__name__}: {exc}", now)
+                (result.failed if final else result.retried).append(key)
+                continue
             except CONNECTION_ERRORS as exc:  # the server is unreachable: stop this pass
                 rollback()
                 _release(ids[index:], token, f"{type(exc).__name__}: {exc}", now, result)
@@ -143,14 +155,13 @@ def send_pending(now: datetime | None = None, limit: int = BATCH) -> SendResult:
                 break
             except Exception as exc:  # this message was refused (or could not be built)
                 rollback()
-                target = result.failed if _failure(
-                    message, token, f"{type(exc).__name__}: {exc}", now) else result.retried
-                target.append(message.key)
+                final = _failure(message_id, attempts, token, f"{type(exc).__name__}: {exc}", now)
+                (result.failed if final else result.retried).append(key)
                 continue
-            _finish(message.id, token, status=OutboxStatus.SENT, sent_at=now_utc(),
-                    claim_token=None, to_address=user.email, subject=rendered.subject,
+            _finish(message_id, token, status=OutboxStatus.SENT, sent_at=now_utc(),
+                    claim_token=None, to_address=address, subject=rendered.subject,
                     last_error=None)
-            result.sent.append(message.key)
+            result.sent.append(key)
     return result
 
 
