@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -20,7 +21,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class PreferencesForm(FlaskForm):
     delivery = RadioField(_l("¿Cómo quiere recibir los avisos por correo?"),
-                          choices=[(d.value, d.lazy_label) for d in Delivery],
+                          choices=[SelectChoice(d.value, d.lazy_label) for d in Delivery],
                           validators=[InputRequired()])
     rules = MultiCheckboxField(_l("Avisos que se le envían por correo"),
                                description=_l("Los demás avisos aparecen solo en la aplicación."))
@@ -28,7 +29,7 @@ class PreferencesForm(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.rules.choices = [(code, rule.label) for code, rule in RULES.items()]
+        self.rules.choices = [SelectChoice(code, rule.label) for code, rule in RULES.items()]
 
 
 def settings_form():

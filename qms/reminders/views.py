@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from qms.auth.models import User
 from qms.core.forms import EmptyForm
@@ -39,10 +40,10 @@ def mark_read(notification_id: int):
     authorize("reminders.inbox")
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("reminders.inbox"))
-    try:
-        notification = services.mark_read(current_user.id, notification_id)
-    except LookupError:
-        abort(404)  # another user's notification is not theirs to see
+    notification = db.get_or_404(Notification, notification_id)
+    if notification.user_id != current_user.id:
+        abort(403)  # each inbox is its owner's only
+    services.mark_read(current_user.id, notification.id)
     if request.form.get("abrir") == "1":
         return redirect(mail.link_path(notification))
     return redirect(request.referrer or url_for("reminders.inbox"))
@@ -131,7 +132,8 @@ def managers():
     users = db.session.scalars(select(User).where(User.active.is_(True))
                                .order_by(User.full_name)).all()
     form = ManagerForm()
-    form.manager_id.choices = [("", "—")] + [(u.id, u.full_name) for u in users]
+    form.manager_id.choices = [SelectChoice("", "—")] + [SelectChoice(u.id, u.full_name)
+                                                          for u in users]
     if form.validate_on_submit():
         target = db.get_or_404(User, int(form.user_id.data))
         if attempt(lambda: services.set_manager(target.id, form.manager_id.data), form):
@@ -150,5 +152,3 @@ def unread_badge() -> dict:
 
     return {"reminders_unread": reminders_unread}
 
-
-__all__ = ["bp", "unread_badge", "Notification"]
