@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 from datetime import datetime
 
 import click
@@ -53,14 +51,6 @@ def scheduler_command() -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        with sched.scheduler_lock(app):
-            jobs.bind_app(app)
-            scheduler = sched.build(app)
-            signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-            click.echo("Scheduler running: " + ", ".join(j[0] for j in sched.JOBS)
-                       + " (Ctrl+C to stop).")
-            with contextlib.suppress(KeyboardInterrupt, SystemExit):
-                scheduler.start()
-            click.echo("Scheduler stopped.")
+        sched.run(app, click.echo)
     except sched.AlreadyRunning as exc:
         fail(f"a scheduler is already running ({exc}); not starting a second one")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,3 +80,29 @@ def build(app: Flask):
     for job_id, func, trigger, args in JOBS:
         scheduler.add_job(func, trigger, id=job_id, replace_existing=True, **args)
     return scheduler
+
+
+def run(app: Flask, echo: Callable[[str], object]) -> None:
+    """Hold the lock and run the scheduler until SIGTERM or Ctrl+C (raises AlreadyRunning)."""
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
+
+    from qms.reminders import jobs
+
+    with scheduler_lock(app):
+        jobs.bind_app(app)
+        scheduler = build(app)
+
+        def stop(*_: object) -> None:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            else:  # still starting
+                raise SystemExit(0)
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop)
+        scheduler.add_listener(lambda _event: echo(
+            "Scheduler running: " + ", ".join(j[0] for j in JOBS) + " (Ctrl+C to stop)."),
+            EVENT_SCHEDULER_STARTED)
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            scheduler.start()
+        echo("Scheduler stopped.")
