@@ -51,12 +51,10 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_outbox_message_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
-    sa.UniqueConstraint('key', name=op.f('uq_outbox_message_key')),
-    sa.UniqueConstraint('message_id', name=op.f('uq_outbox_message_message_id'))
+    sa.UniqueConstraint('key', name=op.f('uq_outbox_message_key'))
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_message_queue', ['next_attempt_at'], unique=False, sqlite_where=sa.text("status IN ('pending', 'sending')"), postgresql_where=sa.text("status IN ('pending', 'sending')"))
-        batch_op.create_index(batch_op.f('ix_outbox_message_user_id'), ['user_id'], unique=False)
 
     op.create_table('reminder_preference',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -90,7 +88,7 @@ def upgrade():
     sa.UniqueConstraint('key', name=op.f('uq_notification_key'))
     )
     with op.batch_alter_table('notification', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_notification_digest_id'), ['digest_id'], unique=False)
+        batch_op.create_index('ix_notification_digest_id', ['digest_id'], unique=False, sqlite_where=sa.text('digest_id IS NOT NULL'), postgresql_where=sa.text('digest_id IS NOT NULL'))
         batch_op.create_index('ix_notification_digest_queue', ['user_id'], unique=False, sqlite_where=sa.text("delivery = 'digest' AND digest_id IS NULL"), postgresql_where=sa.text("delivery = 'digest' AND digest_id IS NULL"))
         batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
 
@@ -100,12 +98,11 @@ def downgrade():
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index('ix_notification_user_unread')
         batch_op.drop_index('ix_notification_digest_queue', sqlite_where=sa.text("delivery = 'digest' AND digest_id IS NULL"), postgresql_where=sa.text("delivery = 'digest' AND digest_id IS NULL"))
-        batch_op.drop_index(batch_op.f('ix_notification_digest_id'))
+        batch_op.drop_index('ix_notification_digest_id', sqlite_where=sa.text('digest_id IS NOT NULL'), postgresql_where=sa.text('digest_id IS NOT NULL'))
 
     op.drop_table('notification')
     op.drop_table('reminder_preference')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_message_user_id'))
         batch_op.drop_index('ix_outbox_message_queue', sqlite_where=sa.text("status IN ('pending', 'sending')"), postgresql_where=sa.text("status IN ('pending', 'sending')"))
 
     op.drop_table('outbox_message')

@@ -40,8 +40,8 @@ def due_corrective_actions(until: date) -> list[DueCorrectiveActionFact]:
         .join(Nonconformity, Nonconformity.id == CorrectiveAction.nc_id)
         .where(CorrectiveAction.status != ActionStatus.DONE, CorrectiveAction.due_on <= until,
                Nonconformity.status.in_(list(OPEN_STATUSES))))
-    return [DueCorrectiveActionFact(r.id, r.number, r.nc_id, r.code, r.title, r.owner_id, r.due_on)
-            for r in rows]
+    return [DueCorrectiveActionFact(action_id, number, nc_id, code, title, owner_id, due_on)
+            for action_id, number, owner_id, due_on, nc_id, code, title in rows.tuples()]
 
 
 @dataclass(frozen=True)

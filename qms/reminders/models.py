@@ -88,7 +88,7 @@ class Notification(Model):
         enum_column(Delivery, "notification_delivery"), nullable=False)
     #: The daily digest that mailed it (digest delivery only).
     digest_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outbox_message.id", ondelete="SET NULL"), index=True)
+        ForeignKey("outbox_message.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -97,6 +97,10 @@ class Notification(Model):
     __table_args__ = (
         #: The inbox and the bell: a user's notifications, unread first.
         Index("ix_notification_user_unread", "user_id", "read_at"),
+        #: A digest's notifications (partial: immediate ones never enter this index).
+        Index("ix_notification_digest_id", "digest_id",
+              sqlite_where=text("digest_id IS NOT NULL"),
+              postgresql_where=text("digest_id IS NOT NULL")),
         #: Digests to build: undigested notifications of digest users.
         Index("ix_notification_digest_queue", "user_id",
               sqlite_where=text("delivery = 'digest' AND digest_id IS NULL"),
@@ -121,12 +125,12 @@ class OutboxMessage(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The key of the notification it mails (single) or "digest:<user_id>:<date>".
     key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
-    #: ``<sha256(key)[:32]@host>``: the same for every attempt, so a resend is recognisable.
-    message_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    #: ``<sha256(key)[:32]@host>``: the same for every attempt, so a resend is recognisable
+    #: (unique because the key is).
+    message_id: Mapped[str] = mapped_column(String(255), nullable=False)
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, "outbox_kind"),
                                               nullable=False)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False,
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, "outbox_status"), nullable=False, default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

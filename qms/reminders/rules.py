@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
@@ -47,9 +47,8 @@ DIGEST_HOUR = register_setting(
     kind=int, minimum=0, maximum=23)
 
 
-@dataclass(frozen=True)
-class Item:
-    """Something with a date that someone must act on."""
+class Item(NamedTuple):
+    """Something with a date that someone must act on (a tuple: rules yield many)."""
 
     record_type: str
     record_id: int | str

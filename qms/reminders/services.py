@@ -10,11 +10,13 @@ committed rows only.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, text, update
@@ -42,8 +44,7 @@ from qms.reminders.rules import RULES, Context
 DIGEST_LOCK_KEY = 0x51_4D_53_D1
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(NamedTuple):
     """A reminder the rules ask for today (stored unless its key exists)."""
 
     key: str
@@ -75,11 +76,15 @@ def reminder_key(rule: str, record_type: str, record_id: object, due_on: date, u
     return f"{rule}:{record_type}:{record_id}:{due_on.isoformat()}:{user_id}:{stage.value}"
 
 
-def message_id_for(key: str) -> str:
+def _mail_domain() -> str:
+    sender = current_app.config.get("MAIL_SENDER") or "sgc@localhost"
+    return sender.rpartition("@")[2] or "localhost"
+
+
+def message_id_for(key: str, domain: str | None = None) -> str:
     """The Message-ID of the mail with outbox ``key``: the same on every attempt."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    sender = current_app.config.get("MAIL_SENDER") or "sgc@localhost"
-    return f"<{digest}.reminder@{sender.rpartition('@')[2] or 'localhost'}>"
+    return f"<{digest}.reminder@{domain or _mail_domain()}>"
 
 
 # ------------------------------------------------------------------------ planning
@@ -106,26 +111,31 @@ def plan(today: date, now: datetime) -> list[Planned]:
     escalate_after = int(get_setting("reminders.escalation_days"))
     officers = [u.id for u in recipients.values() if u.role == Role.QUALITY_OFFICER.value]
     planned: dict[str, Planned] = {}
+    delivery: dict[tuple[int, str], Delivery] = {}
     for rule in RULES.values():
         before = ctx.days_before(rule.code) if rule.days_before is not None else None
+        stages = rule.stages
         for item in rule.func(ctx):
-            for stage in rule.stages(item.due_on, today, before, escalate_after):
-                targets = list(item.recipients)
-                params = dict(item.params)
+            for stage in stages(item.due_on, today, before, escalate_after):
+                targets = item.recipients
+                params = item.params
                 if stage is Stage.ESCALATED:
                     managers = [m for uid in item.recipients
                                 if (p := prefs.get(uid)) and (m := p.manager_id)]
                     targets = [u for u in (*officers, *managers) if u not in item.recipients]
-                    params["late"] = (today - item.due_on).days
-                for uid in dict.fromkeys(targets):
+                    params = {**params, "late": (today - item.due_on).days}
+                prefix = f"{rule.code}:{item.record_type}:{item.record_id}:{item.due_on.isoformat()}:"
+                suffix = f":{stage.value}"
+                for uid in (targets if len(targets) < 2 else dict.fromkeys(targets)):
                     if uid not in recipients:
                         continue
-                    key = reminder_key(rule.code, item.record_type, item.record_id, item.due_on,
-                                       uid, stage)
+                    how = delivery.get((uid, rule.code))
+                    if how is None:
+                        how = delivery[uid, rule.code] = _delivery(prefs.get(uid), rule.code)
+                    key = f"{prefix}{uid}{suffix}"
                     planned[key] = Planned(
                         key, uid, rule.code, stage, item.record_type, str(item.record_id),
-                        item.due_on, params, item.link[0], item.link[1],
-                        _delivery(prefs.get(uid), rule.code))
+                        item.due_on, params, item.link[0], item.link[1], how)
     return list(planned.values())
 
 
@@ -138,25 +148,73 @@ def _existing_keys(planned: list[Planned]) -> set[str]:
 
 
 def _insert_ignoring_duplicates(table, rows: list[dict]) -> None:
-    """``INSERT … ON CONFLICT (key) DO NOTHING`` as one executemany call."""
+    """``INSERT … ON CONFLICT (key) DO NOTHING`` as one executemany call.
+
+    The statement is compiled once and the values converted once per column type, then
+    handed to the driver: SQLAlchemy's per-row bind processing would cost more than the
+    insert itself at 100,000 rows.
+    """
     if not rows:
         return
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(table).on_conflict_do_nothing(index_elements=["key"]), rows)
+    connection = db.session.connection()
+    dialect = connection.dialect
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    columns = list(rows[0])
+    stmt = insert(table).values({c: bindparam(c) for c in columns}) \
+        .on_conflict_do_nothing(index_elements=["key"])
+    compiled = stmt.compile(dialect=dialect)
+    convert = {c: _memoized(_driver_value(table.c[c].type, dialect)) for c in columns}
+    values = [{c: convert[c](row[c]) for c in columns} for row in rows]
+    if compiled.positional:
+        order = compiled.positiontup
+        values = [tuple(v[name] for name in order) for v in values]
+    connection.exec_driver_sql(compiled.string, values)
+
+
+def _memoized(func):
+    """Convert each distinct hashable value once (a sweep's dates and times repeat)."""
+    cache: dict = {}
+
+    def convert(value):
+        try:
+            return cache[value]
+        except KeyError:
+            cache[value] = result = func(value)
+            return result
+        except TypeError:  # a dict (JSON): not hashable
+            return func(value)
+
+    return convert
+
+
+def _driver_value(type_, dialect):
+    """The column type's own bind processor (a TypeDecorator's includes its impl's), applied
+    once per value; the compiled SQL carries the casts the dialect needs (``::JSON``)."""
+    from sqlalchemy import JSON
+
+    if isinstance(type_, JSON) and dialect.name == "postgresql":  # psycopg adapts it itself
+        from psycopg.types.json import Json
+
+        return lambda v: None if v is None else Json(v)
+    processor = type_.bind_processor(dialect)
+    if processor is None:
+        return lambda v: v.value if isinstance(v, enum.Enum) else v
+    return processor
 
 
 def store(planned: list[Planned], now: datetime) -> list[Planned]:
     """Store the reminders not stored yet and the outbox rows of the immediate ones."""
     existing = _existing_keys(planned)
     new = [p for p in planned if p.key not in existing]
+    domain = _mail_domain()
     _insert_ignoring_duplicates(Notification.__table__, [{
         "key": p.key, "user_id": p.user_id, "rule": p.rule, "stage": p.stage.value,
         "record_type": p.record_type, "record_id": p.record_id, "due_on": p.due_on,
         "params": p.params, "link_endpoint": p.link_endpoint, "link_values": p.link_values,
         "delivery": p.delivery.value, "created_at": now} for p in new])
     _insert_ignoring_duplicates(OutboxMessage.__table__, [{
-        "key": p.key, "message_id": message_id_for(p.key), "kind": MessageKind.SINGLE.value,
+        "key": p.key, "message_id": message_id_for(p.key, domain),
+        "kind": MessageKind.SINGLE.value,
         "user_id": p.user_id, "status": OutboxStatus.PENDING.value, "attempts": 0,
         "next_attempt_at": now, "created_at": now}
         for p in new if p.delivery is Delivery.IMMEDIATE])
