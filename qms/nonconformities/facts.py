@@ -41,7 +41,7 @@ def due_corrective_actions(until: date) -> list[DueCorrectiveActionFact]:
         .where(CorrectiveAction.status != ActionStatus.DONE, CorrectiveAction.due_on <= until,
                Nonconformity.status.in_(list(OPEN_STATUSES))))
     return [DueCorrectiveActionFact(action_id, number, nc_id, code, title, owner_id, due_on)
-            for action_id, number, owner_id, due_on, nc_id, code, title in rows.tuples()]
+            for action_id, number, owner_id, due_on, nc_id, code, title in rows]
 
 
 @dataclass(frozen=True)
