@@ -10,7 +10,8 @@ turns items into reminders by comparing their date with today:
 - ``ESCALATED``: more than ``reminders.escalation_days`` days after the date (rules with
   ``escalates=True``): the quality officers and the recipient's manager hear of it too.
 
-Example — a rule added by the audits domain::
+Example — the audits' rule, added beside the others in ``qms/reminders/builtin.py``
+(rules read other domains only through their ``facts`` modules)::
 
     @register("audit_report", label=_l("Informe de auditoría pendiente"), days_before=5,
               texts={Stage.DUE: _l("El informe de la auditoría %(code)s vence el %(due)s"),
