@@ -87,10 +87,20 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("QMS_SESSION_HOURS", 8))
     WTF_CSRF_TIME_LIMIT = None  # tied to the session lifetime instead
 
+    #: API tokens stop working this many days after they are issued.
+    API_TOKEN_DAYS = _env_int("QMS_API_TOKEN_DAYS", 90)
+    #: A token's "last used" is recorded at most once per this many seconds.
+    TOKEN_TOUCH_SECONDS = _env_int("QMS_TOKEN_TOUCH_SECONDS", 300)
+
     # Login rate limiting (Flask-Limiter). Use a shared store (redis://…) with several workers.
     RATELIMIT_STORAGE_URI = _env("QMS_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("QMS_LOGIN_RATE_LIMIT", "5 per minute;30 per hour")
+    #: Failed logins per username, from any address: slows a guesser down, never locks
+    #: the owner out (their own address has its own, per-address budget).
+    LOGIN_USERNAME_RATE_LIMIT = _env("QMS_LOGIN_USERNAME_RATE_LIMIT", "20 per hour;100 per day")
+    #: Wrong passwords per signer on electronic signatures (documents, NCs, audits…).
+    SIGNATURE_RATE_LIMIT = _env("QMS_SIGNATURE_RATE_LIMIT", "5 per 15 minutes;20 per day")
 
     # Mail.
     MAIL_SERVER = _env("QMS_SMTP_HOST", "127.0.0.1")

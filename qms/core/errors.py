@@ -40,6 +40,16 @@ class PermissionDenied(ServiceError):
     http_status = 403
 
 
+class RateLimited(ServiceError):
+    """Too many failed attempts (passwords, signatures): wait before trying again."""
+
+    http_status = 429
+
+    def __init__(self, message: str, field: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after
+
+
 def stale_message():
     """The one message for an edit prepared from a stale copy of a record."""
     from flask_babel import lazy_gettext as _l

@@ -82,9 +82,11 @@ def _error_page(error):
 def _service_error(exc: ServiceError):
     """A refusal no view handled (the boundary already rolled back): JSON with the error's
     status on the API; on the web, the message as a flash and back to the page it came from."""
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     if wants_json():
         errors = {"json": {exc.field: [str(exc.message)]}} if exc.field else None
-        return json_error(exc.http_status, str(exc.message), errors)
+        return json_error(exc.http_status, str(exc.message), errors, headers)
     flash(str(exc.message), "danger")
     return redirect(_same_site_referrer() or url_for("core.index"))
 
