@@ -86,4 +86,6 @@ def service_error(exc: ServiceError):
     payload = {"message": str(exc.message)}
     if exc.field:
         payload["errors"] = {"json": {exc.field: [str(exc.message)]}}
+    if getattr(exc, "retry_after", None):
+        payload["headers"] = {"Retry-After": str(exc.retry_after)}
     api_abort(exc.http_status, **payload)

@@ -157,3 +157,19 @@ def test_password_is_still_accepted_after_logout_and_login(client):
     post_form(client, "/logout", token_from="/inicio")
     assert login(client, "calidad", PASSWORD).status_code == 302
     assert client.get("/inicio").status_code == 200
+
+
+def test_authenticated_pages_and_exports_are_not_stored_by_caches(app, client):
+    login(client, "calidad")
+    for path in ("/inicio", "/no-conformidades/", "/no-conformidades/exportar.csv",
+                 "/documentos/lista-maestra.xlsx"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+    headers = _token(app, "calidad")
+    assert client.get("/api/v1/processes/", headers=headers).headers["Cache-Control"] == "no-store"
+
+
+def test_public_static_files_stay_cacheable(client):
+    response = client.get("/static/css/app.css")
+    assert "no-store" not in response.headers.get("Cache-Control", "")
