@@ -92,6 +92,9 @@ class Config:
     #: A token's "last used" is recorded at most once per this many seconds.
     TOKEN_TOUCH_SECONDS = _env_int("QMS_TOKEN_TOUCH_SECONDS", 300)
 
+    #: An identical form submission within this many seconds is refused (saved once).
+    FORM_REPEAT_SECONDS = _env_int("QMS_FORM_REPEAT_SECONDS", 30)
+
     # Login rate limiting (Flask-Limiter). Use a shared store (redis://…) with several workers.
     RATELIMIT_STORAGE_URI = _env("QMS_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from qms.auth.models import ApiToken, Role, User
 from qms.core.audit import acting_as, annotate
-from qms.core.db import now_utc
+from qms.core.db import SQLITE_BUSY_TIMEOUT_MS, now_utc
 from qms.core.errors import RateLimited, ValidationError, check_version
 from qms.core.security import secret_digest
 from qms.extensions import db
@@ -308,5 +308,5 @@ def _touch_token(token_id: int, moment: datetime) -> None:
             connection.rollback()
         finally:
             if sqlite:
-                connection.exec_driver_sql("PRAGMA busy_timeout=10000")
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 connection.rollback()

@@ -33,8 +33,9 @@ def _username_key() -> str:
 
 
 def _failed(response) -> bool:
-    """Only failed attempts count against the limit (a success redirects)."""
-    return response.status_code != 302
+    """Only refused credentials count against the limit: the form shown again (200).
+    A success redirects; a busy server (503) or a stale form (400) is no guess."""
+    return response.status_code == 200
 
 
 def _known_device() -> bool:

@@ -118,7 +118,8 @@ def _transition(revision: Revision, action, success: str, form=None):
         if form is not None and exc.field and getattr(form, exc.field, None) is not None \
                 and not isinstance(exc, ConflictError):
             apply_service_error(form, exc)
-            return _render_revision(revision, 422, **{_form_key(form): form})
+            status = 429 if exc.http_status == 429 else 422
+            return _render_revision(revision, status, **{_form_key(form): form})
         flash(str(exc.message), "danger")
         return _to_revision(revision)
     flash(success, "success")

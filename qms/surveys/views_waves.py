@@ -23,6 +23,7 @@ from qms.core import audit, charts, geo
 from qms.core.errors import ServiceError
 from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.uow import after_commit
 from qms.extensions import db
 from qms.nonconformities.transactions import commit_creation
 from qms.processes.models import Process
@@ -267,8 +268,11 @@ def mapping(token: str):
         if form.save_mapping.data:
             services.save_mapping(wave.survey, chosen)
             db.session.commit()
-        jobs.start(token, mapping=chosen, skip_invalid=form.skip_invalid.data,
-                   channel=form.channel.data)
+        # After the commit: the import runs in a transaction of its own, which must not
+        # wait on this request's write lock (or read a mapping not yet saved).
+        skip_invalid, channel = form.skip_invalid.data, form.channel.data
+        after_commit(lambda: jobs.start(token, mapping=chosen, skip_invalid=skip_invalid,
+                                        channel=channel))
         return redirect(url_for("surveys.progress", token=token))
     rows = [(i, column, target, column in unknown) for i, (column, target)
             in enumerate(zip(header, targets, strict=True))]
