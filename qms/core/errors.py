@@ -61,5 +61,11 @@ def stale_message():
 def check_version(obj, expected: int | None) -> None:
     """Refuse an edit prepared from a stale copy of ``obj`` (the version the form or API
     client read is not the stored one)."""
-    if expected is None or int(expected) != obj.version:
+    if expected is None:
+        raise ConflictError(stale_message())
+    try:
+        expected = int(str(expected).strip())
+    except ValueError:  # a tampered or garbled hidden field ("abc") is no version
+        raise ConflictError(stale_message()) from None
+    if expected != obj.version:
         raise ConflictError(stale_message())

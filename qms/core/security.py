@@ -25,6 +25,9 @@ def secret_digest(secret: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from qms.core import limits
+
+    limits.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Inicie sesión para continuar.")
     login_manager.login_message_category = "warning"

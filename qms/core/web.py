@@ -9,7 +9,7 @@ from flask import Flask, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
@@ -55,6 +55,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(StaleDataError, _stale)
     app.register_error_handler(IntegrityError, _integrity)
     app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(DataError, _out_of_range)
+    app.register_error_handler(OverflowError, _out_of_range)
 
 
 def wants_json() -> bool:
@@ -124,6 +126,16 @@ def _integrity(exc: IntegrityError):
     return _service_error(ConflictError(_l(
         "Otra solicitud guardó lo mismo al mismo tiempo, o el registro ya no existe. "
         "Revise la versión actual antes de volver a intentarlo.")))
+
+
+def _out_of_range(exc: Exception):
+    """A number or text the database cannot hold slipped past a form or schema (a query
+    parameter of 2**64): a 400 with a message, never a 500."""
+    current_app.logger.info("value out of range answered 400: %s", exc)
+    message = str(_l("Un valor de la solicitud está fuera del rango admitido."))
+    if wants_json():
+        return json_error(400, message)
+    return render_template("errors/error.html", status=400, detail=message), 400
 
 
 def _database_error(exc: DBAPIError):
