@@ -66,6 +66,11 @@ class Config:
     #: Survey exports are larger than attachments (200,000 Kobo rows ≈ 100 MB).
     SURVEY_IMPORT_MAX_BYTES = _env_int("QMS_SURVEY_IMPORT_MAX_MB", 500) * 1024 * 1024
 
+    #: Parser bounds for uploaded files (qms.core.parsers).
+    YAML_MAX_BYTES = _env_int("QMS_YAML_MAX_KB", 1024) * 1024
+    XLSX_MAX_ROWS = _env_int("QMS_XLSX_MAX_ROWS", 1_000_000)
+    XLSX_MAX_COLUMNS = _env_int("QMS_XLSX_MAX_COLUMNS", 2_000)
+
     # Identity of the programme: settings, not literals (programmes get renamed).
     PROGRAMME_NAME = _env("QMS_PROGRAMME_NAME", "Bono Vida Mejor")
     AGENCY_NAME = _env("QMS_AGENCY_NAME", "Secretaría de Desarrollo e Inclusión Social (SEDIS)")
