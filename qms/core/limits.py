@@ -59,6 +59,10 @@ def _apply_body_limit() -> None:
 MAX_INT = 2**63 - 1
 #: Deepest nesting a JSON body may have; the API's documents are two or three deep.
 MAX_JSON_DEPTH = 32
+#: Longest text any JSON field may carry: a controlled document's content (200,000
+#: characters) is the longest text the application stores. Schemas cap each field
+#: further (a title at 200); this bound keeps a 5 MB string from reaching them.
+MAX_JSON_STRING = 200_000
 #: Highest page number a list accepts.
 MAX_PAGE = 100_000
 
@@ -109,6 +113,16 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def _longest_string(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return max((max(len(k), _longest_string(v)) for k, v in value.items()), default=0)
+    if isinstance(value, list):
+        return max((_longest_string(v) for v in value), default=0)
+    return 0
+
+
 def _too_large_int(value: Any) -> bool:
     if isinstance(value, bool):
         return False
@@ -145,6 +159,8 @@ def _check_json_body():
     if _has_lone_surrogate(data):
         return json_error(400, _("El texto contiene caracteres no válidos (un sustituto "
                                  "UTF-16 suelto)."))
+    if _longest_string(data) > MAX_JSON_STRING:
+        return json_error(400, _("Un texto supera %(n)s caracteres.", n=MAX_JSON_STRING))
     if _too_large_int(data):
         return json_error(400, _("Un número supera el máximo admitido (%(n)s).", n=MAX_INT))
     return None

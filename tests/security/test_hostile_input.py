@@ -135,3 +135,12 @@ def test_an_authorised_import_may_exceed_the_default_limit(app, client):
                            content_type="multipart/form-data")
     assert response.status_code == 400  # read, then refused for its missing CSRF token
     assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_a_5_mb_text_field_in_the_api_is_refused(app, client, headers):
+    from tests.nonconformities.conftest import seed_process
+    from tests.nonconformities.test_api import _body
+
+    body = _body(seed_process(app), description="a" * 5_000_000)
+    response = client.post("/api/v1/nonconformities/", headers=headers, json=body)
+    assert response.status_code == 400 and "caracteres" in response.get_json()["message"]
