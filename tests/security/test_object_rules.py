@@ -64,3 +64,45 @@ def test_a_process_owner_still_edits_the_title_and_an_officer_may_move_it(app, l
 def _uid(app, name):
     with app.app_context():
         return user(name).id
+
+
+NC_API = "/api/v1/nonconformities"
+
+
+def _audit_nc(app, client):
+    from tests.nonconformities.conftest import api_token, seed_process
+    from tests.nonconformities.test_api import _create
+
+    pid = seed_process(app)  # owned by duenio
+    return _create(client, api_token(app, "auditor"), pid, severity="major",
+                   source="internal_audit")
+
+
+def _edit_body(nc, **changes):
+    body = {k: nc[k] for k in ("title", "description", "source", "process_id", "severity",
+                               "detected_on")}
+    body.update(version=nc["version"], **changes)
+    return body
+
+
+def test_the_auditee_cannot_downgrade_or_cancel_an_auditors_major_nc(app, client):
+    from tests.nonconformities.conftest import api_token
+
+    nc = _audit_nc(app, client)
+    owner = api_token(app, "duenio")
+    downgrade = client.patch(f"{NC_API}/{nc['id']}", headers=owner,
+                             json=_edit_body(nc, severity="minor"))
+    assert downgrade.status_code == 403
+    assert "responsable de calidad" in downgrade.get_json()["message"]
+    cancel = client.post(f"{NC_API}/{nc['id']}/transitions", headers=owner, json={
+        "target": "cancelled", "version": nc["version"], "reason": "No aplica"})
+    assert cancel.status_code == 403
+    # The auditee still answers it (edits its text) …
+    answer = client.patch(f"{NC_API}/{nc['id']}", headers=owner,
+                          json=_edit_body(nc, description="Revisamos el caso."))
+    assert answer.status_code == 200
+    # … and the quality officer settles severity and cancellation, with a reason.
+    officer = api_token(app, "calidad")
+    nc = answer.get_json()
+    assert client.patch(f"{NC_API}/{nc['id']}", headers=officer,
+                        json=_edit_body(nc, severity="minor")).status_code == 200
