@@ -84,7 +84,11 @@ def test_a_garbled_version_in_a_form_is_a_conflict_not_a_500(app, client):
 
 
 class _CountingStream(io.RawIOBase):
-    """A request body of ``size`` zero bytes that counts what the server reads."""
+    """A multipart body of ``size`` bytes (one CSV file part, never closed) that
+    counts what the server reads."""
+
+    HEAD = (b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+            b"Content-Type: text/csv\r\n\r\n")
 
     def __init__(self, size: int) -> None:
         self.size, self.read_bytes = size, 0
@@ -94,7 +98,11 @@ class _CountingStream(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         n = min(len(buffer), self.size - self.read_bytes)
-        buffer[:n] = b"\0" * n
+        chunk = bytearray(b"1;2;3\r\n" * (n // 7 + 1))[:n]  # CSV lines
+        if self.read_bytes < len(self.HEAD):
+            head = self.HEAD[self.read_bytes:self.read_bytes + n]
+            chunk[:len(head)] = head
+        buffer[:n] = chunk
         self.read_bytes += n
         return n
 
