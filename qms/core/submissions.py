@@ -83,6 +83,7 @@ def _size(storage) -> int:
 
 
 _INSERTED_KEY = "qms_inserted_records"
+_REQUEST_KEY = "qms_request_session"
 
 
 @event.listens_for(Session, "before_flush")
@@ -96,14 +97,16 @@ def start() -> None:
     from qms.extensions import db
 
     db.session.info.pop(_INSERTED_KEY, None)
+    db.session.info[_REQUEST_KEY] = True  # only the request's own session claims
 
 
 @event.listens_for(Session, "before_commit")
 def _claim_before_commit(session: Session) -> None:
     """Whatever commits a write request's work (the boundary, a write-first unit, a view
     that still commits by hand): claim the submission first if it created records."""
-    if not has_request_context() or request.method in ("GET", "HEAD", "OPTIONS"):
-        return
+    if (not has_request_context() or request.method in ("GET", "HEAD", "OPTIONS")
+            or not session.info.get(_REQUEST_KEY)):
+        return  # a job started by the request commits in a session of its own
     session.flush()
     if session.info.pop(_INSERTED_KEY, False) and not g.get("qms_submission_claimed"):
         claim(session)
