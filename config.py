@@ -66,6 +66,11 @@ class Config:
     #: Survey exports are larger than attachments (200,000 Kobo rows ≈ 100 MB).
     SURVEY_IMPORT_MAX_BYTES = _env_int("QMS_SURVEY_IMPORT_MAX_MB", 500) * 1024 * 1024
 
+    #: Parser bounds for uploaded files (qms.core.parsers).
+    YAML_MAX_BYTES = _env_int("QMS_YAML_MAX_KB", 1024) * 1024
+    XLSX_MAX_ROWS = _env_int("QMS_XLSX_MAX_ROWS", 1_000_000)
+    XLSX_MAX_COLUMNS = _env_int("QMS_XLSX_MAX_COLUMNS", 2_000)
+
     # Identity of the programme: settings, not literals (programmes get renamed).
     PROGRAMME_NAME = _env("QMS_PROGRAMME_NAME", "Bono Vida Mejor")
     AGENCY_NAME = _env("QMS_AGENCY_NAME", "Secretaría de Desarrollo e Inclusión Social (SEDIS)")
@@ -87,6 +92,14 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("QMS_SESSION_HOURS", 8))
     WTF_CSRF_TIME_LIMIT = None  # tied to the session lifetime instead
 
+    #: API tokens stop working this many days after they are issued.
+    API_TOKEN_DAYS = _env_int("QMS_API_TOKEN_DAYS", 90)
+    #: A token's "last used" is recorded at most once per this many seconds.
+    TOKEN_TOUCH_SECONDS = _env_int("QMS_TOKEN_TOUCH_SECONDS", 300)
+
+    #: An identical form submission within this many seconds is refused (saved once).
+    FORM_REPEAT_SECONDS = _env_int("QMS_FORM_REPEAT_SECONDS", 30)
+
     # Login rate limiting (Flask-Limiter). Use a shared store (redis://…) with several workers.
     RATELIMIT_STORAGE_URI = _env("QMS_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -97,6 +110,11 @@ class Config:
     COMPLAINT_LOOKUP_RATE_LIMIT = _env("QMS_COMPLAINT_LOOKUP_RATE_LIMIT", "30 per minute")
     #: Largest complaint post (the optional photo included).
     COMPLAINT_MAX_BYTES = _env_int("QMS_COMPLAINT_PHOTO_MB", 5) * 1024 * 1024
+    #: Failed logins per username, from any address: slows a guesser down, never locks
+    #: the owner out (their own address has its own, per-address budget).
+    LOGIN_USERNAME_RATE_LIMIT = _env("QMS_LOGIN_USERNAME_RATE_LIMIT", "20 per hour;100 per day")
+    #: Wrong passwords per signer on electronic signatures (documents, NCs, audits…).
+    SIGNATURE_RATE_LIMIT = _env("QMS_SIGNATURE_RATE_LIMIT", "5 per 15 minutes;20 per day")
 
     # Mail.
     MAIL_SERVER = _env("QMS_SMTP_HOST", "127.0.0.1")

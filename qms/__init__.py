@@ -22,6 +22,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app = QMSFlask(__name__, template_folder="../templates", static_folder="static")
     app.config.from_object(config or load_config())
     app.config.update(overrides)
+    from qms.core.limits import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
 
     from qms import extensions as ext
     from qms.core import i18n, security, web

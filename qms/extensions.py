@@ -10,7 +10,24 @@ from flask_wtf.csrf import CSRFProtect
 
 from qms.core.db import Model
 
-db = SQLAlchemy(model_class=Model)
+
+class QMSSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose pagination refuses absurd page numbers with 404 (a page
+    of 2**63 would overflow the OFFSET and fail with 500)."""
+
+    def paginate(self, select, *, page=None, per_page=None, **kwargs):  # type: ignore[override]
+        from flask import request
+
+        from qms.core.limits import safe_page
+
+        if page is None and "page" in request.args:
+            page = safe_page(request.args.get("page"))
+        elif page is not None:
+            page = safe_page(page)
+        return super().paginate(select, page=page, per_page=per_page, **kwargs)
+
+
+db = QMSSQLAlchemy(model_class=Model)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
@@ -18,6 +18,7 @@ from qms.core.time import today_local
 class User(UserMixin, Audited, VersionedMixin, Model):
     __tablename__ = "user"
     __audit_redact__ = frozenset({"password_hash"})
+    __audit_skip__ = frozenset({"version", "session_generation"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
@@ -32,6 +33,11 @@ class User(UserMixin, Audited, VersionedMixin, Model):
     locale: Mapped[str] = mapped_column(String(5), nullable=False, default="es")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Part of every session's identity (``get_id``): bumping it ends every session of
+    #: the user at their next request. Logout, a password change, a role change and a
+    #: deactivation bump it (see :func:`_end_sessions_on_change`).
+    session_generation: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -49,6 +55,18 @@ class User(UserMixin, Audited, VersionedMixin, Model):
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
 
+    def get_id(self) -> str:
+        """What the session cookie holds: the id and the session generation.
+
+        A cookie copied before a logout or a password reset names an older generation
+        and no longer loads the user (:func:`qms.auth.services.load_session_user`).
+        """
+        return f"{self.id}.{self.session_generation or 0}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session of this user (all browsers) at their next request."""
+        self.session_generation = (self.session_generation or 0) + 1
+
 
 class ApiToken(Model):
     """A personal API token; only its SHA-256 is stored, the secret is shown once."""
@@ -63,9 +81,40 @@ class ApiToken(Model):
     prefix: Mapped[str] = mapped_column(String(12), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: After this moment the token no longer authenticates (API_TOKEN_DAYS after issue).
+    #: NULL for tokens issued before expiry existed: they expire API_TOKEN_DAYS after
+    #: ``created_at``.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.prefix}… of user {self.user_id}>"
+
+
+#: Changes to these columns end the user's sessions.
+_SESSION_ENDING = ("password_hash", "role", "active", "access_expires_on")
+#: Changes to these columns also revoke the user's API tokens (what they could read
+#: was decided by the old role).
+_TOKEN_REVOKING = ("role", "active")
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_on_change(session: Session, flush_context, instances) -> None:
+    """Whatever changes a user's password, role or activation (form, API, CLI) ends their
+    sessions; a role change or deactivation revokes their tokens too."""
+    for obj in list(session.dirty):
+        if not isinstance(obj, User):
+            continue
+        state = inspect(obj)
+        changed = {key for key in _SESSION_ENDING if state.attrs[key].history.has_changes()}
+        if not changed:
+            continue
+        if not state.attrs["session_generation"].history.has_changes():
+            obj.end_sessions()
+        if changed & set(_TOKEN_REVOKING):
+            moment = now_utc()
+            for token in obj.tokens:
+                if token.revoked_at is None:
+                    token.revoked_at = moment

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import secrets
-from datetime import date
+import time
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -16,8 +17,8 @@ from wtforms.fields.choices import SelectChoice
 
 from qms.auth.models import ApiToken, Role, User
 from qms.core.audit import acting_as, annotate
-from qms.core.db import now_utc
-from qms.core.errors import ValidationError, check_version
+from qms.core.db import SQLITE_BUSY_TIMEOUT_MS, now_utc
+from qms.core.errors import RateLimited, ValidationError, check_version
 from qms.core.security import secret_digest
 from qms.extensions import db
 
@@ -59,10 +60,54 @@ def check_password(user: User, password: str) -> bool:
     return ok
 
 
-def load_session_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the session's user, if the account is still active."""
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the session's user, if the account is still active and the
+    session belongs to the user's current session generation (see ``User.get_id``)."""
+    user_id, _sep, generation = str(session_id).partition(".")
+    if not (user_id.isdigit() and generation.isdigit()) or len(user_id) > 18:
+        return None  # a cookie from before session generations, or forged
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or int(generation) != user.session_generation:
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session cookie they hold stops working."""
+    user.end_sessions()
+    db.session.flush()
+
+
+#: Cookie that marks a browser where a username logged in successfully.
+DEVICE_COOKIE = "qms_device"
+_DEVICE_SALT = "qms.login-device"
+_DEVICE_MAX_AGE = 365 * 24 * 3600
+
+
+def _device_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+
+
+def remember_device(response, user: User) -> None:
+    """Mark this browser as one the user logs in from (signed; holds no secret)."""
+    response.set_cookie(
+        DEVICE_COOKIE, _device_serializer().dumps(user.username.lower()),
+        max_age=_DEVICE_MAX_AGE, httponly=True, samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+
+
+def known_device(cookie: str | None, username: str) -> bool:
+    if not cookie or not username:
+        return False
+    from itsdangerous import BadSignature
+
+    try:
+        name = _device_serializer().loads(cookie, max_age=_DEVICE_MAX_AGE)
+    except BadSignature:
+        return False
+    return name == username.strip().lower()
 
 
 def find_user(username: str) -> User | None:
@@ -88,9 +133,37 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+def _signature_limits():
+    from limits import parse_many
+
+    return parse_many(current_app.config["SIGNATURE_RATE_LIMIT"])
+
+
 def verify_signature(user: User, password: str) -> None:
-    """Electronic signature: the signer re-enters their password."""
-    if not check_password(user, password):
+    """Electronic signature: the signer re-enters their password.
+
+    The one check behind every signature (document approval, NC closure, and the
+    audits, reviews and packs that sign): web and API alike. Wrong passwords count
+    per signer against ``SIGNATURE_RATE_LIMIT``; once it is spent, even the right
+    password is refused until the window passes, so a borrowed session cannot guess
+    its way to a signature.
+    """
+    from qms.extensions import limiter
+
+    strategy = limiter.limiter
+    key = f"signature:{user.id}"
+    limits = _signature_limits()
+    for item in limits:
+        if not strategy.test(item, key):
+            reset_at = strategy.get_window_stats(item, key).reset_time
+            wait = max(1, int(reset_at - time.time()))
+            raise RateLimited(
+                _l("Demasiadas firmas con contraseña incorrecta. Espere %(n)s minutos y "
+                   "vuelva a intentarlo.", n=max(1, (wait + 59) // 60)),
+                field="password", retry_after=wait)
+    if not check_password(user, password or ""):
+        for item in limits:
+            strategy.hit(item, key)
         raise ValidationError(_l("La contraseña no es correcta; no se firmó."), field="password")
 
 
@@ -178,7 +251,8 @@ def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
     if not name.strip():
         raise ValidationError(_l("Dé un nombre al token."), field="name")
     secret = "qms_" + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name.strip(), token_hash=secret_digest(secret), prefix=secret[:10])
+    token = ApiToken(user=user, name=name.strip(), token_hash=secret_digest(secret),
+                     prefix=secret[:10], expires_at=now_utc() + token_lifetime())
     db.session.add(token)
     db.session.flush()
     return token, secret
@@ -189,11 +263,33 @@ def revoke_token(token: ApiToken) -> None:
     db.session.flush()
 
 
+def token_lifetime() -> timedelta:
+    return timedelta(days=int(current_app.config.get("API_TOKEN_DAYS", 90)))
+
+
+def token_expiry(token: ApiToken) -> datetime:
+    return token.expires_at or token.created_at + token_lifetime()
+
+
 def user_for_token(secret: str) -> User | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(secret)))
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+    """The active user a live token (not revoked, not expired) belongs to.
+
+    Reading with a token writes nothing in the request's transaction: ``last_used_at``
+    is recorded at most once per ``TOKEN_TOUCH_SECONDS``, after the request committed,
+    in a short transaction of its own that gives up rather than wait for a lock.
+    """
+    if len(secret) > 200:
         return None
-    token.last_used_at = now_utc()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(secret)))
+    now = now_utc()
+    if (token is None or token.revoked_at is not None or token_expiry(token) <= now
+            or not token.user.is_active):
+        return None
+    interval = timedelta(seconds=int(current_app.config.get("TOKEN_TOUCH_SECONDS", 300)))
+    if token.last_used_at is None or now - token.last_used_at >= interval:
+        from qms.core.uow import after_commit
+
+        after_commit(functools.partial(_touch_token, token.id, now))
     return token.user
 
 
@@ -220,3 +316,21 @@ def people_choices(*, roles=None, keep: User | None = None) -> list[SelectChoice
     """:func:`people` as choices for a select field: the id, labelled "Name (Role)"."""
     return [SelectChoice(u.id, f"{u.full_name} ({u.role.label})")
             for u in people(roles=roles, keep=keep)]
+def _touch_token(token_id: int, moment: datetime) -> None:
+    from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
+
+    statement = update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=moment)
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        try:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA busy_timeout=250")
+            connection.execute(statement)
+            connection.commit()
+        except OperationalError:  # bookkeeping: a busy database must not fail the request
+            connection.rollback()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                connection.rollback()

@@ -24,18 +24,40 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _username_limit() -> str:
+    return current_app.config["LOGIN_USERNAME_RATE_LIMIT"]
+
+
 def _username_key() -> str:
-    return "login:" + (request.form.get("username") or "").strip().lower()
+    return "login:" + (request.form.get("username") or "").strip().lower()[:80]
 
 
 def _failed(response) -> bool:
-    """Only failed attempts count against the limit (a success redirects)."""
-    return response.status_code != 302
+    """Only refused credentials count against the limit: the form shown again (200).
+    A success redirects; a busy server (503) or a stale form (400) is no guess."""
+    return response.status_code == 200
+
+
+def _known_device() -> bool:
+    """The browser has logged in as this username before (a device cookie, OWASP's
+    answer to lock-outs): guesses from elsewhere cannot lock its owner out."""
+    return services.known_device(request.cookies.get(services.DEVICE_COOKIE),
+                                 request.form.get("username") or "")
+
+
+def _too_many_attempts(_limit):
+    """Say what happened on the login page itself, with 429."""
+    flash(_("Demasiados intentos fallidos de inicio de sesión para esta cuenta o desde esta "
+            "dirección. Espere unos minutos y vuelva a intentarlo; si no fue usted, avise al "
+            "administrador."), "danger")
+    form = LoginForm(next=request.args.get("next"))
+    return current_app.make_response((render_template("auth/login.html", form=form), 429))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, on_breach=_too_many_attempts)
+@limiter.limit(_username_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed,
+               exempt_when=_known_device, on_breach=_too_many_attempts)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
@@ -47,7 +69,9 @@ def login():
             login_user(user)
             session.permanent = True
             session["lang"] = user.locale
-            return redirect(safe_next(form.next.data, url_for("core.dashboard")))
+            response = redirect(safe_next(form.next.data, url_for("core.dashboard")))
+            services.remember_device(response, user)
+            return response
         flash(_("Usuario o contraseña incorrectos, o la cuenta está inactiva o vencida."), "danger")
     return render_template("auth/login.html", form=form)
 
@@ -56,6 +80,7 @@ def login():
 @login_required
 def logout():
     lang = session.get("lang")
+    services.end_sessions(current_user)  # a copied cookie stops working too
     logout_user()
     session.clear()
     if lang:

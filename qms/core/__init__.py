@@ -4,7 +4,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from qms.core import checklists, cli, settings, storage, views  # noqa: F401 - models, init steps
+    from qms.core import (  # noqa: F401 - models, init steps
+        checklists,
+        cli,
+        settings,
+        storage,
+        submissions,
+        views,
+    )
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.qms)

@@ -40,6 +40,16 @@ class PermissionDenied(ServiceError):
     http_status = 403
 
 
+class RateLimited(ServiceError):
+    """Too many failed attempts (passwords, signatures): wait before trying again."""
+
+    http_status = 429
+
+    def __init__(self, message: str, field: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after
+
+
 def stale_message():
     """The one message for an edit prepared from a stale copy of a record."""
     from flask_babel import lazy_gettext as _l
@@ -51,5 +61,11 @@ def stale_message():
 def check_version(obj, expected: int | None) -> None:
     """Refuse an edit prepared from a stale copy of ``obj`` (the version the form or API
     client read is not the stored one)."""
-    if expected is None or int(expected) != obj.version:
+    if expected is None:
+        raise ConflictError(stale_message())
+    try:
+        expected = int(str(expected).strip())
+    except ValueError:  # a tampered or garbled hidden field ("abc") is no version
+        raise ConflictError(stale_message()) from None
+    if expected != obj.version:
         raise ConflictError(stale_message())

@@ -139,10 +139,25 @@ def verify_blob(stored: StoredFile) -> bool:
     return digest.hexdigest() == stored.sha256
 
 
+#: Types a browser may show in the page (still under the CSP and nosniff); any other
+#: download is an attachment, whatever the caller asked.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif",
+                          "image/webp"})
+
+
+def download_name(stored: StoredFile) -> str:
+    """The uploaded name with the extension of the *detected* type: a PNG uploaded as
+    ``foto.html`` downloads as ``foto.png``, so no browser or desktop opens it as HTML."""
+    extension = ALLOWED_TYPES.get(stored.mime_type, "bin")
+    stem = Path(stored.original_name or "").stem or "archivo"
+    return f"{stem}.{extension}"
+
+
 def send_stored_file(stored: StoredFile, *, inline: bool = False):
     """Send a file whose permission the caller has already checked."""
+    inline = inline and stored.mime_type in INLINE_TYPES
     return send_file(blob_path(stored.sha256), mimetype=stored.mime_type,
-                     as_attachment=not inline, download_name=stored.original_name,
+                     as_attachment=not inline, download_name=download_name(stored),
                      conditional=True, etag=stored.sha256, max_age=0)
 
 

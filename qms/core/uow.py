@@ -117,11 +117,36 @@ def _drop_hooks(session: Session, previous_transaction: Any) -> None:
 # ------------------------------------------------------------------------ requests
 
 
+#: Methods that never write: their transaction stays a plain (deferred) read.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class QMSFlask(Flask):
-    """Flask with the request boundary: commit after a successful view, else roll back."""
+    """Flask with the request boundary: commit after a successful view, else roll back.
+
+    A request that may write (POST, PUT, PATCH, DELETE) begins its SQLite transaction
+    with ``BEGIN IMMEDIATE``: it waits its turn for the write lock (busy timeout) before
+    its first read, instead of failing with "database is locked" when it upgrades a read
+    snapshot another writer has moved past. A lock that outlasts the busy timeout
+    answers 503 with ``Retry-After`` (:mod:`qms.core.web`).
+    """
+
+    def full_dispatch_request(self):  # type: ignore[override]
+        from flask import request
+
+        if request.method in SAFE_METHODS:
+            return super().full_dispatch_request()
+        with sqlite_write_first():
+            return super().full_dispatch_request()
 
     def dispatch_request(self):  # type: ignore[override]
+        from flask import request
+
+        from qms.core import submissions
+
         try:
+            if request.method not in SAFE_METHODS:
+                submissions.start()
             response = self.make_response(super().dispatch_request())
         except BaseException:
             rollback()
@@ -176,9 +201,22 @@ def attempt(work: Callable[[], T], form: Any = None) -> Outcome[T]:
 # ----------------------------------------------------------------- write-first work
 
 
-def _busy(exc: OperationalError) -> bool:
-    return isinstance(exc.orig, sqlite3.OperationalError) and (
-        "locked" in str(exc.orig) or "busy" in str(exc.orig))
+#: PostgreSQL SQLSTATEs of a transaction that lost a race and may simply be retried:
+#: serialization failure, deadlock, lock not available (lock_timeout).
+_PG_RETRYABLE = frozenset({"40001", "40P01", "55P03"})
+
+
+def _busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database saying "busy, try again" (never a bug)."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in _PG_RETRYABLE
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Public form of :func:`_busy` for the error handlers."""
+    return _busy(exc)
 
 
 def write_first(work: Callable[[], T]) -> T:

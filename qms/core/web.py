@@ -7,13 +7,16 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from qms.core import audit
 from qms.core.enums import ENUMS
-from qms.core.errors import ServiceError
+from qms.core.errors import ConflictError, ServiceError, stale_message
 from qms.core.permissions import template_can
 
 #: Paths answered in JSON (the API); everything else gets HTML pages.
@@ -46,8 +49,14 @@ def init_app(app: Flask) -> None:
 
     for status in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(status, _error_page)
+    app.register_error_handler(503, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(IntegrityError, _integrity)
+    app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(DataError, _out_of_range)
+    app.register_error_handler(OverflowError, _out_of_range)
 
 
 def wants_json() -> bool:
@@ -82,9 +91,11 @@ def _error_page(error):
 def _service_error(exc: ServiceError):
     """A refusal no view handled (the boundary already rolled back): JSON with the error's
     status on the API; on the web, the message as a flash and back to the page it came from."""
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     if wants_json():
         errors = {"json": {exc.field: [str(exc.message)]}} if exc.field else None
-        return json_error(exc.http_status, str(exc.message), errors)
+        return json_error(exc.http_status, str(exc.message), errors, headers)
     flash(str(exc.message), "danger")
     return redirect(_same_site_referrer() or url_for("core.index"))
 
@@ -97,6 +108,54 @@ def _same_site_referrer() -> str | None:
     if parts.netloc and parts.netloc != request.host:
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+#: Seconds a client is asked to wait when the database was too busy to answer.
+RETRY_AFTER_SECONDS = 2
+
+
+def _stale(exc: StaleDataError):
+    """Two requests updated one record at once: the later one is a conflict (409)."""
+    return _service_error(ConflictError(stale_message()))
+
+
+def _integrity(exc: IntegrityError):
+    """A unique or foreign-key constraint caught what a race let through the services'
+    checks (two identical submissions at once): 409 with a message, never a 500."""
+    current_app.logger.info("integrity error answered 409: %s", exc.orig)
+    return _service_error(ConflictError(_l(
+        "Otra solicitud guardó lo mismo al mismo tiempo, o el registro ya no existe. "
+        "Revise la versión actual antes de volver a intentarlo.")))
+
+
+def _out_of_range(exc: Exception):
+    """A number or text the database cannot hold slipped past a form or schema (a query
+    parameter of 2**64): a 400 with a message, never a 500."""
+    current_app.logger.info("value out of range answered 400: %s", exc)
+    message = str(_l("Un valor de la solicitud está fuera del rango admitido."))
+    if wants_json():
+        return json_error(400, message)
+    return render_template("errors/error.html", status=400, detail=message), 400
+
+
+def _database_error(exc: DBAPIError):
+    """A lock held longer than the busy timeout: 503 with Retry-After, never a 500."""
+    from qms.core.uow import database_busy
+
+    if not database_busy(exc):
+        raise exc
+    current_app.logger.warning("database busy, answered 503: %s", exc.orig)
+    from flask import g
+
+    from qms.extensions import login_manager
+
+    if g.get("_login_user") is None:  # the page must not query the busy database again
+        g._login_user = login_manager.anonymous_user()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json():
+        return json_error(503, str(_l("El sistema está ocupado. Vuelva a intentarlo en unos "
+                                      "segundos.")), headers=headers)
+    return render_template("errors/error.html", status=503), 503, headers
 
 
 def _csrf_error(error: CSRFError):

@@ -19,6 +19,8 @@ allow_roles("document.export", *STAFF_ROLES)
 #: Publishing (approved → effective) and withdrawing are document control's job.
 allow_roles("document.publish", *SGC_EDITORS)
 allow_roles("document.withdraw", *SGC_EDITORS)
+#: Moving a document to another process, or changing its owner, type or confidentiality.
+allow_roles("document.reclassify", *SGC_EDITORS)
 #: Anyone with a login has a reading list (possibly empty).
 allow_roles("document.reading_list", *STAFF_ROLES)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,7 +17,7 @@ from qms.documents.forms import ActionForm, ApproveForm, EffectiveForm, ReasonFo
 from qms.documents.models import OPEN_STATUSES, Document, Revision, RevisionStatus
 from qms.documents.rendering import side_by_side
 from qms.documents.views import bp, upload_from
-from qms.extensions import db, limiter
+from qms.extensions import db
 
 
 def _to_revision(revision: Revision):
@@ -104,7 +104,8 @@ def _transition(revision: Revision, action, success: str, form=None):
     if done:
         flash(success, "success")
     elif form is not None and _on_field(form, done.error):
-        return _render_revision(revision, 422, **{_form_key(form): form})
+        status = 429 if done.error.http_status == 429 else 422
+        return _render_revision(revision, status, **{_form_key(form): form})
     return _to_revision(revision)
 
 
@@ -143,20 +144,10 @@ def return_to_draft(revision_id: int):
         revision, current_user, form.reason.data), _("Revisión devuelta al autor."), form)
 
 
-def _signature_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _signer_key() -> str:
-    return f"signature:{current_user.get_id()}"
-
-
 @bp.post("/revisiones/<int:revision_id>/aprobar")
 @login_required
-@limiter.limit(_signature_limit, key_func=_signer_key,
-               deduct_when=lambda response: response.status_code == 422)
 def approve(revision_id: int):
-    """Sign. Wrong passwords count against the login limit: no guessing through signatures."""
+    """Sign. Wrong passwords count against the signature limit (verify_signature)."""
     revision = get_or_404_authorized(Revision, revision_id, "revision.approve")
     form = ApproveForm(prefix="approve")
     if not form.validate_on_submit():

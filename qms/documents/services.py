@@ -109,6 +109,8 @@ def update_document(document: Document, *, expected_version: int | None, title: 
                     doc_type: DocumentType, process: Process | None, owner: User | None,
                     confidentiality: Confidentiality, review_interval_months: int) -> Document:
     check_version(document, expected_version)
+    _check_reclassification(document, doc_type=DocumentType(doc_type), process=process,
+                            owner=owner, confidentiality=Confidentiality(confidentiality))
     document.title = _clean_title(title)
     document.doc_type = DocumentType(doc_type)
     document.process = process
@@ -117,6 +119,27 @@ def update_document(document: Document, *, expected_version: int | None, title: 
     document.review_interval_months = _clean_interval(review_interval_months)
     flush_or_conflict()
     return document
+
+
+def _check_reclassification(document: Document, *, doc_type, process, owner,
+                            confidentiality) -> None:
+    """Moving a document to another process, or changing its owner, type or
+    confidentiality, is document control's decision (``document.reclassify``): a
+    process owner edits the content of their documents, not where they belong."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from qms.core.errors import PermissionDenied
+    from qms.core.permissions import can
+
+    changed = (doc_type != document.doc_type
+               or (process.id if process else None) != document.process_id
+               or (owner.id if owner else None) != document.owner_id
+               or confidentiality != document.confidentiality)
+    if changed and has_request_context() and not can(current_user, "document.reclassify",
+                                                     document):
+        raise PermissionDenied(_l("Solo control de documentos puede cambiar el proceso, el "
+                                  "dueño, el tipo o la confidencialidad de un documento."))
 
 
 def set_distribution(document: Document, *, users: Iterable[User] = (),

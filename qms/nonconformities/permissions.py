@@ -60,3 +60,19 @@ def can_verify(user, nc=None) -> bool:
         return False
     pending = nc.pending_verification
     return pending is not None and pending.verifier_id == user.id
+
+
+#: NCs raised by somebody outside the process: the auditee answers them, but only the
+#: quality officer changes their severity or origin, or cancels them.
+INDEPENDENT_SOURCES = frozenset({"internal_audit", "external_audit", "citizen_complaint",
+                                 "satisfaction_survey"})
+
+
+@policy("nc.settle")
+def can_settle(user, nc=None) -> bool:
+    """Change the severity or origin of an NC, or cancel it."""
+    if user.role in SGC_EDITORS:
+        return True
+    if nc is not None and getattr(nc.source, "value", nc.source) in INDEPENDENT_SOURCES:
+        return False
+    return can_manage(user, nc)

@@ -16,12 +16,3 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     api.register(app)
-    # Before CSRFProtect reads the form: the export upload may exceed MAX_CONTENT_LENGTH.
-    app.before_request_funcs.setdefault(None, []).insert(0, _larger_uploads_for_exports)
-
-
-def _larger_uploads_for_exports() -> None:
-    from flask import current_app, request
-
-    if request.endpoint == "surveys.upload" and request.method == "POST":
-        request.max_content_length = current_app.config.get("SURVEY_IMPORT_MAX_BYTES")

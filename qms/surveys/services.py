@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from qms.core import audit, geo
 from qms.core.db import now_utc
 from qms.core.errors import ValidationError, check_version
+from qms.core.parsers import load_yaml as load_bounded_yaml
 from qms.core.security import secret_digest
 from qms.core.settings import register_setting
 from qms.core.workflow import Workflow
@@ -219,7 +220,7 @@ def load_yaml(text: str, *, actor=None, publish: bool = False) -> SurveyVersion:
     version is never changed in place), replacing the questions of an existing draft.
     """
     try:
-        data = yaml.safe_load(text)
+        data = load_bounded_yaml(text)  # no aliases (YAML bombs), bounded size
     except yaml.YAMLError as exc:
         raise ValidationError(_l("YAML no válido: %(e)s", e=str(exc)[:200]), field="file") from None
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):

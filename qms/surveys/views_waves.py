@@ -10,6 +10,7 @@ from sqlalchemy import select
 from qms.core import audit, charts, geo
 from qms.core.errors import ServiceError
 from qms.core.forms import EmptyForm, apply_service_error
+from qms.core.limits import body_limit
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.spreadsheets import send_export
 from qms.core.uow import after_commit, attempt, write_first
@@ -187,6 +188,7 @@ def _send(fmt: str, name: str, header, rows):
 
 
 @bp.route("/rondas/<int:wave_id>/importar", methods=["GET", "POST"])
+@body_limit("SURVEY_IMPORT_MAX_BYTES", "survey.import", model=Wave, id_arg="wave_id")
 @login_required
 def upload(wave_id: int):
     wave = get_or_404_authorized(Wave, wave_id, "survey.import")

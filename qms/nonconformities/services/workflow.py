@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from qms.auth.models import User
 from qms.core import audit
 from qms.core.db import upsert_statement
-from qms.core.errors import TransitionError, ValidationError, check_version
+from qms.core.errors import PermissionDenied, TransitionError, ValidationError, check_version
 from qms.core.storage import store
 from qms.core.time import today_local
 from qms.extensions import db
@@ -130,8 +130,11 @@ def update_nonconformity(
                               field="detected_on")
     nc.title = _text(title, "title", _l("Indique un título."), 200)
     nc.description = _text(description, "description", _l("Describa la no conformidad."))
-    nc.source = _enum(NCSource, source, "source")
-    nc.severity = _enum(NCSeverity, severity, "severity")
+    source, severity = _enum(NCSource, source, "source"), _enum(NCSeverity, severity, "severity")
+    if (source, severity) != (nc.source, nc.severity):
+        _check_settle(nc)
+    nc.source = source
+    nc.severity = severity
     nc.process = _check_process(process)
     nc.detected_on = detected_on
     nc.department_code, nc.municipality_code = check_place(department_code, municipality_code)
@@ -234,9 +237,25 @@ def reopen_analysis(nc: Nonconformity, *, expected_version: int | None,
     return nc
 
 
+def _check_settle(nc: Nonconformity) -> None:
+    """An NC from an audit, a complaint or a survey is answered by its process owner;
+    its severity, its origin and its cancellation belong to the quality officer."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from qms.core.permissions import can
+
+    if has_request_context() and current_user.is_authenticated \
+            and not can(current_user, "nc.settle", nc):
+        raise PermissionDenied(_l("Solo el responsable de calidad puede cambiar la severidad "
+                                  "o el origen de esta no conformidad, o anularla: la "
+                                  "detectó alguien ajeno al proceso."))
+
+
 def cancel_nonconformity(nc: Nonconformity, *, expected_version: int | None,
                          reason: str) -> Nonconformity:
     check_version(nc, expected_version)
+    _check_settle(nc)
     NC_FLOW.check(nc, S.CANCELLED)
     nc.cancel_reason = _text(reason, "reason", _l("Indique el motivo de la anulación."))
     NC_FLOW.move(nc, S.CANCELLED, nc.cancel_reason)
