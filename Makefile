@@ -25,7 +25,10 @@ help:
 run: setup
 	$(FLASK) qms init
 	$(FLASK) qms seed-demo
-	@echo "Serving http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	@echo "Serving http://$(HOST):$(PORT) with the reminder scheduler beside it (Ctrl+C stops both)."
+	@echo "Mail goes to instance/mail/*.eml unless QMS_SMTP_HOST is set."
+	@trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) qms scheduler & scheduler=$$!; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup setup-test lint

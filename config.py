@@ -105,6 +105,10 @@ class Config:
     MAIL_PASSWORD = _env("QMS_SMTP_PASSWORD")
     MAIL_USE_TLS = _env_bool("QMS_SMTP_STARTTLS", False)
     MAIL_SENDER = _env("QMS_MAIL_FROM", "sgc@bonovidamejor.hn")
+    #: "smtp", or "file": each mail written as an .eml file under MAIL_FILE_DIR. Development
+    #: uses "file" (instance/mail/) unless QMS_SMTP_HOST is set.
+    MAIL_BACKEND = _env("QMS_MAIL_BACKEND", "smtp")
+    MAIL_FILE_DIR = Path(_env("QMS_MAIL_DIR", str(INSTANCE_DIR / "mail")))
 
     # API (flask-smorest).
     API_TITLE = "SGC Bono Vida Mejor API"
@@ -127,7 +131,7 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    pass
+    MAIL_BACKEND = _env("QMS_MAIL_BACKEND", "smtp" if _env("QMS_SMTP_HOST") else "file")
 
 
 class ProductionConfig(Config):

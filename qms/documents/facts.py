@@ -7,7 +7,7 @@ concatenation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,100 @@ def documents_last_change() -> datetime | None:
     from qms.extensions import db
 
     return db.session.scalar(select(func.max(Revision.updated_at)))
+
+
+@dataclass(frozen=True)
+class DocumentReviewFact:
+    document_id: int
+    code: str
+    title: str
+    #: The person responsible for the document, or None when only a role owns it.
+    owner_id: int | None
+    #: The owning role's value ("quality_officer"…) when no person is named.
+    owner_role: str | None
+    #: Effective date of the revision in force + the document's review interval.
+    review_due_on: date
+
+
+def documents_due_for_review(until: date, today: date) -> list[DocumentReviewFact]:
+    """Documents whose revision in force on ``today`` is due for its periodic review on
+    or before ``until``. One query, whatever the size of the register."""
+    from sqlalchemy import or_, select
+
+    from qms.documents.models import Document, Revision, RevisionStatus
+    from qms.documents.services import add_months
+    from qms.extensions import db
+
+    rows = db.session.execute(
+        select(Document.id, Document.code, Document.title, Document.owner_id,
+               Document.owner_role, Document.review_interval_months, Revision.effective_from)
+        .join(Revision, Revision.document_id == Document.id)
+        .where(Revision.status.in_([RevisionStatus.EFFECTIVE, RevisionStatus.SUPERSEDED]),
+               Revision.effective_from <= today,
+               or_(Revision.effective_until.is_(None), Revision.effective_until > today)))
+    found = []
+    for row in rows:
+        due = add_months(row.effective_from, row.review_interval_months)
+        if due <= until:
+            found.append(DocumentReviewFact(
+                row.id, row.code, row.title, row.owner_id,
+                row.owner_role.value if row.owner_role else None, due))
+    return found
+
+
+@dataclass(frozen=True)
+class PendingAcknowledgementFact:
+    document_id: int
+    code: str
+    title: str
+    revision_id: int
+    revision_number: int
+    #: First day the revision was in force: reading is expected from then on.
+    effective_from: date
+    user_id: int
+
+
+def pending_acknowledgements(effective_until: date, today: date) -> list[PendingAcknowledgementFact]:
+    """(revision in force, recipient) pairs without a read confirmation, for revisions in
+    force since ``effective_until`` or earlier. Recipients are named users and every
+    active user of a listed role. A fixed number of queries."""
+    from sqlalchemy import or_, select
+
+    from qms.auth.models import User
+    from qms.documents.models import (
+        Acknowledgement,
+        DistributionEntry,
+        Document,
+        Revision,
+        RevisionStatus,
+    )
+    from qms.extensions import db
+
+    in_force = (
+        select(Revision.id, Revision.number, Revision.effective_from, Document.id.label("doc_id"),
+               Document.code, Document.title)
+        .join(Document, Document.id == Revision.document_id)
+        .where(Revision.status == RevisionStatus.EFFECTIVE, Revision.effective_from <= effective_until,
+               Revision.effective_from <= today,
+               or_(Revision.effective_until.is_(None), Revision.effective_until > today))
+        .subquery())
+    by_user = (select(in_force, DistributionEntry.user_id.label("uid"))
+               .join(DistributionEntry, DistributionEntry.document_id == in_force.c.doc_id)
+               .join(User, User.id == DistributionEntry.user_id)
+               .where(DistributionEntry.user_id.is_not(None), User.active.is_(True)))
+    by_role = (select(in_force, User.id.label("uid"))
+               .join(DistributionEntry, DistributionEntry.document_id == in_force.c.doc_id)
+               .join(User, User.role == DistributionEntry.role)
+               .where(DistributionEntry.role.is_not(None), User.active.is_(True)))
+    acknowledged = {(r[0], r[1]) for r in db.session.execute(
+        select(Acknowledgement.revision_id, Acknowledgement.user_id)
+        .where(Acknowledgement.revision_id.in_(select(in_force.c.id))))}
+    found: dict[tuple[int, int], PendingAcknowledgementFact] = {}
+    for query in (by_user, by_role):
+        for row in db.session.execute(query):
+            key = (row.id, row.uid)
+            if key in acknowledged or key in found:
+                continue
+            found[key] = PendingAcknowledgementFact(
+                row.doc_id, row.code, row.title, row.id, row.number, row.effective_from, row.uid)
+    return list(found.values())

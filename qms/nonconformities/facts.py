@@ -7,7 +7,7 @@ concatenation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,121 @@ def nonconformities_last_change() -> datetime | None:
     from qms.nonconformities.models import Nonconformity
 
     return db.session.scalar(select(func.max(Nonconformity.updated_at)))
+
+
+@dataclass(frozen=True)
+class DueCorrectiveActionFact:
+    action_id: int
+    number: int
+    nc_id: int
+    nc_code: str
+    nc_title: str
+    owner_id: int
+    due_on: date
+
+
+def due_corrective_actions(until: date) -> list[DueCorrectiveActionFact]:
+    """Corrective actions not done, of open NCs, due on or before ``until``. One query."""
+    from sqlalchemy import select
+
+    from qms.extensions import db
+    from qms.nonconformities.models import (
+        OPEN_STATUSES,
+        ActionStatus,
+        CorrectiveAction,
+        Nonconformity,
+    )
+
+    rows = db.session.execute(
+        select(CorrectiveAction.id, CorrectiveAction.number, CorrectiveAction.owner_id,
+               CorrectiveAction.due_on, Nonconformity.id.label("nc_id"), Nonconformity.code,
+               Nonconformity.title)
+        .join(Nonconformity, Nonconformity.id == CorrectiveAction.nc_id)
+        .where(CorrectiveAction.status != ActionStatus.DONE, CorrectiveAction.due_on <= until,
+               Nonconformity.status.in_(list(OPEN_STATUSES))))
+    return [DueCorrectiveActionFact(action_id, number, nc_id, code, title, owner_id, due_on)
+            for action_id, number, owner_id, due_on, nc_id, code, title in rows]
+
+
+@dataclass(frozen=True)
+class DueVerificationFact:
+    verification_id: int
+    nc_id: int
+    nc_code: str
+    nc_title: str
+    verifier_id: int
+    planned_on: date
+
+
+def due_effectiveness_verifications(until: date) -> list[DueVerificationFact]:
+    """Planned effectiveness verifications without a result, of open NCs, planned on or
+    before ``until``. One query."""
+    from sqlalchemy import select
+
+    from qms.extensions import db
+    from qms.nonconformities.models import (
+        OPEN_STATUSES,
+        EffectivenessVerification,
+        Nonconformity,
+    )
+
+    rows = db.session.execute(
+        select(EffectivenessVerification.id, EffectivenessVerification.verifier_id,
+               EffectivenessVerification.planned_on, Nonconformity.id.label("nc_id"),
+               Nonconformity.code, Nonconformity.title)
+        .join(Nonconformity, Nonconformity.id == EffectivenessVerification.nc_id)
+        .where(EffectivenessVerification.result.is_(None),
+               EffectivenessVerification.planned_on <= until,
+               Nonconformity.status.in_(list(OPEN_STATUSES))))
+    return [DueVerificationFact(r.id, r.nc_id, r.code, r.title, r.verifier_id, r.planned_on)
+            for r in rows]
+
+
+@dataclass(frozen=True)
+class NCInStatusFact:
+    nc_id: int
+    code: str
+    title: str
+    status: str
+    status_label: str
+    #: The owner of the NC's process: the person answerable for moving it on.
+    process_owner_id: int
+    #: When the NC entered its current status (UTC).
+    since: datetime
+
+
+def nonconformities_in_status_since(before: datetime) -> list[NCInStatusFact]:
+    """Open NCs that have been in their current status since ``before`` or earlier.
+
+    The date a status was entered is the NC's last ``transition:`` event in the audit
+    trail (its creation when it never moved). Two queries.
+    """
+    from sqlalchemy import func, select
+
+    from qms.core.audit import AuditEvent
+    from qms.extensions import db
+    from qms.nonconformities.models import OPEN_STATUSES, Nonconformity
+    from qms.processes.models import Process
+
+    moved = dict(db.session.execute(
+        select(AuditEvent.entity_id, func.max(AuditEvent.occurred_at))
+        .where(AuditEvent.entity_type == Nonconformity.__tablename__,
+               AuditEvent.action.like("transition:%"))
+        .group_by(AuditEvent.entity_id)).all())
+    rows = db.session.execute(
+        select(Nonconformity.id, Nonconformity.code, Nonconformity.title, Nonconformity.status,
+               Nonconformity.created_at, Process.owner_id)
+        .join(Process, Process.id == Nonconformity.process_id)
+        .where(Nonconformity.status.in_(list(OPEN_STATUSES)), Nonconformity.created_at <= before))
+    found = []
+    for row in rows:
+        since = moved.get(str(row.id))
+        if since is not None and since.tzinfo is None:  # SQLite returns the raw value
+            from datetime import UTC
+
+            since = since.replace(tzinfo=UTC)
+        since = since or row.created_at
+        if since <= before:
+            found.append(NCInStatusFact(row.id, row.code, row.title, row.status.value,
+                                        row.status.label, row.owner_id, since))
+    return found

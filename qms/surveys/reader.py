@@ -27,7 +27,6 @@ DELIMITERS = (";", ",", "\t")
 #: Longest cell the CSV reader accepts (characters). Text answers are refused far below
 #: this (see ``values.MAX_TEXT``); a longer cell is a damaged file or a wrong separator.
 FIELD_LIMIT = 1024 * 1024
-csv.field_size_limit(FIELD_LIMIT)
 
 
 class FileProblem(Exception):
@@ -151,6 +150,9 @@ def _open_csv(path: Path, size: int, head: bytes) -> Table:
                              "no tiene columnas reconocibles."), row=1)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
+        # The limit is process-wide and other libraries raise it on import (frictionless
+        # sets sys.maxsize): assert ours each time a file is read.
+        csv.field_size_limit(FIELD_LIMIT)
         reader = csv.reader(text, delimiter=delimiter, strict=True)
         number = 1
         try:
