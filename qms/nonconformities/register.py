@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from qms.core import charts, geo
-from qms.core.spreadsheets import safe_cell
-from qms.core.time import to_local
+from qms.core.spreadsheets import Column, csv_chunks, xlsx_bytes
+from qms.core.time import to_local, today_local
 from qms.extensions import db
 from qms.nonconformities.models import (
     OPEN_STATUSES,
@@ -115,63 +114,51 @@ def register_query(filters: Filters):
 
 # ------------------------------------------------------------------------ export
 
-def export_rows(filters: Filters) -> tuple[list[str], list[list]]:
-    header = [_("Código"), _("Título"), _("Estado"), _("Último resultado de eficacia"),
-              _("Origen"), _("Severidad"), _("Proceso"), _("Departamento"), _("Municipio"),
-              _("Detectada el"), _("Detectada por"), _("Acciones"), _("Acciones abiertas"),
-              _("Vencida"), _("Causa raíz"), _("Cerrada el"), _("Descripción")]
-    rows = []
+#: NCs read per batch by the exports: the query count grows by a fixed step per batch
+#: (the NCs and their related rows), memory stays flat whatever the register's size.
+EXPORT_BATCH = 500
+
+
+def export_columns() -> list[Column]:
+    return [Column(_("Código"), 14), Column(_("Título"), 45), Column(_("Estado"), 16),
+            Column(_("Último resultado de eficacia"), 18), Column(_("Origen"), 18),
+            Column(_("Severidad"), 12), Column(_("Proceso"), 30), Column(_("Departamento"), 16),
+            Column(_("Municipio"), 18), Column(_("Detectada el"), 12),
+            Column(_("Detectada por"), 22), Column(_("Acciones"), 9),
+            Column(_("Acciones abiertas"), 9), Column(_("Vencida"), 9),
+            Column(_("Causa raíz"), 45), Column(_("Cerrada el"), 12),
+            Column(_("Descripción"), 60)]
+
+
+def export_rows(filters: Filters) -> Iterator[list]:
+    """The register's rows for an export, read in batches of ``EXPORT_BATCH`` NCs with
+    their related rows loaded per batch (no query per NC)."""
     query = register_query(filters).options(
-        selectinload(Nonconformity.verifications), selectinload(Nonconformity.analyses),
-        selectinload(Nonconformity.detected_by))
+        joinedload(Nonconformity.detected_by), selectinload(Nonconformity.verifications),
+        selectinload(Nonconformity.analyses),
+    )  # register_query already loads the actions and the process.execution_options(yield_per=EXPORT_BATCH)
     for nc in db.session.scalars(query):
         analysis = nc.current_analysis or (nc.analyses[-1] if nc.analyses else None)
         dep = geo.department(nc.department_code)
         mun = geo.municipality(nc.municipality_code)
-        rows.append([
+        yield [
             nc.code, nc.title, nc.status.label, nc.last_result.label if nc.last_result else "",
             nc.source.label, nc.severity.label, f"{nc.process.code} {nc.process.name}",
             dep.name if dep else "", mun.name if mun else "", nc.detected_on,
             nc.detected_by.full_name, len(nc.actions), len(nc.open_actions),
             _("Sí") if nc.overdue else _("No"), (analysis.root_cause if analysis else "") or "",
             to_local(nc.closed_at).date() if nc.closed_at else None, nc.description,
-        ])
-    return header, [[safe_cell(v) for v in row] for row in rows]
+        ]
 
 
-def export_csv(filters: Filters) -> str:
-    header, rows = export_rows(filters)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v
-                         for v in row])
-    return "\ufeff" + out.getvalue()  # BOM: Excel opens the accents correctly
+def export_csv(filters: Filters) -> Iterator[str]:
+    """The CSV, produced chunk by chunk as the NCs are read (streamed by the view)."""
+    return csv_chunks(export_columns(), export_rows(filters))
 
 
 def export_xlsx(filters: Filters) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    header, rows = export_rows(filters)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("No conformidades")[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text
-            elif isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    title = _("Registro de no conformidades · %(d)s", d=today_local().isoformat())
+    return xlsx_bytes(title, _("No conformidades"), export_columns(), export_rows(filters))
 
 
 # ------------------------------------------------------------------------ charts

@@ -111,3 +111,27 @@ def test_error_pages_are_in_spanish(client):
     login(client, "auditor")
     response = client.get("/admin/usuarios")
     assert response.status_code == 403 and "Acceso denegado" in response.get_data(as_text=True)
+
+
+def test_concurrent_logins_of_one_account_never_fail_on_bookkeeping(app_ctx):
+    """Two logins of one account at once: the second still holds the row as it was before
+    the first committed. Writing last_login_at under the version check failed the second
+    login with StaleDataError (a 500); it is bookkeeping and is written without it."""
+    from sqlalchemy import select, update
+
+    from qms.auth.models import User
+    from qms.core.audit import AuditEvent
+
+    stale = user("calidad")  # this request's copy, loaded before the other login committed
+    version = stale.version
+    # the other login (or an admin edit) writes the row first, behind this copy's back
+    db.session.execute(update(User).where(User.id == stale.id).values(version=User.version + 1)
+                       .execution_options(synchronize_session=False))
+    assert authenticate("calidad", PASSWORD) is stale
+    db.session.commit()
+    db.session.expire_all()
+    fresh = db.session.get(User, stale.id)
+    assert fresh.last_login_at is not None
+    assert fresh.version == version + 1  # the login itself did not bump the version
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.action, event.entity_type) == ("login", "user")

@@ -45,5 +45,5 @@ def test_nc_life_register_and_charts_on_postgresql(pg_app):
         assert any(code == "NCPGL" for code, _ in figures["days_to_close"])
         stored = db.session.get(Nonconformity, closed.id)
         assert stored.analyses[0].whys == ["Se pagó a otro", "Cruce por nombre"]
-        assert "NC-" in register.export_csv(register.Filters(process_id=process.id))
+        assert "NC-" in "".join(register.export_csv(register.Filters(process_id=process.id)))
         db.session.remove()
