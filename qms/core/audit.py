@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,11 +29,41 @@ GENESIS_HASH = "0" * 64
 CHAIN_LOCK_KEY = 0x51_4D_53_A0
 
 
-#: Audited model classes by table name (the ``entity_type`` of their events).
+#: Every kind of record that appears in the trail, by table name (``entity_type``).
+RECORD_TYPES: dict[str, type] = {}
+#: Audited model classes by table name: their columns are copied into the trail.
 AUDITED: dict[str, type] = {}
 
 
-class Audited:
+class Recorded:
+    """Names a kind of record and its steps for people reading the trail.
+
+    For models whose events are written explicitly with :func:`record` (an import batch)
+    rather than captured at flush; :class:`Audited` models get it too::
+
+        __audit_label__ = _l("Importación de respuestas")     # the kind of record
+        __audit_actions__ = {"import": _l("Importación")}     # its named steps
+        __audit_note_fields__ = {"rows_read": _l("Filas leídas")}  # keys of a JSON note
+    """
+
+    #: How people name this kind of record.
+    __audit_label__: Any = None
+    #: Named step → its label, keyed per record type: ``transition:closed`` of a survey
+    #: wave is not the NC's. ``insert``/``update``/``delete`` may be renamed here.
+    __audit_actions__: dict[str, Any] = {}
+    #: Key of a JSON object written as the event's note → its label.
+    __audit_note_fields__: dict[str, Any] = {}
+    #: Column shown when another record points at this one ("code", "full_name").
+    __audit_title__: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__tablename__")
+        if table:
+            RECORD_TYPES[table] = cls
+
+
+class Audited(Recorded):
     """Mixin for quality records: every change leaves an :class:`AuditEvent`.
 
     Each audited model declares, beside its columns, how people read its history::
@@ -43,21 +73,18 @@ class Audited:
         __audit_actions__ = {"report": _l("Reporte")}        # its named steps
 
     ``insert``/``update``/``delete`` and ``transition:<state>`` (named after the state's
-    label) need no entry; a test checks that every table, field and action has a label
-    in both languages.
+    own label) need no entry; ``tests/core/test_audit_labels.py`` checks that every table,
+    field and action has a label in both languages. :mod:`qms.core.history` reads them.
     """
 
     #: Columns never copied into the trail (secrets); their change is noted as "***".
     __audit_redact__: frozenset[str] = frozenset()
     #: Columns left out of the trail altogether (bookkeeping).
     __audit_skip__: frozenset[str] = frozenset({"version"})
-    #: How people name this kind of record.
-    __audit_label__: Any = None
     #: Column → its label as the record's form shows it.
     __audit_fields__: dict[str, Any] = {}
-    #: Named step → its label (keyed per record type: "transition:closed" of a survey
-    #: wave is not the NC's).
-    __audit_actions__: dict[str, Any] = {}
+    #: Column → function showing a stored (JSON) value as the record's page does.
+    __audit_formats__: dict[str, Callable[[Any], str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -153,53 +180,6 @@ def current_actor() -> Actor:
             return Actor(current_user.id, current_user.username)
         return Actor(None, "anonymous")
     return SYSTEM
-
-
-# -------------------------------------------------------------------- action labels
-
-#: How events are named to people. Domains add theirs with :func:`register_action_labels`.
-_ACTION_LABELS: dict[str, Any] = {}
-
-
-def register_action_labels(labels: dict[str, Any]) -> None:
-    _ACTION_LABELS.update(labels)
-
-
-def action_label(action: str) -> str:
-    """A readable, translated name for an event's action ("insert" → "Creación")."""
-    from flask_babel import gettext as _
-
-    if action in _ACTION_LABELS:
-        return str(_ACTION_LABELS[action])
-    if action.startswith("transition:"):
-        return _("Cambio de estado: %(state)s", state=action.split(":", 1)[1])
-    return action
-
-
-_ENTITY_LABELS: dict[str, Any] = {}
-
-
-def register_entity_labels(labels: dict[str, Any]) -> None:
-    """Name record types (table names) for people: {"process": _l("Proceso")}."""
-    _ENTITY_LABELS.update(labels)
-
-
-def entity_label(entity_type: str) -> str:
-    return str(_ENTITY_LABELS.get(entity_type, entity_type))
-
-
-def _register_core_labels() -> None:
-    from flask_babel import lazy_gettext as _l
-
-    register_action_labels({
-        "insert": _l("Creación"), "update": _l("Modificación"), "delete": _l("Eliminación"),
-        "login": _l("Inicio de sesión"),
-    })
-    register_entity_labels({"user": _l("Usuario"), "process": _l("Proceso"),
-                            "stored_file": _l("Archivo")})
-
-
-_register_core_labels()
 
 
 # --------------------------------------------------------------------- annotations
@@ -331,15 +311,19 @@ def verify_chain(session: Session) -> tuple[int, ChainProblem | None]:
     result = session.execute(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
     )
-    for event_ in result.scalars():
-        count += 1
-        if event_.prev_hash != prev:
-            return count, ChainProblem(
-                event_.id, "the previous event is missing, moved or altered (prev_hash mismatch)"
-            )
-        if compute_hash(event_.prev_hash, event_.content()) != event_.hash:
-            return count, ChainProblem(event_.id, "its content was altered (hash mismatch)")
-        prev = event_.hash
+    try:  # a server-side cursor on PostgreSQL: close it even when stopping early
+        for event_ in result.scalars():
+            count += 1
+            if event_.prev_hash != prev:
+                return count, ChainProblem(
+                    event_.id,
+                    "the previous event is missing, moved or altered (prev_hash mismatch)",
+                )
+            if compute_hash(event_.prev_hash, event_.content()) != event_.hash:
+                return count, ChainProblem(event_.id, "its content was altered (hash mismatch)")
+            prev = event_.hash
+    finally:
+        result.close()
     return count, None
 
 

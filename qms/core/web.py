@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from qms.core import audit
+from qms.core import history
 from qms.core.enums import ENUMS
 from qms.core.errors import ServiceError
 from qms.core.permissions import template_can
@@ -31,11 +31,11 @@ def _local_date(value: date | None, fmt: str = "medium") -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS)
+    app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
+                                 readable_history=history.describe,
+                                 record_type_label=history.record_type_label)
     app.jinja_env.filters["datetime"] = _local_datetime
     app.jinja_env.filters["date"] = _local_date
-    app.jinja_env.filters["audit_action"] = audit.action_label
-    app.jinja_env.filters["audit_entity"] = audit.entity_label
 
     @app.context_processor
     def programme_identity() -> dict:

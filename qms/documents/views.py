@@ -13,7 +13,7 @@ from qms.auth.models import Role, User
 from qms.core import audit
 from qms.core.dashboard import Card, card_provider
 from qms.core.errors import ServiceError
-from qms.core.forms import apply_service_error
+from qms.core.forms import apply_service_error, choices
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.storage import store
 from qms.core.time import today_local
@@ -35,14 +35,14 @@ def _fill_choices(form: DocumentForm, document: Document | None = None) -> None:
     keep = document.process_id if document is not None else None
     processes = db.session.scalars(select(Process).where(
         Process.active.is_(True) | (Process.id == keep)).order_by(Process.code))
-    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in processes]
+    form.process_id.choices = choices((p.id, f"{p.code} · {p.name}") for p in processes)
     users = _people()
     if document is not None and document.owner is not None and document.owner not in users:
         users.append(document.owner)  # a former owner stays selectable until replaced
     people = [(u.id, f"{u.full_name} ({u.role.label})") for u in users
               if u.role != Role.CERTIFIER]
-    form.owner_id.choices = [(0, _("— Según el rol o el dueño del proceso —")), *people]
-    form.distribution_users.choices = people
+    form.owner_id.choices = choices([(0, _("— Según el rol o el dueño del proceso —")), *people])
+    form.distribution_users.choices = choices(people)
 
 
 def upload_from(field) -> object | None:

@@ -16,7 +16,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from qms.core import geo
-from qms.nonconformities.models import IshikawaCategory, NCSeverity, NCSource, VerificationResult
+from qms.core.forms import choices
+from qms.nonconformities.enums import IshikawaCategory, NCSeverity, NCSource, VerificationResult
 
 ORIGIN_TYPES = [
     SelectChoice("", _l("— Sin origen vinculado —")),
@@ -52,8 +53,8 @@ class NCForm(FlaskForm):
     version = HiddenField()
 
     def set_place_choices(self) -> None:
-        self.department_code.choices = [("", "—")] + geo.department_choices()
-        self.municipality_code.choices = [("", "—")] + geo.municipality_choices()
+        self.department_code.choices = choices([("", "—"), *geo.department_choices()])
+        self.municipality_code.choices = choices([("", "—"), *geo.municipality_choices()])
 
 
 class CorrectionForm(FlaskForm):
@@ -94,7 +95,7 @@ for _i in range(1, WHY_COUNT + 1):
         _l("¿Por qué? (%(n)s)", n=_i), validators=[Optional(), Length(max=500)]))
 for _category in IshikawaCategory:
     setattr(AnalysisForm, f"ishikawa_{_category.value}", TextAreaField(
-        IshikawaCategory.__labels__()[_category], validators=[Optional(), Length(max=3000)],
+        _category.lazy_label, validators=[Optional(), Length(max=3000)],
         description=_l("Una causa por línea.")))
 
 

@@ -13,7 +13,7 @@ from qms.core import geo
 from qms.core.dashboard import Card, card_provider
 from qms.core.db import now_utc
 from qms.core.errors import ServiceError
-from qms.core.forms import apply_service_error
+from qms.core.forms import apply_service_error, choices
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.storage import send_stored_file
 from qms.core.time import to_local, today_local
@@ -102,8 +102,8 @@ def export_xlsx():
 
 def _nc_form(nc: Nonconformity | None = None) -> NCForm:
     form = NCForm(obj=nc)
-    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in _processes()]
-    form.detected_by_id.choices = _people_choices()
+    form.process_id.choices = choices((p.id, f"{p.code} · {p.name}") for p in _processes())
+    form.detected_by_id.choices = choices(_people_choices())
     form.set_place_choices()
     return form
 
@@ -189,9 +189,9 @@ def _forms(nc: Nonconformity, **given) -> dict:
     }
     forms["analysis"].fill(nc.current_analysis)
     people = _people_choices()
-    forms["action"].owner_id.choices = people
-    forms["verification_plan"].verifier_id.choices = [
-        (uid, label) for uid, label in people if uid != nc.process.owner_id]
+    forms["action"].owner_id.choices = choices(people)
+    forms["verification_plan"].verifier_id.choices = choices(
+        (uid, label) for uid, label in people if uid != nc.process.owner_id)
     for name, form in forms.items():
         if name != "action_update" and hasattr(form, "version"):
             form.version.data = nc.version
@@ -292,7 +292,7 @@ def transition(nc_id: int):
 def add_action(nc_id: int):
     nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
     form = ActionForm()
-    form.owner_id.choices = _people_choices()
+    form.owner_id.choices = choices(_people_choices())
     return _step(nc, "action", form, lambda: services.add_action(
         nc, expected_version=form.version.data, description=form.description.data,
         owner=db.session.get(User, form.owner_id.data), due_on=form.due_on.data),
@@ -324,7 +324,7 @@ def update_action(nc_id: int, action_id: int):
 def plan_verification(nc_id: int):
     nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
     form = VerificationPlanForm()
-    form.verifier_id.choices = _people_choices()
+    form.verifier_id.choices = choices(_people_choices())
     return _step(nc, "verification_plan", form, lambda: services.send_to_verification(
         nc, expected_version=form.version.data, planned_on=form.planned_on.data,
         verifier=db.session.get(User, form.verifier_id.data)),

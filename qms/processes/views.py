@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from qms.auth.models import User
 from qms.core import audit
 from qms.core.dashboard import Card, card_provider
+from qms.core.forms import choices
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.uow import attempt
 from qms.extensions import db
@@ -22,8 +23,8 @@ bp = Blueprint("processes", __name__, url_prefix="/procesos")
 
 def _form(process: Process | None = None) -> ProcessForm:
     form = ProcessForm(obj=process)
-    form.owner_id.choices = [(u.id, f"{u.full_name} ({u.role.label})")
-                             for u in services.owner_candidates()]
+    form.owner_id.choices = choices((u.id, f"{u.full_name} ({u.role.label})")
+                                    for u in services.owner_candidates())
     return form
 
 

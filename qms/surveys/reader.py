@@ -106,21 +106,23 @@ def open_table(path: Path | str) -> Table:
 def _open_csv(path: Path, size: int, head: bytes) -> Table:
     encoding = detect_encoding(head)
     raw = path.open("rb")
+    #: Closing the wrapper closes the file; closing only the file leaves the wrapper
+    #: to be reclaimed unclosed (a ResourceWarning).
     text = io.TextIOWrapper(raw, encoding=encoding, newline="")
     try:
         first = text.readline()
     except UnicodeDecodeError:
-        raw.close()
+        text.close()
         raise FileProblem(_l("No se pudo leer la codificación del archivo.")) from None
     delimiter = detect_delimiter(first)
     try:
         header = next(csv.reader([first], delimiter=delimiter, strict=True))
     except (csv.Error, StopIteration):
-        raw.close()
+        text.close()
         raise FileProblem(_l("La fila de encabezados no se puede leer."), row=1) from None
     header = [h.strip() for h in header]
     if len([h for h in header if h]) < 2:
-        raw.close()
+        text.close()
         raise FileProblem(_l("El archivo no parece una exportación CSV de KoboToolbox u ODK: "
                              "no tiene columnas reconocibles."), row=1)
 
@@ -143,7 +145,7 @@ def _open_csv(path: Path, size: int, head: bytes) -> Table:
     label = {"utf-8-sig": "UTF-8 BOM", "utf-8": "UTF-8", "cp1252": "Latin-1",
              "latin-1": "Latin-1"}[encoding]
     sep = {"\t": "TAB"}.get(delimiter, delimiter)
-    return Table(f"csv {label} {sep}", header, rows(), raw.tell, size, raw.close)
+    return Table(f"csv {label} {sep}", header, rows(), raw.tell, size, text.close)
 
 
 # ----------------------------------------------------------------------------- XLSX

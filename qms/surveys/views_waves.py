@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from qms.core import audit, charts, geo
 from qms.core.errors import ServiceError
-from qms.core.forms import EmptyForm, apply_service_error
+from qms.core.forms import EmptyForm, apply_service_error, choices
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.extensions import db
 from qms.nonconformities.transactions import commit_creation
@@ -322,6 +322,6 @@ def raise_nc(wave_id: int):
 
 def findings_form() -> RaiseNCForm:
     form = RaiseNCForm()
-    form.process_id.choices = [(p.id, f"{p.code} · {p.name}") for p in db.session.scalars(
-        select(Process).where(Process.active.is_(True)).order_by(Process.code))]
+    form.process_id.choices = choices((p.id, f"{p.code} · {p.name}") for p in db.session.scalars(
+        select(Process).where(Process.active.is_(True)).order_by(Process.code)))
     return form

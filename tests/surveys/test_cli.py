@@ -95,6 +95,7 @@ def test_killing_the_import_leaves_no_half_imported_batch(app, wave, tmp_path):
     assert process.poll() is None, process.stdout.read().decode()[-2000:]
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
+    process.stdout.close()
     assert process.returncode == -signal.SIGKILL
     with sqlite3.connect(database) as conn:
         responses = conn.execute("SELECT count(*) FROM survey_response").fetchone()[0]
