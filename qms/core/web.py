@@ -15,6 +15,7 @@ from qms.core import history
 from qms.core.enums import ENUMS
 from qms.core.errors import ServiceError
 from qms.core.permissions import template_can
+from qms.core.workflow import WORKFLOWS
 
 #: Paths answered in JSON (the API); everything else gets HTML pages.
 API_PATH_PREFIX = "/api/"
@@ -32,7 +33,7 @@ def _local_date(value: date | None, fmt: str = "medium") -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
-                                 readable_history=history.describe,
+                                 workflows=WORKFLOWS, readable_history=history.describe,
                                  record_type_label=history.record_type_label)
     app.jinja_env.filters["datetime"] = _local_datetime
     app.jinja_env.filters["date"] = _local_date
