@@ -71,13 +71,12 @@ def state_enum(cls: type | None) -> type | None:
     return getattr(column.type, "enum_class", None) if column is not None else None
 
 
-def lazy_action_label(entity_type: str, action: str) -> Any:
+def lazy_action_label_of(cls: type | None, action: str) -> Any:
     """The lazy label of a step of this kind of record, or None when nothing names it.
 
     ``transition:<state>`` is named after the state's label in the record's *own*
     state enum, so a survey wave's closing says «Cerrada» as a wave, not as an NC.
     """
-    cls = record_type(entity_type)
     declared = getattr(cls, "__audit_actions__", {})
     if action in declared:
         return declared[action]
@@ -92,18 +91,17 @@ def lazy_action_label(entity_type: str, action: str) -> Any:
     return None
 
 
-def action_label(entity_type: str, action: str) -> str:
-    label = lazy_action_label(entity_type, action)
-    return str(label) if label is not None else action
-
-
-def lazy_field_label(entity_type: str, key: str) -> Any:
-    cls = record_type(entity_type)
+def lazy_field_label_of(cls: type | None, key: str) -> Any:
     return getattr(cls, "__audit_fields__", {}).get(key) or COMMON_FIELDS.get(key)
 
 
+def action_label(entity_type: str, action: str) -> str:
+    label = lazy_action_label_of(record_type(entity_type), action)
+    return str(label) if label is not None else action
+
+
 def field_label(entity_type: str, key: str) -> str:
-    label = lazy_field_label(entity_type, key)
+    label = lazy_field_label_of(record_type(entity_type), key)
     return str(label) if label is not None else key
 
 
