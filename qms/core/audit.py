@@ -212,7 +212,25 @@ def _snapshot(obj: Any) -> dict[str, Any]:
     return {k: _value(obj, k, getattr(obj, k)) for k in _columns(obj)}
 
 
-def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _unloaded_changes(obj: Any) -> list[str]:
+    """Columns set without their old value ever being loaded (set after a commit expired
+    them): SQLAlchemy's history then has no "before" and it would read as None."""
+    state = inspect(obj)
+    return [key for key in _columns(obj)
+            if (hist := state.attrs[key].history).added and not hist.deleted
+            and not hist.unchanged]
+
+
+def _committed_values(session: Session, obj: Any, keys: list[str]) -> dict[str, Any]:
+    mapper = inspect(obj).mapper
+    columns = [mapper.column_attrs[key].columns[0] for key in keys]
+    where = [col == value for col, value in
+             zip(mapper.primary_key, inspect(obj).identity or (), strict=True)]
+    row = session.connection().execute(select(*columns).where(*where)).first()
+    return dict(zip(keys, row, strict=True)) if row is not None else {}
+
+
+def _changes(obj: Any, committed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     state = inspect(obj)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
@@ -220,7 +238,7 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         hist = state.attrs[key].history
         if not hist.has_changes():
             continue
-        old = hist.deleted[0] if hist.deleted else None
+        old = hist.deleted[0] if hist.deleted else committed.get(key)
         new = hist.added[0] if hist.added else None
         if to_plain(old) == to_plain(new):
             continue
@@ -242,9 +260,20 @@ def _guard_append_only(session: Session, flush_context: Any, instances: Any) -> 
             raise RuntimeError("audit events are append-only")
 
 
+@event.listens_for(Session, "before_flush")
+def _remember_unloaded_values(session: Session, flush_context: Any, instances: Any) -> None:
+    """Read, before the UPDATE, the old values the trail would otherwise not know."""
+    committed = session.info.setdefault("qms_audit_committed", {})
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and inspect(obj).persistent and (
+                keys := _unloaded_changes(obj)):
+            committed[id(obj)] = _committed_values(session, obj, keys)
+
+
 @event.listens_for(Session, "after_flush")
 def _write_events(session: Session, flush_context: Any) -> None:
     notes: dict[int, tuple[str, str | None]] = session.info.pop("qms_audit_notes", {})
+    committed: dict[int, dict[str, Any]] = session.info.pop("qms_audit_committed", {})
     actor = current_actor()
     when = now_utc()
     rows = []
@@ -254,7 +283,7 @@ def _write_events(session: Session, flush_context: Any) -> None:
             rows.append(_row(obj, action, None, _snapshot(obj), note, actor, when))
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
-            before, after = _changes(obj)
+            before, after = _changes(obj, committed.get(id(obj), {}))
             if after or id(obj) in notes:
                 action, note = notes.get(id(obj), ("update", None))
                 rows.append(_row(obj, action, before, after, note, actor, when))

@@ -268,8 +268,10 @@ def _plain(value: Any) -> str:
         return _("Sí") if value else _("No")
     if isinstance(value, float):
         return format_decimal(value)
-    if isinstance(value, list):
-        return "\n".join(_plain(v) for v in value)
+    if isinstance(value, list):  # short lists inline; long ones a line per item, to diff
+        items = [_plain(v) for v in value]
+        inline = "; ".join(items)
+        return inline if len(inline) <= LONG_TEXT else "\n".join(items)
     if isinstance(value, dict):
         return "\n".join(f"{k}: {_plain(v)}" for k, v in value.items())
     return str(value)

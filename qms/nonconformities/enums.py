@@ -55,3 +55,13 @@ class IshikawaCategory(LabelledEnum):
     MATERIAL = "material", _l("Materiales e insumos")
     MEASUREMENT = "measurement", _l("Medición")
     ENVIRONMENT = "environment", _l("Medio ambiente")
+
+
+class NCOrigin(LabelledEnum):
+    """The kind of record an NC is linked to (``origin_type``, a plain string column so
+    that domains added later can link theirs)."""
+
+    AUDIT_FINDING = "audit_finding", _l("Hallazgo de auditoría")
+    SURVEY_WAVE = "survey_wave", _l("Ronda de encuesta")
+    COMPLAINT = "complaint", _l("Queja ciudadana")
+    MANAGEMENT_REVIEW = "management_review", _l("Revisión por la dirección")

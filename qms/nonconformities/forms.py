@@ -17,14 +17,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from qms.core import geo
 from qms.core.forms import choices
-from qms.nonconformities.enums import IshikawaCategory, NCSeverity, NCSource, VerificationResult
+from qms.nonconformities.enums import (
+    IshikawaCategory,
+    NCOrigin,
+    NCSeverity,
+    NCSource,
+    VerificationResult,
+)
 
 ORIGIN_TYPES = [
     SelectChoice("", _l("— Sin origen vinculado —")),
-    SelectChoice("audit_finding", _l("Hallazgo de auditoría")),
-    SelectChoice("survey_wave", _l("Ronda de encuesta")),
-    SelectChoice("complaint", _l("Queja ciudadana")),
-    SelectChoice("management_review", _l("Revisión por la dirección")),
+    *(SelectChoice(origin.value, origin.lazy_label) for origin in NCOrigin),
 ]
 
 

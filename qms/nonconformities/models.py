@@ -29,6 +29,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.auth.models import User
+from qms.core import geo
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import enum_column
@@ -38,6 +39,7 @@ from qms.nonconformities.enums import (
     OPEN_STATUSES,
     ActionStatus,
     IshikawaCategory,
+    NCOrigin,
     NCSeverity,
     NCSource,
     NCStatus,
@@ -46,6 +48,17 @@ from qms.nonconformities.enums import (
 from qms.processes.models import Process
 
 ISO_CLAUSE = ("ISO 9001:2015", "10.2")
+
+
+def _enum_label(enum_cls, value: str) -> str:
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return value
+
+
+def _place_name(place, code: str) -> str:
+    return place.name if place is not None else code
 
 
 def _ishikawa_text(causes: dict) -> str:
@@ -86,6 +99,11 @@ class Nonconformity(Audited, VersionedMixin, Model):
         "analysis_round": _l("Ronda de análisis"), "cancel_reason": _l("Motivo de la anulación"),
         "closed_at": _l("Cerrada el"), "closed_by_id": _l("Cerrada por"),
         "close_meaning": _l("Significado de la firma"),
+    }
+    __audit_formats__ = {
+        "origin_type": lambda value: _enum_label(NCOrigin, value),
+        "department_code": lambda code: _place_name(geo.department(code), code),
+        "municipality_code": lambda code: _place_name(geo.municipality(code), code),
     }
     __audit_actions__ = {
         "report": _l("No conformidad reportada"),

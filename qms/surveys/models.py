@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.auth.models import User
+from qms.core import geo
 from qms.core.audit import Audited, Recorded
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import LabelledEnum, enum_column
@@ -69,6 +70,11 @@ class Channel(LabelledEnum):
 class BatchStatus(LabelledEnum):
     IMPORTED = "imported", _l("Importado")
     REJECTED = "rejected", _l("Rechazado (nada importado)")
+
+
+def _department_name(code: str) -> str:
+    department = geo.department(code)
+    return department.name if department is not None else code
 
 
 class Survey(Audited, VersionedMixin, Model):
@@ -220,6 +226,7 @@ class WaveTarget(Audited, Model):
         "target_sample": _l("Entrevistas planificadas"),
         "population": _l("Hogares en el marco muestral"),
     }
+    __audit_formats__ = {"department_code": lambda code: _department_name(code)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="CASCADE"))
