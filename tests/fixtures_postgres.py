@@ -84,6 +84,7 @@ def pg_app(pg_server, tmp_path_factory):
     """The app on a fresh PostgreSQL database built by the migrations."""
     from flask_migrate import upgrade
 
+    from qms.extensions import db
     from tests.conftest import make_app, seed_users
 
     url = pg_server.createdb("qms_test")
@@ -92,4 +93,7 @@ def pg_app(pg_server, tmp_path_factory):
         upgrade()
         seed_users()
     application.config["PG_SERVER"] = pg_server
-    return application
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()

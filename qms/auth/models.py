@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -19,6 +20,16 @@ class User(UserMixin, Audited, VersionedMixin, Model):
     __tablename__ = "user"
     __audit_redact__ = frozenset({"password_hash"})
     __audit_skip__ = frozenset({"version", "session_generation"})
+    __audit_label__ = _l("Usuario")
+    __audit_title__ = "full_name"
+    __audit_fields__ = {
+        "id": _l("Identificador"), "username": _l("Usuario"), "full_name": _l("Nombre completo"),
+        "email": _l("Correo electrónico"), "role": _l("Rol"), "password_hash": _l("Contraseña"),
+        "active": _l("Cuenta activa"), "access_expires_on": _l("Acceso hasta"),
+        "locale": _l("Idioma"), "created_at": _l("Fecha de creación"),
+        "last_login_at": _l("Último inicio de sesión"),
+    }
+    __audit_actions__ = {"login": _l("Inicio de sesión")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)

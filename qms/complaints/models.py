@@ -45,6 +45,7 @@ class Complaint(Audited, VersionedMixin, Model):
         "nc_code": _l("Código de la no conformidad"), "handled_by_id": _l("Atendida por"),
         "updated_at": _l("Actualizada el"),
     }
+    __audit_label__ = _l("Queja ciudadana")
     __audit_actions__ = {
         "file": _l("Queja presentada en el portal"),
         "acknowledge": _l("Acuse de recibo"),
@@ -112,12 +113,3 @@ class Complaint(Audited, VersionedMixin, Model):
     def __repr__(self) -> str:
         return f"<Complaint #{self.id} {self.status.value}>"
 
-
-def _register_audit_labels() -> None:
-    from qms.core import audit
-
-    audit.register_entity_labels({"complaint": _l("Queja ciudadana")})
-    audit.register_action_labels(Complaint.__audit_actions__)
-
-
-_register_audit_labels()

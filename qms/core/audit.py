@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,11 +29,41 @@ GENESIS_HASH = "0" * 64
 CHAIN_LOCK_KEY = 0x51_4D_53_A0
 
 
-#: Audited model classes by table name (the ``entity_type`` of their events).
+#: Every kind of record that appears in the trail, by table name (``entity_type``).
+RECORD_TYPES: dict[str, type] = {}
+#: Audited model classes by table name: their columns are copied into the trail.
 AUDITED: dict[str, type] = {}
 
 
-class Audited:
+class Recorded:
+    """Names a kind of record and its steps for people reading the trail.
+
+    For models whose events are written explicitly with :func:`record` (an import batch)
+    rather than captured at flush; :class:`Audited` models get it too::
+
+        __audit_label__ = _l("Importación de respuestas")     # the kind of record
+        __audit_actions__ = {"import": _l("Importación")}     # its named steps
+        __audit_note_fields__ = {"rows_read": _l("Filas leídas")}  # keys of a JSON note
+    """
+
+    #: How people name this kind of record.
+    __audit_label__: Any = None
+    #: Named step → its label, keyed per record type: ``transition:closed`` of a survey
+    #: wave is not the NC's. ``insert``/``update``/``delete`` may be renamed here.
+    __audit_actions__: dict[str, Any] = {}
+    #: Key of a JSON object written as the event's note → its label.
+    __audit_note_fields__: dict[str, Any] = {}
+    #: Column shown when another record points at this one ("code", "full_name").
+    __audit_title__: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__tablename__")
+        if table:
+            RECORD_TYPES[table] = cls
+
+
+class Audited(Recorded):
     """Mixin for quality records: every change leaves an :class:`AuditEvent`.
 
     Each audited model declares, beside its columns, how people read its history::
@@ -43,21 +73,18 @@ class Audited:
         __audit_actions__ = {"report": _l("Reporte")}        # its named steps
 
     ``insert``/``update``/``delete`` and ``transition:<state>`` (named after the state's
-    label) need no entry; a test checks that every table, field and action has a label
-    in both languages.
+    own label) need no entry; ``tests/core/test_audit_labels.py`` checks that every table,
+    field and action has a label in both languages. :mod:`qms.core.history` reads them.
     """
 
     #: Columns never copied into the trail (secrets); their change is noted as "***".
     __audit_redact__: frozenset[str] = frozenset()
     #: Columns left out of the trail altogether (bookkeeping).
     __audit_skip__: frozenset[str] = frozenset({"version"})
-    #: How people name this kind of record.
-    __audit_label__: Any = None
     #: Column → its label as the record's form shows it.
     __audit_fields__: dict[str, Any] = {}
-    #: Named step → its label (keyed per record type: "transition:closed" of a survey
-    #: wave is not the NC's).
-    __audit_actions__: dict[str, Any] = {}
+    #: Column → function showing a stored (JSON) value as the record's page does.
+    __audit_formats__: dict[str, Callable[[Any], str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -155,53 +182,6 @@ def current_actor() -> Actor:
     return SYSTEM
 
 
-# -------------------------------------------------------------------- action labels
-
-#: How events are named to people. Domains add theirs with :func:`register_action_labels`.
-_ACTION_LABELS: dict[str, Any] = {}
-
-
-def register_action_labels(labels: dict[str, Any]) -> None:
-    _ACTION_LABELS.update(labels)
-
-
-def action_label(action: str) -> str:
-    """A readable, translated name for an event's action ("insert" → "Creación")."""
-    from flask_babel import gettext as _
-
-    if action in _ACTION_LABELS:
-        return str(_ACTION_LABELS[action])
-    if action.startswith("transition:"):
-        return _("Cambio de estado: %(state)s", state=action.split(":", 1)[1])
-    return action
-
-
-_ENTITY_LABELS: dict[str, Any] = {}
-
-
-def register_entity_labels(labels: dict[str, Any]) -> None:
-    """Name record types (table names) for people: {"process": _l("Proceso")}."""
-    _ENTITY_LABELS.update(labels)
-
-
-def entity_label(entity_type: str) -> str:
-    return str(_ENTITY_LABELS.get(entity_type, entity_type))
-
-
-def _register_core_labels() -> None:
-    from flask_babel import lazy_gettext as _l
-
-    register_action_labels({
-        "insert": _l("Creación"), "update": _l("Modificación"), "delete": _l("Eliminación"),
-        "login": _l("Inicio de sesión"),
-    })
-    register_entity_labels({"user": _l("Usuario"), "process": _l("Proceso"),
-                            "stored_file": _l("Archivo")})
-
-
-_register_core_labels()
-
-
 # --------------------------------------------------------------------- annotations
 
 
@@ -232,7 +212,25 @@ def _snapshot(obj: Any) -> dict[str, Any]:
     return {k: _value(obj, k, getattr(obj, k)) for k in _columns(obj)}
 
 
-def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _unloaded_changes(obj: Any) -> list[str]:
+    """Columns set without their old value ever being loaded (set after a commit expired
+    them): SQLAlchemy's history then has no "before" and it would read as None."""
+    state = inspect(obj)
+    return [key for key in _columns(obj)
+            if (hist := state.attrs[key].history).added and not hist.deleted
+            and not hist.unchanged]
+
+
+def _committed_values(session: Session, obj: Any, keys: list[str]) -> dict[str, Any]:
+    mapper = inspect(obj).mapper
+    columns = [mapper.column_attrs[key].columns[0] for key in keys]
+    where = [col == value for col, value in
+             zip(mapper.primary_key, inspect(obj).identity or (), strict=True)]
+    row = session.connection().execute(select(*columns).where(*where)).first()
+    return dict(zip(keys, row, strict=True)) if row is not None else {}
+
+
+def _changes(obj: Any, committed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     state = inspect(obj)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
@@ -240,7 +238,7 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         hist = state.attrs[key].history
         if not hist.has_changes():
             continue
-        old = hist.deleted[0] if hist.deleted else None
+        old = hist.deleted[0] if hist.deleted else committed.get(key)
         new = hist.added[0] if hist.added else None
         if to_plain(old) == to_plain(new):
             continue
@@ -262,9 +260,20 @@ def _guard_append_only(session: Session, flush_context: Any, instances: Any) -> 
             raise RuntimeError("audit events are append-only")
 
 
+@event.listens_for(Session, "before_flush")
+def _remember_unloaded_values(session: Session, flush_context: Any, instances: Any) -> None:
+    """Read, before the UPDATE, the old values the trail would otherwise not know."""
+    committed = session.info.setdefault("qms_audit_committed", {})
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and inspect(obj).persistent and (
+                keys := _unloaded_changes(obj)):
+            committed[id(obj)] = _committed_values(session, obj, keys)
+
+
 @event.listens_for(Session, "after_flush")
 def _write_events(session: Session, flush_context: Any) -> None:
     notes: dict[int, tuple[str, str | None]] = session.info.pop("qms_audit_notes", {})
+    committed: dict[int, dict[str, Any]] = session.info.pop("qms_audit_committed", {})
     actor = current_actor()
     when = now_utc()
     rows = []
@@ -274,7 +283,7 @@ def _write_events(session: Session, flush_context: Any) -> None:
             rows.append(_row(obj, action, None, _snapshot(obj), note, actor, when))
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
-            before, after = _changes(obj)
+            before, after = _changes(obj, committed.get(id(obj), {}))
             if after or id(obj) in notes:
                 action, note = notes.get(id(obj), ("update", None))
                 rows.append(_row(obj, action, before, after, note, actor, when))
@@ -331,15 +340,19 @@ def verify_chain(session: Session) -> tuple[int, ChainProblem | None]:
     result = session.execute(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
     )
-    for event_ in result.scalars():
-        count += 1
-        if event_.prev_hash != prev:
-            return count, ChainProblem(
-                event_.id, "the previous event is missing, moved or altered (prev_hash mismatch)"
-            )
-        if compute_hash(event_.prev_hash, event_.content()) != event_.hash:
-            return count, ChainProblem(event_.id, "its content was altered (hash mismatch)")
-        prev = event_.hash
+    try:  # a server-side cursor on PostgreSQL: close it even when stopping early
+        for event_ in result.scalars():
+            count += 1
+            if event_.prev_hash != prev:
+                return count, ChainProblem(
+                    event_.id,
+                    "the previous event is missing, moved or altered (prev_hash mismatch)",
+                )
+            if compute_hash(event_.prev_hash, event_.content()) != event_.hash:
+                return count, ChainProblem(event_.id, "its content was altered (hash mismatch)")
+            prev = event_.hash
+    finally:
+        result.close()
     return count, None
 
 

@@ -6,6 +6,9 @@ import enum
 from typing import Any
 
 from sqlalchemy import Enum as SAEnum
+from wtforms.fields.choices import SelectChoice
+
+from qms.core.forms import choices
 
 #: Every LabelledEnum by class name; templates see it as ``enums``.
 ENUMS: dict[str, type] = {}
@@ -28,7 +31,7 @@ class LabelledEnum(enum.StrEnum):
             raise RuntimeError(f"two LabelledEnums named {cls.__name__}")
         ENUMS[cls.__name__] = cls
 
-    def __new__(cls, value: str, label: Any = None):
+    def __new__(cls, value: str, label: Any):
         member = str.__new__(cls, value)
         member._value_ = value
         member._lazy_label = label
@@ -36,20 +39,18 @@ class LabelledEnum(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        if self._lazy_label is None:  # legacy: a ``__labels__`` block on the class
-            return str(type(self).__labels__()[self])  # type: ignore[attr-defined]
+        """The label in the reader's language."""
         return str(self._lazy_label)
 
     @property
     def lazy_label(self) -> Any:
         """The untranslated lazy string, for building other lazy strings at import time."""
-        if self._lazy_label is None:
-            return type(self).__labels__()[self]  # type: ignore[attr-defined]
         return self._lazy_label
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
+    def choices(cls) -> list[SelectChoice]:
+        """The members as a select field's options, in declaration order."""
+        return choices((m.value, m.label) for m in cls)
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> SAEnum:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
+from wtforms.fields.choices import SelectChoice
 
 from qms.core.errors import ConflictError, ServiceError
 
@@ -47,3 +51,12 @@ def apply_service_error(form: FlaskForm, error: ServiceError) -> None:
         field.errors = [*field.errors, str(error.message)]
     else:
         flash(str(error.message), "danger")
+
+
+def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """Options for a ``SelectField`` from ``(value, label)`` pairs.
+
+    WTForms 3.3 deprecates tuples as choices (removed in 3.4) in favour of
+    :class:`~wtforms.fields.choices.SelectChoice`; every form builds its options here.
+    """
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -9,20 +9,10 @@ from qms.core.enums import LabelledEnum
 
 
 class Role(LabelledEnum):
-    ADMIN = "admin"
-    QUALITY_OFFICER = "quality_officer"
-    PROCESS_OWNER = "process_owner"
-    MANAGER = "manager"
-    AUDITOR = "auditor"
-    CERTIFIER = "certifier"
+    ADMIN = "admin", _l("Administrador")
+    QUALITY_OFFICER = "quality_officer", _l("Responsable de calidad")
+    PROCESS_OWNER = "process_owner", _l("Dueño de proceso")
+    MANAGER = "manager", _l("Alta dirección")
+    AUDITOR = "auditor", _l("Auditor interno")
+    CERTIFIER = "certifier", _l("Auditor externo (certificador)")
 
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            Role.ADMIN: _l("Administrador"),
-            Role.QUALITY_OFFICER: _l("Responsable de calidad"),
-            Role.PROCESS_OWNER: _l("Dueño de proceso"),
-            Role.MANAGER: _l("Alta dirección"),
-            Role.AUDITOR: _l("Auditor interno"),
-            Role.CERTIFIER: _l("Auditor externo (certificador)"),
-        }

@@ -23,6 +23,8 @@ from qms.core.errors import ValidationError
 
 class Setting(Audited, Model):
     __tablename__ = "setting"
+    __audit_label__ = _l("Ajuste")
+    __audit_fields__ = {"key": _l("Ajuste"), "value": _l("Valor")}
 
     #: Dotted key, domain first: "surveys.min_group_size".
     key: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -14,10 +14,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from qms.core import audit
+from qms.core import history
 from qms.core.enums import ENUMS
 from qms.core.errors import ConflictError, ServiceError, stale_message
 from qms.core.permissions import template_can
+from qms.core.workflow import WORKFLOWS
 
 #: Paths answered in JSON (the API); everything else gets HTML pages.
 API_PATH_PREFIX = "/api/"
@@ -34,11 +35,11 @@ def _local_date(value: date | None, fmt: str = "medium") -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS)
+    app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
+                                 workflows=WORKFLOWS, readable_history=history.describe,
+                                 record_type_label=history.record_type_label)
     app.jinja_env.filters["datetime"] = _local_datetime
     app.jinja_env.filters["date"] = _local_date
-    app.jinja_env.filters["audit_action"] = audit.action_label
-    app.jinja_env.filters["audit_entity"] = audit.entity_label
 
     @app.context_processor
     def programme_identity() -> dict:

@@ -22,11 +22,19 @@ from qms.core import audit
 from qms.core.errors import TransitionError
 from qms.extensions import db
 
+#: Every workflow by the class name of its state enum; templates see it as ``workflows``
+#: (``{% if enums.WaveStatus.OPEN in workflows.WaveStatus.allowed(wave) %}``).
+WORKFLOWS: dict[str, Workflow] = {}
+
 
 class Workflow:
     def __init__(self, field: str, transitions: Mapping[enum.Enum, set[enum.Enum]]) -> None:
         self.field = field
         self.transitions = {state: frozenset(targets) for state, targets in transitions.items()}
+        #: The enum of the states (every key and target is one of its members).
+        self.states: type[enum.Enum] = type(next(iter(self.transitions)))
+        if WORKFLOWS.setdefault(self.states.__name__, self) is not self:
+            raise RuntimeError(f"two workflows over {self.states.__name__}")
 
     def state(self, obj: Any) -> enum.Enum:
         return getattr(obj, self.field)

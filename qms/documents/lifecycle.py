@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from qms.auth.models import User
-from qms.core import audit
 from qms.core.audit import AuditEvent
 from qms.core.db import now_utc
 from qms.core.errors import (
@@ -219,23 +218,3 @@ def revisions_to_approve(user: User) -> list[Revision]:
                                     .order_by(Revision.submitted_at))
     return [r for r in candidates if user.role in approver_roles_for(r.document)
             and user.id not in (r.author_id, r.submitted_by_id)]
-
-
-def _register_action_labels() -> None:
-    audit.register_action_labels({
-        "transition:in_review": _l("Enviada a revisión"),
-        "transition:draft": _l("Devuelta a borrador"),
-        "transition:approved": _l("Aprobada (firma electrónica)"),
-        "transition:effective": _l("Puesta en vigor"),
-        "transition:superseded": _l("Sustituida"),
-        "transition:obsolete": _l("Declarada obsoleta"),
-    })
-    audit.register_entity_labels({
-        "document": _l("Documento"),
-        "document_revision": _l("Revisión de documento"),
-        "document_distribution": _l("Distribución de documento"),
-        "document_acknowledgement": _l("Confirmación de lectura"),
-    })
-
-
-_register_action_labels()

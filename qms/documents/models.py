@@ -40,55 +40,26 @@ ISO_CLAUSE = ("ISO 9001:2015", "7.5")
 
 
 class DocumentType(LabelledEnum):
-    POLICY = "policy"
-    MANUAL = "manual"
-    PROCEDURE = "procedure"
-    INSTRUCTION = "instruction"
-    FORM = "form"
-    EXTERNAL = "external"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            DocumentType.POLICY: _l("Política"),
-            DocumentType.MANUAL: _l("Manual"),
-            DocumentType.PROCEDURE: _l("Procedimiento"),
-            DocumentType.INSTRUCTION: _l("Instructivo"),
-            DocumentType.FORM: _l("Formato"),
-            DocumentType.EXTERNAL: _l("Documento externo"),
-        }
+    POLICY = "policy", _l("Política")
+    MANUAL = "manual", _l("Manual")
+    PROCEDURE = "procedure", _l("Procedimiento")
+    INSTRUCTION = "instruction", _l("Instructivo")
+    FORM = "form", _l("Formato")
+    EXTERNAL = "external", _l("Documento externo")
 
 
 class Confidentiality(LabelledEnum):
-    PUBLIC = "public"
-    INTERNAL = "internal"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            Confidentiality.PUBLIC: _l("Público"),
-            Confidentiality.INTERNAL: _l("Uso interno"),
-        }
+    PUBLIC = "public", _l("Público")
+    INTERNAL = "internal", _l("Uso interno")
 
 
 class RevisionStatus(LabelledEnum):
-    DRAFT = "draft"
-    IN_REVIEW = "in_review"
-    APPROVED = "approved"
-    EFFECTIVE = "effective"
-    SUPERSEDED = "superseded"
-    OBSOLETE = "obsolete"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            RevisionStatus.DRAFT: _l("Borrador"),
-            RevisionStatus.IN_REVIEW: _l("En revisión"),
-            RevisionStatus.APPROVED: _l("Aprobada"),
-            RevisionStatus.EFFECTIVE: pgettext("documento", "Vigente"),
-            RevisionStatus.SUPERSEDED: _l("Sustituida"),
-            RevisionStatus.OBSOLETE: _l("Obsoleta"),
-        }
+    DRAFT = "draft", _l("Borrador")
+    IN_REVIEW = "in_review", _l("En revisión")
+    APPROVED = "approved", _l("Aprobada")
+    EFFECTIVE = "effective", pgettext("documento", "Vigente")
+    SUPERSEDED = "superseded", _l("Sustituida")
+    OBSOLETE = "obsolete", _l("Obsoleta")
 
 
 #: Revisions still being prepared: at most one per document.
@@ -101,6 +72,14 @@ class Document(Audited, VersionedMixin, Model):
     """An entry of the register of controlled documents."""
 
     __tablename__ = "document"
+    __audit_label__ = _l("Documento")
+    __audit_fields__ = {
+        "code": _l("Código"), "title": _l("Título"), "doc_type": _l("Tipo de documento"),
+        "process_id": _l("Proceso"), "owner_id": _l("Responsable del documento"),
+        "owner_role": _l("Rol responsable"), "confidentiality": _l("Confidencialidad"),
+        "review_interval_months": _l("Revisión periódica (meses)"),
+        "source_path": _l("Archivo en procedures/"), "source_hash": _l("Huella del archivo"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Unique stable code, e.g. "PR-SGC-01".
@@ -155,6 +134,26 @@ class Revision(Audited, VersionedMixin, Model):
     """One revision of a document, with its approval and the period it was in force."""
 
     __tablename__ = "document_revision"
+    __audit_label__ = _l("Revisión de documento")
+    __audit_fields__ = {
+        "document_id": _l("Documento"), "number": _l("Número de revisión"),
+        "status": _l("Estado"), "change_summary": _l("Resumen de los cambios"),
+        "content_md": _l("Contenido"), "file_id": _l("Archivo adjunto"), "author_id": _l("Autor"),
+        "submitted_by_id": _l("Enviada a revisión por"),
+        "submitted_at": _l("Enviada a revisión el"), "approved_by_id": _l("Aprobada por"),
+        "approved_at": _l("Aprobada el"), "approval_meaning": _l("Significado de la firma"),
+        "effective_from": _l("Vigente desde"), "effective_until": _l("Vigente hasta"),
+        "published_by_id": _l("Publicada por"), "status_reason": _l("Motivo"),
+        "source_hash": _l("Huella del archivo"),
+    }
+    __audit_actions__ = {
+        "transition:in_review": _l("Enviada a revisión"),
+        "transition:draft": _l("Devuelta a borrador"),
+        "transition:approved": _l("Aprobada (firma electrónica)"),
+        "transition:effective": _l("Puesta en vigor"),
+        "transition:superseded": _l("Sustituida"),
+        "transition:obsolete": _l("Declarada obsoleta"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="RESTRICT"),
@@ -231,6 +230,10 @@ class DistributionEntry(Audited, Model):
     """Who must read a document: one user or every user of one role."""
 
     __tablename__ = "document_distribution"
+    __audit_label__ = _l("Distribución de documento")
+    __audit_fields__ = {
+        "document_id": _l("Documento"), "user_id": _l("Persona"), "role": _l("Rol"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"),
@@ -256,6 +259,11 @@ class Acknowledgement(Audited, Model):
     """A user confirmed having read one revision."""
 
     __tablename__ = "document_acknowledgement"
+    __audit_label__ = _l("Confirmación de lectura")
+    __audit_fields__ = {
+        "revision_id": _l("Revisión"), "user_id": _l("Persona"),
+        "acknowledged_at": _l("Leída el"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     revision_id: Mapped[int] = mapped_column(

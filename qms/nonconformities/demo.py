@@ -19,7 +19,7 @@ from qms.core.db import frozen_clock
 from qms.core.time import local_zone, today_local
 from qms.extensions import db
 from qms.nonconformities import services as nc
-from qms.nonconformities.models import ActionStatus, NCSeverity, NCSource
+from qms.nonconformities.enums import ActionStatus, NCSeverity, NCSource
 from qms.processes.models import Process
 
 

@@ -16,15 +16,18 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from qms.core import geo
-from qms.core.forms import VersionedForm
-from qms.nonconformities.models import IshikawaCategory, NCSeverity, NCSource, VerificationResult
+from qms.core.forms import VersionedForm, choices
+from qms.nonconformities.enums import (
+    IshikawaCategory,
+    NCOrigin,
+    NCSeverity,
+    NCSource,
+    VerificationResult,
+)
 
 ORIGIN_TYPES = [
     SelectChoice("", _l("— Sin origen vinculado —")),
-    SelectChoice("audit_finding", _l("Hallazgo de auditoría")),
-    SelectChoice("survey_wave", _l("Ronda de encuesta")),
-    SelectChoice("complaint", _l("Queja ciudadana")),
-    SelectChoice("management_review", _l("Revisión por la dirección")),
+    *(SelectChoice(origin.value, origin.lazy_label) for origin in NCOrigin),
 ]
 
 
@@ -52,8 +55,8 @@ class NCForm(VersionedForm):
                                description=_l("P. ej. «Auditoría interna 2026-02, hallazgo 3»."))
 
     def set_place_choices(self) -> None:
-        self.department_code.choices = [("", "—")] + geo.department_choices()
-        self.municipality_code.choices = [("", "—")] + geo.municipality_choices()
+        self.department_code.choices = choices([("", "—"), *geo.department_choices()])
+        self.municipality_code.choices = choices([("", "—"), *geo.municipality_choices()])
 
 
 class CorrectionForm(VersionedForm):
@@ -92,7 +95,7 @@ for _i in range(1, WHY_COUNT + 1):
         _l("¿Por qué? (%(n)s)", n=_i), validators=[Optional(), Length(max=500)]))
 for _category in IshikawaCategory:
     setattr(AnalysisForm, f"ishikawa_{_category.value}", TextAreaField(
-        IshikawaCategory.__labels__()[_category], validators=[Optional(), Length(max=3000)],
+        _category.lazy_label, validators=[Optional(), Length(max=3000)],
         description=_l("Una causa por línea.")))
 
 

@@ -29,118 +29,45 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.auth.models import User
+from qms.core import geo
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
-from qms.core.enums import LabelledEnum, enum_column
+from qms.core.enums import enum_column
 from qms.core.storage import StoredFile
 from qms.core.time import today_local
+from qms.nonconformities.enums import (
+    OPEN_STATUSES,
+    ActionStatus,
+    IshikawaCategory,
+    NCOrigin,
+    NCSeverity,
+    NCSource,
+    NCStatus,
+    VerificationResult,
+)
 from qms.processes.models import Process
 
 ISO_CLAUSE = ("ISO 9001:2015", "10.2")
 
 
-class NCSource(LabelledEnum):
-    INTERNAL_AUDIT = "internal_audit"
-    EXTERNAL_AUDIT = "external_audit"
-    CITIZEN_COMPLAINT = "citizen_complaint"
-    SATISFACTION_SURVEY = "satisfaction_survey"
-    PROCESS_MONITORING = "process_monitoring"
-    MANAGEMENT_REVIEW = "management_review"
-    OTHER = "other"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            NCSource.INTERNAL_AUDIT: _l("Auditoría interna"),
-            NCSource.EXTERNAL_AUDIT: _l("Auditoría externa"),
-            NCSource.CITIZEN_COMPLAINT: _l("Queja ciudadana"),
-            NCSource.SATISFACTION_SURVEY: _l("Encuesta de satisfacción"),
-            NCSource.PROCESS_MONITORING: _l("Seguimiento del proceso"),
-            NCSource.MANAGEMENT_REVIEW: _l("Revisión por la dirección"),
-            NCSource.OTHER: _l("Otra"),
-        }
+def _enum_label(enum_cls, value: str) -> str:
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return value
 
 
-class NCSeverity(LabelledEnum):
-    MAJOR = "major"
-    MINOR = "minor"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {NCSeverity.MAJOR: _l("Mayor"), NCSeverity.MINOR: _l("Menor")}
+def _place_name(place, code: str) -> str:
+    return place.name if place is not None else code
 
 
-class NCStatus(LabelledEnum):
-    REPORTED = "reported"
-    ANALYSIS = "analysis"
-    ACTION_PLAN = "action_plan"
-    IMPLEMENTATION = "implementation"
-    VERIFICATION = "verification"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            NCStatus.REPORTED: _l("Reportada"),
-            NCStatus.ANALYSIS: _l("Análisis de causas"),
-            NCStatus.ACTION_PLAN: _l("Plan de acción"),
-            NCStatus.IMPLEMENTATION: _l("Implementación"),
-            NCStatus.VERIFICATION: _l("Verificación de eficacia"),
-            NCStatus.CLOSED: _l("Cerrada"),
-            NCStatus.CANCELLED: _l("Anulada"),
-        }
-
-
-OPEN_STATUSES = frozenset(NCStatus) - {NCStatus.CLOSED, NCStatus.CANCELLED}
-
-
-class ActionStatus(LabelledEnum):
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            ActionStatus.PLANNED: _l("Planificada"),
-            ActionStatus.IN_PROGRESS: _l("En ejecución"),
-            ActionStatus.DONE: _l("Realizada"),
-        }
-
-
-class VerificationResult(LabelledEnum):
-    EFFECTIVE = "effective"
-    NOT_EFFECTIVE = "not_effective"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            VerificationResult.EFFECTIVE: _l("Eficaz"),
-            VerificationResult.NOT_EFFECTIVE: _l("No eficaz"),
-        }
-
-
-class IshikawaCategory(LabelledEnum):
-    """The 6M of the cause-and-effect (Ishikawa) diagram."""
-
-    METHOD = "method"
-    MANPOWER = "manpower"
-    MACHINE = "machine"
-    MATERIAL = "material"
-    MEASUREMENT = "measurement"
-    ENVIRONMENT = "environment"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            IshikawaCategory.METHOD: _l("Método"),
-            IshikawaCategory.MANPOWER: _l("Mano de obra"),
-            IshikawaCategory.MACHINE: _l("Maquinaria y sistemas"),
-            IshikawaCategory.MATERIAL: _l("Materiales e insumos"),
-            IshikawaCategory.MEASUREMENT: _l("Medición"),
-            IshikawaCategory.ENVIRONMENT: _l("Medio ambiente"),
-        }
+def _ishikawa_text(causes: dict) -> str:
+    """The 6M causes as the analysis form shows them: one category per line."""
+    lines = []
+    for category in IshikawaCategory:
+        if causes.get(category.value):
+            lines.append(f"{category.label}: {'; '.join(map(str, causes[category.value]))}")
+    return "\n".join(lines) or "—"
 
 
 class NCYearCounter(Model):
@@ -158,6 +85,31 @@ class NCYearCounter(Model):
 
 class Nonconformity(Audited, VersionedMixin, Model):
     __tablename__ = "nonconformity"
+    __audit_label__ = _l("No conformidad")
+    __audit_fields__ = {
+        "code": _l("Código"), "year": _l("Año"), "number": _l("Número"),
+        "title": _l("Título"), "description": _l("Descripción"), "source": _l("Origen"),
+        "process_id": _l("Proceso"), "severity": _l("Severidad"), "status": _l("Estado"),
+        "department_code": _l("Departamento"), "municipality_code": _l("Municipio"),
+        "detected_on": _l("Fecha de detección"), "detected_by_id": _l("Detectada por"),
+        "reported_by_id": _l("Reportada por"), "origin_type": _l("Vinculada a"),
+        "origin_id": _l("Identificador del registro de origen"),
+        "origin_label": _l("Descripción del origen"),
+        "correction": _l("Corrección / contención"), "correction_on": _l("Fecha de la corrección"),
+        "analysis_round": _l("Ronda de análisis"), "cancel_reason": _l("Motivo de la anulación"),
+        "closed_at": _l("Cerrada el"), "closed_by_id": _l("Cerrada por"),
+        "close_meaning": _l("Significado de la firma"),
+    }
+    __audit_formats__ = {
+        "origin_type": lambda value: _enum_label(NCOrigin, value),
+        "department_code": lambda code: _place_name(geo.department(code), code),
+        "municipality_code": lambda code: _place_name(geo.municipality(code), code),
+    }
+    __audit_actions__ = {
+        "report": _l("No conformidad reportada"),
+        "correction": _l("Corrección / contención registrada"),
+        "update": _l("Datos de la no conformidad modificados"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "NC-2026-014": year of registration and its number in that year.
@@ -279,6 +231,16 @@ class NCAnalysis(Audited, VersionedMixin, Model):
     """Root-cause analysis of one round: 5 whys (ordered), Ishikawa 6M, stated root cause."""
 
     __tablename__ = "nc_analysis"
+    __audit_label__ = _l("Análisis de causas")
+    __audit_fields__ = {
+        "nc_id": _l("No conformidad"), "round": _l("Ronda"), "whys": _l("Los 5 porqués"),
+        "ishikawa": _l("Diagrama de Ishikawa (6M)"), "root_cause": _l("Causa raíz"),
+    }
+    __audit_actions__ = {
+        "insert": _l("Análisis de causas iniciado"),
+        "update": _l("Análisis de causas actualizado"),
+    }
+    __audit_formats__ = {"ishikawa": lambda value: _ishikawa_text(value)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nc_id: Mapped[int] = mapped_column(ForeignKey("nonconformity.id", ondelete="RESTRICT"))
@@ -301,6 +263,17 @@ class NCAnalysis(Audited, VersionedMixin, Model):
 
 class CorrectiveAction(Audited, VersionedMixin, Model):
     __tablename__ = "corrective_action"
+    __audit_label__ = _l("Acción correctiva")
+    __audit_fields__ = {
+        "nc_id": _l("No conformidad"), "number": _l("Número"), "round": _l("Ronda de análisis"),
+        "description": _l("Descripción"), "owner_id": _l("Responsable"),
+        "due_on": _l("Fecha límite"), "status": _l("Estado"), "evidence": _l("Evidencia"),
+        "started_on": _l("Iniciada el"), "completed_at": _l("Realizada el"),
+    }
+    __audit_actions__ = {
+        "insert": _l("Acción correctiva planificada"),
+        "update": _l("Acción correctiva actualizada"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nc_id: Mapped[int] = mapped_column(
@@ -352,6 +325,19 @@ class EffectivenessVerification(Audited, VersionedMixin, Model):
     a new row, so an earlier "not effective" result stays in the record."""
 
     __tablename__ = "nc_verification"
+    __audit_label__ = _l("Verificación de eficacia")
+    __audit_fields__ = {
+        "nc_id": _l("No conformidad"), "round": _l("Ronda de análisis"),
+        "planned_on": _l("Fecha prevista de verificación"), "verifier_id": _l("Verificador"),
+        "result": _l("Resultado"), "evidence": _l("Evidencia de la verificación"),
+        "verified_at": _l("Verificada el"), "recorded_by_id": _l("Registrada por"),
+    }
+    __audit_actions__ = {
+        "insert": _l("Verificación de eficacia planificada"),
+        "update": _l("Verificación de eficacia actualizada"),
+        **{f"result:{r.value}": _l("Verificación de eficacia: %(r)s", r=r.lazy_label)
+           for r in VerificationResult},
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nc_id: Mapped[int] = mapped_column(
@@ -387,6 +373,13 @@ class NCAttachment(Audited, Model):
     """A file attached to an NC, or as evidence to one of its actions or verifications."""
 
     __tablename__ = "nc_attachment"
+    __audit_label__ = _l("Adjunto de NC")
+    __audit_fields__ = {
+        "nc_id": _l("No conformidad"), "action_id": _l("Acción correctiva"),
+        "verification_id": _l("Verificación de eficacia"), "stored_file_id": _l("Archivo"),
+        "uploaded_by_id": _l("Subido por"), "uploaded_at": _l("Subido el"),
+    }
+    __audit_actions__ = {"insert": _l("Archivo adjuntado")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nc_id: Mapped[int] = mapped_column(
@@ -408,25 +401,3 @@ class NCAttachment(Audited, Model):
 
     def __repr__(self) -> str:
         return f"<NCAttachment {self.id} of nc {self.nc_id}>"
-
-
-def _register_audit_labels() -> None:
-    """How the audit log names these records and their steps."""
-    from qms.core import audit
-
-    audit.register_entity_labels({
-        "nonconformity": _l("No conformidad"), "nc_analysis": _l("Análisis de causas"),
-        "corrective_action": _l("Acción correctiva"),
-        "nc_verification": _l("Verificación de eficacia"), "nc_attachment": _l("Adjunto de NC"),
-    })
-    labels = {"report": _l("Reporte"), "correction": _l("Corrección / contención")}
-    for status in (*NCStatus, *ActionStatus):
-        labels[f"transition:{status.value}"] = _l("Pasa a «%(s)s»",
-                                                  s=type(status).__labels__()[status])
-    for result in VerificationResult:
-        labels[f"result:{result.value}"] = _l("Resultado de la verificación: %(r)s",
-                                              r=VerificationResult.__labels__()[result])
-    audit.register_action_labels(labels)
-
-
-_register_audit_labels()

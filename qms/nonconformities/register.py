@@ -16,13 +16,8 @@ from qms.core import charts, geo
 from qms.core.spreadsheets import Column, csv_chunks, xlsx_bytes
 from qms.core.time import to_local, today_local
 from qms.extensions import db
-from qms.nonconformities.models import (
-    OPEN_STATUSES,
-    NCSeverity,
-    NCSource,
-    NCStatus,
-    Nonconformity,
-)
+from qms.nonconformities.enums import OPEN_STATUSES, NCSeverity, NCSource, NCStatus
+from qms.nonconformities.models import Nonconformity
 from qms.processes.models import Process
 
 #: Status and severity sort in workflow / gravity order, not alphabetically.

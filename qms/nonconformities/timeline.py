@@ -1,35 +1,52 @@
-"""The whole story of an NC: its audit-trail events and those of its parts, in order,
-with a readable title for each step."""
+"""The whole story of an NC: its audit-trail events and those of its parts, in order.
+
+Titles and changed fields come from the same declarations as every other history
+(``__audit_actions__``/``__audit_fields__`` on the models, read by
+:mod:`qms.core.history`); this module only gathers the events of the NC's parts and
+says which part a step belongs to ("AC-2", "ronda 1").
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from qms.core.audit import AuditEvent
+from qms.core.history import Change, Entry, describe
 from qms.extensions import db
-from qms.nonconformities.models import (
-    ActionStatus,
-    NCStatus,
-    Nonconformity,
-    VerificationResult,
-)
+from qms.nonconformities.models import Nonconformity
 
-#: Bookkeeping columns not shown in the timeline's details.
-HIDDEN = {"updated_at", "created_at", "id", "nc_id", "version", "year", "number"}
+#: Columns the NC's page already shows around the timeline (its code, the part's round).
+HIDDEN = {"nc_id", "year", "number", "round", "action_id", "verification_id"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Step:
-    when: datetime
-    actor: str
+    entry: Entry
     title: str
-    note: str | None = None
-    changes: list[tuple[str, object, object]] = field(default_factory=list)
-    kind: str = "nc"
+
+    @property
+    def kind(self) -> str:
+        return self.entry.entity_type
+
+    @property
+    def when(self) -> datetime:
+        return self.entry.when
+
+    @property
+    def actor(self) -> str:
+        return self.entry.actor
+
+    @property
+    def note(self) -> str | None:
+        return self.entry.note
+
+    @property
+    def changes(self) -> list[Change]:
+        return self.entry.changes
 
 
 def _children(nc: Nonconformity) -> dict[str, dict[str, object]]:
@@ -41,42 +58,17 @@ def _children(nc: Nonconformity) -> dict[str, dict[str, object]]:
     }
 
 
-def _nc_title(event: AuditEvent) -> str | None:
-    action = event.action
-    if action in ("report", "insert"):
-        return _("No conformidad reportada")
-    if action == "correction":
-        return _("Corrección / contención registrada")
-    if action.startswith("transition:"):
-        return _("Pasa a «%(s)s»", s=NCStatus(action.split(":", 1)[1]).label)
-    keys = set((event.after or {}).keys()) - HIDDEN
-    return _("Datos de la no conformidad modificados") if keys else None
-
-
-def _action_title(event: AuditEvent, action) -> str:
-    label = action.label if action else "AC"
-    if event.action == "insert":
-        return _("Acción %(a)s planificada", a=label)
-    if event.action.startswith("transition:"):
-        return _("Acción %(a)s: %(s)s", a=label,
-                 s=ActionStatus(event.action.split(":", 1)[1]).label)
-    return _("Acción %(a)s actualizada", a=label)
-
-
-def _verification_title(event: AuditEvent) -> str:
-    if event.action == "insert":
-        return _("Verificación de eficacia planificada")
-    if event.action.startswith("result:"):
-        return _("Verificación de eficacia: %(r)s",
-                 r=VerificationResult(event.action.split(":", 1)[1]).label)
-    return _("Verificación de eficacia actualizada")
-
-
-def _analysis_title(event: AuditEvent, analysis) -> str:
-    round_ = analysis.round if analysis else "?"
-    if event.action == "insert":
-        return _("Análisis de causas, ronda %(n)s, iniciado", n=round_)
-    return _("Análisis de causas, ronda %(n)s, actualizado", n=round_)
+def _subject(kind: str, obj) -> str | None:
+    """Which part of the NC a step belongs to, when the NC has several of that kind."""
+    if obj is None:
+        return None
+    if kind == "corrective_action":
+        return obj.label
+    if kind == "nc_analysis":
+        return _("Ronda %(n)s", n=obj.round)
+    if kind == "nc_attachment":
+        return obj.stored.original_name
+    return None
 
 
 def timeline(nc: Nonconformity) -> list[Step]:
@@ -87,27 +79,11 @@ def timeline(nc: Nonconformity) -> list[Step]:
                 for kind, rows in children.items() if rows]
     events = db.session.scalars(select(AuditEvent).where(or_(*clauses)).order_by(AuditEvent.id))
     steps: list[Step] = []
-    for event in events:
-        obj = children.get(event.entity_type, {}).get(event.entity_id)
-        if event.entity_type == "nonconformity":
-            title = _nc_title(event)
-        elif event.entity_type == "corrective_action":
-            title = _action_title(event, obj)
-        elif event.entity_type == "nc_verification":
-            title = _verification_title(event)
-        elif event.entity_type == "nc_analysis":
-            title = _analysis_title(event, obj)
-        else:
-            title = _("Archivo adjuntado: %(n)s", n=obj.stored.original_name if obj else "")
-        if title is None:
-            continue
-        changes = []
-        if event.action not in ("insert", "report") and event.after:
-            changes = [(k, (event.before or {}).get(k), v) for k, v in event.after.items()
-                       if k not in HIDDEN]
-        elif event.entity_type in ("corrective_action", "nc_verification") and event.after:
-            changes = [(k, None, v) for k, v in event.after.items()
-                       if k in ("description", "due_on", "planned_on") and v]
-        steps.append(Step(when=event.occurred_at, actor=event.actor_label, title=title,
-                          note=event.note, changes=changes, kind=event.entity_type))
+    for entry in describe(events, hide=HIDDEN):
+        if entry.action == "update" and not entry.changes and not entry.note:
+            continue  # only bookkeeping columns moved
+        subject = _subject(entry.entity_type,
+                           children.get(entry.entity_type, {}).get(entry.event.entity_id))
+        title = f"{subject} · {entry.action_label}" if subject else entry.action_label
+        steps.append(Step(entry=entry, title=title))
     return steps

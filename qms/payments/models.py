@@ -59,6 +59,7 @@ class PaymentImport(Audited, Model):
         "periods": _l("Periodos"), "problems": _l("Problemas"),
         "imported_at": _l("Fecha de importación"), "actor_id": _l("Importado por"),
     }
+    __audit_label__ = _l("Importación de pagos")
     __audit_actions__ = {"import": _l("Importación de datos de pago"),
                          "import_rejected": _l("Importación de pagos rechazada")}
 
@@ -146,12 +147,3 @@ class PaymentAggregate(Model):
     def __repr__(self) -> str:
         return f"<PaymentAggregate {self.period_id} {self.municipality_code} {self.channel}>"
 
-
-def _register_audit_labels() -> None:
-    from qms.core import audit
-
-    audit.register_entity_labels({"payment_import": _l("Importación de pagos")})
-    audit.register_action_labels(PaymentImport.__audit_actions__)
-
-
-_register_audit_labels()

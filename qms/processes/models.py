@@ -18,21 +18,19 @@ ISO_CLAUSE = ("ISO 9001:2015", "4.4")
 
 
 class ProcessCategory(LabelledEnum):
-    STRATEGIC = "strategic"
-    OPERATIONAL = "operational"
-    SUPPORT = "support"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            ProcessCategory.STRATEGIC: _l("Estratégico"),
-            ProcessCategory.OPERATIONAL: _l("Operativo (misional)"),
-            ProcessCategory.SUPPORT: _l("De apoyo"),
-        }
+    STRATEGIC = "strategic", _l("Estratégico")
+    OPERATIONAL = "operational", _l("Operativo (misional)")
+    SUPPORT = "support", _l("De apoyo")
 
 
 class Process(Audited, VersionedMixin, Model):
     __tablename__ = "process"
+    __audit_label__ = _l("Proceso")
+    __audit_fields__ = {
+        "code": _l("Código"), "name": _l("Nombre"), "category": _l("Tipo de proceso"),
+        "owner_id": _l("Dueño del proceso"), "description": _l("Descripción"),
+        "active": _l("Proceso vigente"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Short stable code used in document and NC codes, e.g. "PAG" or "SGC".

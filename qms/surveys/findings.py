@@ -20,7 +20,8 @@ from qms.core import geo
 from qms.core.errors import ValidationError
 from qms.core.settings import get_setting, register_setting
 from qms.core.time import today_local
-from qms.nonconformities.models import NCSeverity, NCSource, Nonconformity
+from qms.nonconformities.enums import NCSeverity, NCSource
+from qms.nonconformities.models import Nonconformity
 from qms.nonconformities.services import report_nonconformity
 from qms.processes.models import Process
 from qms.surveys import results

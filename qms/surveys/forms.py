@@ -19,6 +19,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from qms.core import geo
 from qms.core.forms import VersionedForm
+from qms.core.forms import choices as select_choices
+from qms.nonconformities.enums import NCSeverity
 from qms.surveys.models import Channel, QuestionType
 
 
@@ -109,5 +111,5 @@ class RaiseNCForm(FlaskForm):
     finding = HiddenField(validators=[DataRequired()])
     department_code = HiddenField()
     process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
-    severity = SelectField(_l("Gravedad"), choices=[("minor", _l("Menor")), ("major", _l("Mayor"))],
-                           validators=[DataRequired()])
+    severity = SelectField(_l("Gravedad"), validators=[DataRequired()], choices=select_choices(
+        (s.value, s.lazy_label) for s in (NCSeverity.MINOR, NCSeverity.MAJOR)))

@@ -28,7 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.auth.models import User
-from qms.core.audit import Audited
+from qms.core import geo
+from qms.core.audit import Audited, Recorded
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import LabelledEnum, enum_column
 
@@ -39,67 +40,31 @@ INDEX_CODE = "_indice"
 
 
 class QuestionType(LabelledEnum):
-    LIKERT = "likert5"
-    YES_NO = "yes_no"
-    SINGLE = "single"
-    MULTIPLE = "multiple"
-    NUMBER = "number"
-    TEXT = "text"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            QuestionType.LIKERT: _l("Escala Likert 1–5"),
-            QuestionType.YES_NO: _l("Sí / No"),
-            QuestionType.SINGLE: _l("Opción única"),
-            QuestionType.MULTIPLE: _l("Opción múltiple"),
-            QuestionType.NUMBER: _l("Número"),
-            QuestionType.TEXT: _l("Texto libre"),
-        }
+    LIKERT = "likert5", _l("Escala Likert 1–5")
+    YES_NO = "yes_no", _l("Sí / No")
+    SINGLE = "single", _l("Opción única")
+    MULTIPLE = "multiple", _l("Opción múltiple")
+    NUMBER = "number", _l("Número")
+    TEXT = "text", _l("Texto libre")
 
 
 class VersionStatus(LabelledEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    SUPERSEDED = "superseded"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            VersionStatus.DRAFT: _l("Borrador"),
-            VersionStatus.PUBLISHED: _l("Publicada"),
-            VersionStatus.SUPERSEDED: _l("Reemplazada"),
-        }
+    DRAFT = "draft", _l("Borrador")
+    PUBLISHED = "published", _l("Publicada")
+    SUPERSEDED = "superseded", _l("Reemplazada")
 
 
 class WaveStatus(LabelledEnum):
-    DRAFT = "draft"
-    OPEN = "open"
-    CLOSED = "closed"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            WaveStatus.DRAFT: _l("En preparación"),
-            WaveStatus.OPEN: _l("Abierta"),
-            WaveStatus.CLOSED: _l("Cerrada"),
-        }
+    DRAFT = "draft", _l("En preparación")
+    OPEN = "open", _l("Abierta")
+    CLOSED = "closed", _l("Cerrada")
 
 
 class Channel(LabelledEnum):
-    IN_PERSON = "in_person"
-    PHONE = "phone"
-    WEB = "web"
-    KOBO = "kobo"
-
-    @staticmethod
-    def __labels__() -> dict:
-        return {
-            Channel.IN_PERSON: _l("Presencial"),
-            Channel.PHONE: _l("Teléfono"),
-            Channel.WEB: _l("Web"),
-            Channel.KOBO: _l("KoboToolbox / ODK"),
-        }
+    IN_PERSON = "in_person", _l("Presencial")
+    PHONE = "phone", _l("Teléfono")
+    WEB = "web", _l("Web")
+    KOBO = "kobo", _l("KoboToolbox / ODK")
 
 
 class BatchStatus(LabelledEnum):
@@ -109,9 +74,20 @@ class BatchStatus(LabelledEnum):
     REJECTED = "rejected", _l("Rechazado (nada importado)")
 
 
+def _department_name(code: str) -> str:
+    department = geo.department(code)
+    return department.name if department is not None else code
+
+
 class Survey(Audited, VersionedMixin, Model):
     __tablename__ = "survey"
     __audit_redact__ = frozenset({"webhook_secret_hash"})
+    __audit_label__ = _l("Encuesta")
+    __audit_fields__ = {
+        "code": _l("Código"), "title": _l("Título"), "description": _l("Descripción"),
+        "webhook_secret_hash": _l("Secreto del webhook"),
+    }
+    __audit_actions__ = {"rotate_webhook_secret": _l("Nuevo secreto del webhook")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stable code used in the webhook URL, e.g. "SAT-BVM".
@@ -136,6 +112,13 @@ class SurveyVersion(Audited, VersionedMixin, Model):
     """One version of the questionnaire; a published version is never edited in place."""
 
     __tablename__ = "survey_version"
+    __audit_label__ = _l("Versión del cuestionario")
+    __audit_title__ = "number"
+    __audit_fields__ = {
+        "survey_id": _l("Encuesta"), "number": _l("Versión"), "status": _l("Estado"),
+        "published_at": _l("Publicada el"), "published_by_id": _l("Publicada por"),
+    }
+    __audit_actions__ = {"publish": _l("Cuestionario publicado")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="RESTRICT"))
@@ -159,6 +142,15 @@ class SurveyVersion(Audited, VersionedMixin, Model):
 
 class Question(Audited, Model):
     __tablename__ = "survey_question"
+    __audit_label__ = _l("Pregunta")
+    __audit_fields__ = {
+        "version_id": _l("Versión del cuestionario"), "position": _l("Posición"),
+        "code": _l("Código"), "text": _l("Texto de la pregunta"), "type": _l("Tipo"),
+        "required": _l("Respuesta obligatoria"),
+        "in_index": _l("Forma parte del índice de satisfacción"),
+        "is_complaint": _l("«Sí» significa que presentó una queja"), "choices": _l("Opciones"),
+        "min_value": _l("Mínimo"), "max_value": _l("Máximo"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id", ondelete="RESTRICT"),
@@ -191,6 +183,13 @@ class Wave(Audited, VersionedMixin, Model):
     """A fieldwork round: a period, a target sample per department, a status."""
 
     __tablename__ = "survey_wave"
+    __audit_label__ = _l("Ronda de encuesta")
+    __audit_fields__ = {
+        "survey_id": _l("Encuesta"), "questionnaire_id": _l("Versión del cuestionario"),
+        "code": _l("Código"), "name": _l("Nombre"), "starts_on": _l("Inicio del periodo"),
+        "ends_on": _l("Fin del periodo"), "status": _l("Estado"),
+        "population": _l("Hogares en el marco muestral"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="RESTRICT"), index=True)
@@ -223,6 +222,13 @@ class Wave(Audited, VersionedMixin, Model):
 
 class WaveTarget(Audited, Model):
     __tablename__ = "survey_wave_target"
+    __audit_label__ = _l("Meta de muestra por departamento")
+    __audit_fields__ = {
+        "wave_id": _l("Ronda de encuesta"), "department_code": _l("Departamento"),
+        "target_sample": _l("Entrevistas planificadas"),
+        "population": _l("Hogares en el marco muestral"),
+    }
+    __audit_formats__ = {"department_code": lambda code: _department_name(code)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="CASCADE"))
@@ -244,6 +250,8 @@ class ColumnMapping(Audited, VersionedMixin, Model):
     """Export column → question code (or a response field), saved per survey and reused."""
 
     __tablename__ = "survey_mapping"
+    __audit_label__ = _l("Correspondencia de columnas")
+    __audit_fields__ = {"survey_id": _l("Encuesta"), "columns": _l("Columnas")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="RESTRICT"),
@@ -254,10 +262,24 @@ class ColumnMapping(Audited, VersionedMixin, Model):
                                                  onupdate=now_utc)
 
 
-class ImportBatch(Model):
+class ImportBatch(Recorded, Model):
     """One import of one file. Written once, when the import ends, with one audit event."""
 
     __tablename__ = "survey_import_batch"
+    __audit_label__ = _l("Importación de respuestas")
+    __audit_title__ = "file_name"
+    __audit_actions__ = {
+        "import": _l("Respuestas importadas"),
+        "import_rejected": _l("Importación rechazada"),
+    }
+    #: The keys of the import summary written as the event's note.
+    __audit_note_fields__ = {
+        "file": _l("Archivo"), "sha256": _l("Huella SHA-256"), "format": _l("Formato"),
+        "rows_read": _l("Filas leídas"), "imported": _l("Importadas"),
+        "duplicates": _l("Duplicadas"), "invalid": _l("No válidas"),
+        "rejected_in_source": _l("Rechazadas en el origen"),
+        "skip_invalid": _l("Omitir las filas no válidas"), "problems": _l("Problemas"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("survey_wave.id", ondelete="RESTRICT"),

@@ -131,21 +131,23 @@ def open_table(path: Path | str) -> Table:
 def _open_csv(path: Path, size: int, head: bytes) -> Table:
     encoding = detect_encoding(head)
     raw = path.open("rb")
+    #: Closing the wrapper closes the file; closing only the file leaves the wrapper
+    #: to be reclaimed unclosed (a ResourceWarning).
     text = io.TextIOWrapper(raw, encoding=encoding, newline="")
     try:
         first = text.readline()
     except UnicodeDecodeError:
-        raw.close()
+        text.close()
         raise FileProblem(_l("No se pudo leer la codificación del archivo.")) from None
     delimiter = detect_delimiter(first)
     try:
         header = next(csv.reader([first], delimiter=delimiter, strict=True))
     except (csv.Error, StopIteration):
-        raw.close()
+        text.close()
         raise FileProblem(_l("La fila de encabezados no se puede leer."), row=1) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     if len([h for h in header if h]) < 2:
-        raw.close()
+        text.close()
         raise FileProblem(_l("El archivo no parece una exportación CSV de KoboToolbox u ODK: "
                              "no tiene columnas reconocibles."), row=1)
 

@@ -179,12 +179,13 @@ def test_nc_from_report_to_signed_closing(app, live_server, page: Page):
     steps = page.locator(".nc-timeline > li strong").all_inner_texts()
     expected = [
         "No conformidad reportada", "Corrección / contención registrada",
-        "Pasa a «Análisis de causas»", "Análisis de causas, ronda 1, actualizado",
-        "Pasa a «Plan de acción»", "Acción AC-1 planificada", "Acción AC-2 planificada",
-        "Pasa a «Implementación»", "Acción AC-1: Realizada", "Acción AC-2: Realizada",
+        "Pasa a «Análisis de causas»", "Ronda 1 · Análisis de causas actualizado",
+        "Pasa a «Plan de acción»", "AC-1 · Acción correctiva planificada",
+        "AC-2 · Acción correctiva planificada",
+        "Pasa a «Implementación»", "AC-1 · Pasa a «Realizada»", "AC-2 · Pasa a «Realizada»",
         "Pasa a «Verificación de eficacia»", "Verificación de eficacia: No eficaz",
-        "Análisis de causas, ronda 2, actualizado", "Acción AC-3 planificada",
-        "Acción AC-3: Realizada", "Verificación de eficacia: Eficaz", "Pasa a «Cerrada»",
+        "Ronda 2 · Análisis de causas actualizado", "AC-3 · Acción correctiva planificada",
+        "AC-3 · Pasa a «Realizada»", "Verificación de eficacia: Eficaz", "Pasa a «Cerrada»",
     ]
     positions = []
     for title in expected:

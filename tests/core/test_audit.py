@@ -45,6 +45,22 @@ def test_insert_and_update_write_events_with_actor_and_diff(app_ctx):
     assert update.after == {"name": "Pago del bono", "description": "Planilla y pago"}
 
 
+def test_a_value_set_after_a_commit_keeps_its_real_before_and_a_same_value_is_no_change(app_ctx):
+    """After a commit the attributes are expired: setting one without reading it gave
+    SQLAlchemy no old value, and the trail showed "name: None → …"."""
+    with audit.acting_as(user("calidad")):
+        process = _new_process()
+        db.session.commit()
+        process.name = "Pago del bono"  # expired: the old name was never loaded
+        db.session.commit()
+        process.description = ""  # the value it already has
+        db.session.commit()
+    events = _events("process")
+    assert [e.action for e in events] == ["insert", "update"]
+    assert events[1].before == {"name": "Entrega del bono"}
+    assert events[1].after == {"name": "Pago del bono"}
+
+
 def test_rolled_back_change_leaves_no_event(app_ctx):
     before = db.session.scalar(select(func.count(AuditEvent.id)))
     _new_process()

@@ -129,4 +129,5 @@ def test_backup_with_pg_dump_restores(fresh_pg_app, tmp_path):
     with restored.app_context():
         assert db.session.scalar(select(Process.name).where(Process.code == "PAG")) == "Proceso PAG"
         assert audit.verify_chain(db.session)[1] is None
+        db.session.remove()  # give its connection back first, or dispose() cannot close it
         db.engine.dispose()

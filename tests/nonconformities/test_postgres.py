@@ -11,7 +11,8 @@ from qms.core import audit
 from qms.core.db import frozen_clock
 from qms.extensions import db
 from qms.nonconformities import register, services
-from qms.nonconformities.models import NCStatus, Nonconformity
+from qms.nonconformities.enums import NCStatus
+from qms.nonconformities.models import Nonconformity
 from qms.processes.models import Process
 from tests.conftest import PASSWORD, user
 from tests.nonconformities.conftest import make_nc, make_process, to_implementation, verified

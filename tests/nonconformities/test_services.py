@@ -14,7 +14,8 @@ from qms.core.errors import ConflictError, TransitionError, ValidationError
 from qms.core.time import today_local
 from qms.extensions import db
 from qms.nonconformities import services
-from qms.nonconformities.models import NCStatus, Nonconformity, VerificationResult
+from qms.nonconformities.enums import NCStatus, VerificationResult
+from qms.nonconformities.models import Nonconformity
 from qms.nonconformities.timeline import timeline
 from tests.conftest import PASSWORD, user
 from tests.nonconformities.conftest import (
@@ -278,9 +279,9 @@ def test_timeline_tells_the_whole_story_in_order(officer, process):
     db.session.commit()
     titles = [step.title for step in timeline(nc)]
     expected = ["No conformidad reportada", "Corrección / contención registrada",
-                "Pasa a «Análisis de causas»", "Análisis de causas, ronda 1, iniciado",
-                "Pasa a «Plan de acción»", "Acción AC-1 planificada",
-                "Pasa a «Implementación»", "Acción AC-1: Realizada",
+                "Pasa a «Análisis de causas»", "Ronda 1 · Análisis de causas iniciado",
+                "Pasa a «Plan de acción»", "AC-1 · Acción correctiva planificada",
+                "Pasa a «Implementación»", "AC-1 · Pasa a «Realizada»",
                 "Verificación de eficacia planificada", "Verificación de eficacia: Eficaz",
                 "Pasa a «Cerrada»"]
     positions = [titles.index(t) for t in expected]

@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 from qms.core import audit
 from qms.core.time import today_local
 from qms.extensions import db
-from qms.nonconformities.models import NCStatus, Nonconformity
+from qms.nonconformities.enums import NCStatus
+from qms.nonconformities.models import Nonconformity
 from tests.conftest import PASSWORD, csrf_token, login, post_form, user
 from tests.nonconformities.conftest import (
     PNG,
@@ -344,4 +345,10 @@ def test_the_audit_log_names_nc_records_and_steps(app, login_as):
     _seed(app, verified)
     page = login_as("certificador").get("/auditoria").get_data(as_text=True)
     assert "No conformidad" in page and "Acción correctiva" in page
-    assert "Resultado de la verificación: Eficaz" in page and "Reporte" in page
+    assert "Verificación de eficacia: Eficaz" in page and "No conformidad reportada" in page
+    assert "Pasa a «Verificación de eficacia»" in page
+    # Record types, steps and people in words, never table names, codes or ids.
+    rows = page.split("<tbody>", 1)[1]
+    for raw in ("nc_verification", "transition:", "result:effective", "recorded_by_id",
+                "verifier_id"):
+        assert raw not in rows

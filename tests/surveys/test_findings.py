@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from qms.extensions import db
-from qms.nonconformities.models import NCSource, Nonconformity
+from qms.nonconformities.enums import NCSource
+from qms.nonconformities.models import Nonconformity
 from qms.processes.models import Process, ProcessCategory
 from qms.processes.services import create_process
 from qms.surveys import findings, results

@@ -38,6 +38,7 @@ def pg_wave(pg_server, tmp_path):
             db.session.commit()
         yield application, wave, secret
         db.session.remove()
+        db.engine.dispose()  # close its connections now, not when the engine is collected
         db.engine.dispose()
 
 
