@@ -61,7 +61,7 @@ def test_sender_killed_before_the_server_accepted_sends_once_on_the_next_run(app
     holder: dict = {}
     kill_on(smtp, "on_mail", holder)
     holder["proc"] = proc = sender_process(app, smtp)
-    proc.wait(timeout=60)
+    proc.communicate(timeout=60)  # waits, and closes both pipes
     assert proc.returncode == -signal.SIGKILL
     db.session.rollback()  # a fresh snapshot: the other process committed
     assert smtp.sink.to("duenio@example.hn") == []
@@ -86,7 +86,7 @@ def test_sender_killed_after_the_server_accepted_resends_the_same_message_id(app
     holder: dict = {}
     kill_on(smtp, "on_data", holder)
     holder["proc"] = proc = sender_process(app, smtp)
-    proc.wait(timeout=60)
+    proc.communicate(timeout=60)  # waits, and closes both pipes
     assert proc.returncode == -signal.SIGKILL
     assert len(smtp.sink.to("duenio@example.hn")) == 1
     outbox.send_pending(now_utc() + outbox.LEASE + timedelta(minutes=1))

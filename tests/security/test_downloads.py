@@ -38,3 +38,4 @@ def test_only_safe_types_are_ever_inline(app_ctx):
     blob.write_bytes(b"x")
     response = send_stored_file(sheet, inline=True)
     assert response.headers["Content-Disposition"].startswith("attachment")
+    response.close()  # send_file opened the blob

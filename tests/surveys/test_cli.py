@@ -87,9 +87,9 @@ def _kill_while(database: Path, export: Path, tmp_path: Path, ready) -> str:
     assert process.poll() is None, process.stdout.read().decode()[-2000:]
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
-    process.stdout.close()
     assert process.returncode == -signal.SIGKILL
-    return process.stdout.read().decode()
+    with process.stdout:
+        return process.stdout.read().decode()
 
 
 def _state(database: Path) -> dict:
