@@ -205,6 +205,11 @@ def import_submission(audit: Audit, path: Path | str, *, actor: User) -> ImportR
                 if value is None:
                     continue
                 notes = cell(columns["notes"].get(position))
+                if value in (ItemResult.NONCONFORM, ItemResult.OBSERVATION) and not notes:
+                    result.problems.append(_(
+                        "Fila %(r)s, pregunta %(n)s: «%(v)s» necesita sus notas de evidencia.",
+                        r=number, n=position, v=value.label))
+                    continue
                 item = items[position]
                 if item.result is not None and (item.result != value or
                                                 (notes and notes != item.notes)):
