@@ -21,7 +21,7 @@ from tests.audits.conftest import PASSWORD, answer_all, make_audit, started
 def pdf_text(content: bytes, tmp_path) -> str:
     path = tmp_path / "r.pdf"
     path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,  # noqa: S607
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
                           capture_output=True, text=True).stdout
 
 
@@ -45,7 +45,7 @@ def test_signed_report_is_stored_hashed_and_holds_the_findings(lead, process, tm
                      "Firmo este informe como auditor(a) líder", "Página 1 de",
                      "Bono Vida Mejor"):
         assert expected in text, expected
-    info = subprocess.run(["pdfinfo", str(tmp_path / "r.pdf")], capture_output=True,  # noqa: S607
+    info = subprocess.run(["pdfinfo", str(tmp_path / "r.pdf")], capture_output=True,
                           text=True, check=True).stdout
     assert f"Informe de auditoría {audit.code}" in info
 
