@@ -46,36 +46,75 @@ def clause_titles(edition: str = "ISO 9001:2015") -> dict[str, str]:
     return {c["number"]: c.get("title_es") or c.get("label_es") or "" for c in data["clauses"]}
 
 
-def _fail(path: Path, field: str, reason: str) -> None:
-    raise ValidationError(f"{path.name}: {field}: {reason}", field=field)
+@functools.cache
+def auditable_clauses(edition: str = "ISO 9001:2015") -> frozenset[str]:
+    """Clause numbers that carry requirements (4 to 10; 1–3 have nothing to audit)."""
+    data = yaml.safe_load(CLAUSES_FILE.read_text(encoding="utf-8"))
+    if data["standard"] != edition:
+        raise LookupError(f"no clause catalogue for {edition}")
+    return frozenset(c["number"] for c in data["clauses"] if c.get("auditable", True))
+
+
+def _fail(path: Path, field: str, reason: str, line: int | None = None) -> None:
+    where = f"{path.name}:{line}" if line else path.name
+    raise ValidationError(f"{where}: {field}: {reason}", field=field)
+
+
+def _item_lines(text: str) -> list[int]:
+    """1-based line of each entry of ``items`` (for messages), or [] if not a list."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "items" and isinstance(value, yaml.SequenceNode):
+            return [node.start_mark.line + 1 for node in value.value]
+    return []
 
 
 def parse_checklist(path: Path) -> Checklist:
+    """Read and check one template; a problem names file, line and field."""
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        _fail(path, "yaml", str(exc).splitlines()[0])
+        mark = getattr(exc, "problem_mark", None)
+        _fail(path, "yaml", str(exc).splitlines()[0], mark.line + 1 if mark else None)
     if not isinstance(data, dict):
         _fail(path, "file", "expected a mapping with code, title, standard, items")
     for key in ("code", "title", "standard"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             _fail(path, key, "missing or empty")
     try:
-        catalogue = clause_titles(data["standard"])
+        catalogue = auditable_clauses(data["standard"])
     except LookupError:
         _fail(path, "standard", f"unknown edition {data['standard']!r}")
     items = []
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not raw_items:
         _fail(path, "items", "expected a non-empty list")
+    lines = _item_lines(text)
+    seen: dict[str, int] = {}
     for n, item in enumerate(raw_items, start=1):
+        line = lines[n - 1] if n - 1 < len(lines) else None
         clause = str(item.get("clause", "")) if isinstance(item, dict) else ""
+        if not clause:
+            _fail(path, f"items[{n}].clause", "missing", line)
         if clause not in catalogue:
-            _fail(path, f"items[{n}].clause", f"{clause!r} is not a clause of {data['standard']}")
+            _fail(path, f"items[{n}].clause",
+                  f"{clause!r} is not an auditable clause (4 to 10) of {data['standard']}", line)
         questions = item.get("questions")
         if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip()
                                                       for q in questions) or not questions:
-            _fail(path, f"items[{n}].questions", "expected a non-empty list of questions")
+            _fail(path, f"items[{n}].questions", "expected a non-empty list of questions", line)
+        for question in questions:
+            key = " ".join(question.lower().split())
+            if key in seen:
+                _fail(path, f"items[{n}].questions",
+                      f"duplicate question (also in items[{seen[key]}])", line)
+            seen[key] = n
         items.append(ChecklistItem(clause, tuple(q.strip() for q in questions)))
     processes = tuple(str(p) for p in data.get("processes") or [])
     return Checklist(data["code"].strip(), data["title"].strip(), data["standard"], processes,
@@ -94,6 +133,7 @@ def load_checklists(folder: Path = AUDITS_DIR) -> list[Checklist]:
 
 @init_step(50, "audits/")
 def validate_checklists() -> str:
+    """Validate every template; the audit domain's ``sync-checklists`` step loads them."""
     checklists = load_checklists()
     questions = sum(len(i.questions) for c in checklists for i in c.items)
     return f"{len(checklists)} checklist templates valid ({questions} questions)."

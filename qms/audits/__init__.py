@@ -1,0 +1,11 @@
+"""Internal and external audits [ISO 9001:2015 9.2]."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from qms.api import register_api_blueprint
+    from qms.audits import api, checklists, cli, demo, models, permissions, views  # noqa: F401
+
+    app.register_blueprint(views.bp)
+    register_api_blueprint(app, api.blp)
