@@ -104,6 +104,8 @@ class RaiseNCForm(FlaskForm):
 
     finding = HiddenField(validators=[DataRequired()])
     department_code = HiddenField()
+    #: A finding already raised as an NC is raised again only on purpose.
+    confirm_duplicate = BooleanField(_l("Levantar otra no conformidad de todos modos"))
     process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
     severity = SelectField(_l("Gravedad"), choices=[("minor", _l("Menor")), ("major", _l("Mayor"))],
                            validators=[DataRequired()])
