@@ -55,11 +55,19 @@ PER_PAGE = 25
 # ------------------------------------------------------------------------ register
 
 
+def _filters() -> register.Filters:
+    """The register's filters from the query string; "assigned to me" is the current user."""
+    filters = register.Filters.from_args(request.args)
+    if filters.mine:
+        filters.assigned_to = current_user.id
+    return filters
+
+
 @bp.get("/", endpoint="list")
 @login_required
 def list_ncs():
     authorize("nc.view")
-    filters = register.Filters.from_args(request.args)
+    filters = _filters()
     page = db.paginate(register.register_query(filters), per_page=PER_PAGE)
     return render_template(
         "nonconformities/list.html", page=page, filters=filters, processes=active_processes(),
@@ -75,7 +83,7 @@ def _export_name(ext: str) -> str:
 @login_required
 def export_csv():
     authorize("nc.view")
-    return send_export(register.export_csv(register.Filters.from_args(request.args)),
+    return send_export(register.export_csv(_filters()),
                        _export_name("csv"))
 
 
@@ -83,7 +91,7 @@ def export_csv():
 @login_required
 def export_xlsx():
     authorize("nc.view")
-    return send_export(register.export_xlsx(register.Filters.from_args(request.args)),
+    return send_export(register.export_xlsx(_filters()),
                        _export_name("xlsx"))
 
 

@@ -122,7 +122,10 @@ def test_a_small_team_setting_allows_it_and_the_closure_says_so(officer, process
 
 def _seed(app, builder):
     with app.test_request_context(), audit.acting_as(user("calidad")):
-        nc = builder(make_nc(make_process()))
+        from qms.processes.models import Process
+
+        process = db.session.query(Process).filter_by(code="PAG").first() or make_process()
+        nc = builder(make_nc(process))
         db.session.commit()
         return nc.id
 
@@ -169,3 +172,19 @@ def test_the_early_warning_keeps_the_typed_evidence(app, login_as):
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "Texto escrito con cuidado" in html and "explique el motivo" in html
+
+
+def test_assigned_to_me_lists_what_waits_for_me(app, login_as):
+    mine = _seed(app, lambda nc: to_implementation(nc, owners=("auditor",)))
+    to_verify = _seed(app, to_verification)
+    not_mine = _seed(app, lambda nc: to_implementation(nc, owners=("calidad",)))
+    with app.app_context():
+        codes = {i: db.session.get(Nonconformity, i).code for i in (mine, to_verify, not_mine)}
+    client = login_as("auditor")
+    page = client.get(f"{P}/?mine=1").get_data(as_text=True)
+    assert codes[mine] in page and codes[to_verify] in page and codes[not_mine] not in page
+    assert 'id="f-mine" name="mine" value="1" checked' in page
+    everything = client.get(f"{P}/").get_data(as_text=True)
+    assert codes[not_mine] in everything
+    exported = client.get(f"{P}/exportar.csv?mine=1").get_data(as_text=True)
+    assert codes[mine] in exported and codes[not_mine] not in exported
