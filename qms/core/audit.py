@@ -193,7 +193,7 @@ def _register_core_labels() -> None:
 
     register_action_labels({
         "insert": _l("Creación"), "update": _l("Modificación"), "delete": _l("Eliminación"),
-        "login": _l("Inicio de sesión"),
+        "login": _l("Inicio de sesión"), "password_change": _l("Cambio de la propia contraseña"),
     })
     register_entity_labels({"user": _l("Usuario"), "process": _l("Proceso"),
                             "stored_file": _l("Archivo")})
