@@ -62,3 +62,10 @@ def test_wrong_current_passwords_are_rate_limited(login_as):
                                         "confirm": NEW}, token_from=URL).status_code
                 for _ in range(6)]
     assert statuses[:5] == [422] * 5 and statuses[5] == 429
+
+
+def test_the_certifiers_home_shows_when_their_access_expires(app, login_as):
+    with app.app_context():
+        expires = user("certificador").access_expires_on
+    page = login_as("certificador").get("/inicio").get_data(as_text=True)
+    assert "Su acceso vence el" in page and str(expires.year) in page
