@@ -14,6 +14,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from qms.core import audit
 from qms.core.enums import ENUMS
 from qms.core.errors import ServiceError
+from qms.core.origins import origin_link
 from qms.core.permissions import template_can
 
 #: Paths answered in JSON (the API); everything else gets HTML pages.
@@ -31,7 +32,8 @@ def _local_date(value: date | None, fmt: str = "medium") -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS)
+    app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
+                                 origin_link=origin_link)
     app.jinja_env.filters["datetime"] = _local_datetime
     app.jinja_env.filters["date"] = _local_date
     app.jinja_env.filters["audit_action"] = audit.action_label

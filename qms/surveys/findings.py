@@ -155,3 +155,27 @@ def linked_nonconformities(wave: Wave) -> list[Nonconformity]:
             (Nonconformity.origin_id == str(wave.id))
             | Nonconformity.origin_id.startswith(f"{wave.id}/"))
         .order_by(Nonconformity.id)))
+
+
+def _wave_origin(origin_id: str):
+    """An NC raised from a finding links back to its wave's results."""
+    from flask import url_for
+
+    from qms.core.origins import OriginLink
+    from qms.extensions import db
+
+    wave_id = origin_id.split("/", 1)[0]
+    wave = db.session.get(Wave, int(wave_id)) if wave_id.isdigit() else None
+    if wave is None:
+        return None
+    return OriginLink(_("Ronda %(w)s de la encuesta «%(s)s»", w=wave.code, s=wave.survey.title),
+                      url_for("surveys.wave", wave_id=wave.id))
+
+
+def _register_origin() -> None:
+    from qms.core.origins import register_origin
+
+    register_origin(ORIGIN_TYPE, _wave_origin)
+
+
+_register_origin()

@@ -67,6 +67,9 @@ def test_officer_raises_a_nonconformity_from_a_low_score(app, login_as, tmp_path
         code = nc.code
     page = client.get(f"/encuestas/rondas/{wave_id}").get_data(as_text=True)
     assert code in page  # the wave lists the NCs raised from it
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    origin = detail.split('class="nc-origin" href="', 1)[1]
+    assert origin.startswith(f"/encuestas/rondas/{wave_id}\"") and "Ronda " in origin
 
 
 def test_department_finding_records_the_department(app, login_as, tmp_path):
