@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from qms.auth.models import Role
 from qms.core.forms import VersionedForm
@@ -39,3 +39,16 @@ class UserForm(VersionedForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Nombre del token"), validators=[DataRequired(), Length(max=100)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Contraseña actual"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("Nueva contraseña"),
+                                 validators=[DataRequired(), Length(min=10, max=200)],
+                                 description=_l("Al menos 10 caracteres."),
+                                 render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repita la nueva contraseña"),
+                            validators=[DataRequired(), EqualTo(
+                                "new_password", message=_l("Las dos contraseñas no coinciden."))],
+                            render_kw={"autocomplete": "new-password"})

@@ -29,7 +29,8 @@ class User(UserMixin, Audited, VersionedMixin, Model):
         "locale": _l("Idioma"), "created_at": _l("Fecha de creación"),
         "last_login_at": _l("Último inicio de sesión"),
     }
-    __audit_actions__ = {"login": _l("Inicio de sesión")}
+    __audit_actions__ = {"login": _l("Inicio de sesión"),
+                         "password_change": _l("Cambio de la propia contraseña")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)

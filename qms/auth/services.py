@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from qms.auth.models import ApiToken, Role, User
-from qms.core.audit import acting_as, record
+from qms.core.audit import acting_as, annotate, record
 from qms.core.db import SQLITE_BUSY_TIMEOUT_MS, now_utc
 from qms.core.errors import RateLimited, ValidationError, check_version
 from qms.core.security import secret_digest
@@ -171,6 +171,39 @@ def verify_signature(user: User, password: str) -> None:
         for item in limits:
             strategy.hit(item, key)
         raise ValidationError(_l("La contraseña no es correcta; no se firmó."), field="password")
+
+
+#: Length rule of every password people choose (the admin's form uses the same one).
+PASSWORD_MIN, PASSWORD_MAX = 10, 200
+
+
+def after_own_password_change(user: User) -> None:
+    """Hook called once a user changed their own password, in the same transaction.
+
+    Session invalidation wires in here (bump the user's session generation so that
+    every other session of this account ends); kept separate so that the password rule
+    and the session rule each live in one place."""
+
+
+def change_own_password(user: User, current: str, new: str) -> User:
+    """The user changes their own password: the current one is required; argon2 hash;
+    an audit event ("password_change", the hash itself is redacted)."""
+    if not check_password(user, current or ""):
+        raise ValidationError(_l("La contraseña actual no es correcta."),
+                              field="current_password")
+    new = new or ""
+    if not PASSWORD_MIN <= len(new) <= PASSWORD_MAX:
+        raise ValidationError(_l("La nueva contraseña debe tener entre %(a)s y %(b)s "
+                                 "caracteres.", a=PASSWORD_MIN, b=PASSWORD_MAX),
+                              field="new_password")
+    if new == current:
+        raise ValidationError(_l("La nueva contraseña debe ser distinta de la actual."),
+                              field="new_password")
+    user.password_hash = hash_password(new)
+    annotate(db.session, user, "password_change")
+    db.session.flush()
+    after_own_password_change(user)
+    return user
 
 
 def _check_unique(username: str, email: str, exclude_id: int | None = None) -> None:

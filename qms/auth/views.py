@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from qms.auth import services
-from qms.auth.forms import LoginForm, TokenForm, UserForm
+from qms.auth.forms import LoginForm, PasswordChangeForm, TokenForm, UserForm
 from qms.auth.models import ApiToken, Role, User
 from qms.core.forms import EmptyForm
 from qms.core.permissions import authorize, get_or_404_authorized
@@ -103,6 +103,25 @@ def account():
     ).all()
     return render_template("auth/account.html", form=form, tokens=tokens, new_secret=new_secret,
                            can_tokens=can_tokens, revoke_form=EmptyForm())
+
+
+def _own_key() -> str:
+    return f"password-change:{current_user.get_id()}"
+
+
+@bp.route("/cuenta/contrasena", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"], key_func=_own_key,
+               deduct_when=lambda response: response.status_code == 422)  # refused only
+def change_password():
+    """The user changes their own password (current one required; failures rate-limited)."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit() and attempt(lambda: services.change_own_password(
+            current_user, form.current_password.data, form.new_password.data), form):
+        flash(_("Contraseña cambiada."), "success")
+        return redirect(url_for("auth.account"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status
 
 
 def _can_tokens() -> bool:

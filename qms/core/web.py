@@ -17,6 +17,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from qms.core import history
 from qms.core.enums import ENUMS
 from qms.core.errors import ConflictError, ServiceError, stale_message
+from qms.core.origins import origin_link
 from qms.core.permissions import template_can
 from qms.core.workflow import WORKFLOWS
 
@@ -37,7 +38,8 @@ def _local_date(value: date | None, fmt: str = "medium") -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
                                  workflows=WORKFLOWS, readable_history=history.describe,
-                                 record_type_label=history.record_type_label)
+                                 record_type_label=history.record_type_label,
+                                 origin_link=origin_link)
     app.jinja_env.filters["datetime"] = _local_datetime
     app.jinja_env.filters["date"] = _local_date
 

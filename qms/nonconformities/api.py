@@ -157,7 +157,8 @@ class NCVerificationResult(MethodView):
         nc = db.session.get(Nonconformity, nc_id)
         services.record_verification(
             nc, expected_version=data["version"], result=data["result"],
-            evidence=data["evidence"], actor=current_user)
+            evidence=data["evidence"], actor=current_user,
+            confirm_early=data["confirm_early"], early_reason=data["early_reason"])
         return nc
 
 

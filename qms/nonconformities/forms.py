@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     PasswordField,
@@ -130,6 +131,17 @@ class VerificationResultForm(VersionedForm):
                              validators=[DataRequired(), Length(max=5000)],
                              description=_l("Datos que muestran si la no conformidad se repitió."))
     file = FileField(_l("Archivo de evidencia (opcional)"))
+    confirm_early = BooleanField(_l("Confirmo que registro el resultado antes de la fecha "
+                                    "prevista"))
+    early_reason = TextAreaField(_l("Motivo de registrarlo antes de la fecha prevista"),
+                                 validators=[Length(max=1000)])
+
+
+class ReassignVerifierForm(VersionedForm):
+    verifier_id = SelectField(_l("Nuevo verificador"), coerce=int, validators=[DataRequired()],
+                              description=_l("No puede ser el dueño del proceso."))
+    reason = TextAreaField(_l("Motivo de la reasignación"),
+                           validators=[DataRequired(), Length(max=1000)])
 
 
 class CloseForm(VersionedForm):

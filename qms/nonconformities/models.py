@@ -335,6 +335,7 @@ class EffectivenessVerification(Audited, VersionedMixin, Model):
     __audit_actions__ = {
         "insert": _l("Verificación de eficacia planificada"),
         "update": _l("Verificación de eficacia actualizada"),
+        "reassign_verifier": _l("Verificador reasignado"),
         **{f"result:{r.value}": _l("Verificación de eficacia: %(r)s", r=r.lazy_label)
            for r in VerificationResult},
     }

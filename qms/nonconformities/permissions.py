@@ -50,13 +50,12 @@ def can_attach(user, nc=None) -> bool:
 
 @policy("nc.verify")
 def can_verify(user, nc=None) -> bool:
-    """Record the effectiveness result: the SGC's editors, or the designated verifier,
-    never the owner of the NC's process (nobody verifies their own fix)."""
-    if nc is not None and nc.process is not None and nc.process.owner_id == user.id:
-        return False
-    if user.role in SGC_EDITORS:
-        return True
+    """Record the effectiveness result: only the assigned verifier (whoever records is whoever
+    the record names), never the owner of the NC's process. A quality officer who must record
+    it reassigns the verification to themselves first, with a reason."""
     if nc is None or user.role == Role.CERTIFIER:
+        return False
+    if nc.process is not None and nc.process.owner_id == user.id:
         return False
     pending = nc.pending_verification
     return pending is not None and pending.verifier_id == user.id
@@ -76,3 +75,7 @@ def can_settle(user, nc=None) -> bool:
     if nc is not None and getattr(nc.source, "value", nc.source) in INDEPENDENT_SOURCES:
         return False
     return can_manage(user, nc)
+
+
+#: Handing a pending verification to another verifier (audit event with the reason).
+allow_roles("nc.verifier.reassign", *SGC_EDITORS)

@@ -16,8 +16,8 @@ from qms.core import charts, geo
 from qms.core.spreadsheets import Column, csv_chunks, xlsx_bytes
 from qms.core.time import to_local, today_local
 from qms.extensions import db
-from qms.nonconformities.enums import OPEN_STATUSES, NCSeverity, NCSource, NCStatus
-from qms.nonconformities.models import Nonconformity
+from qms.nonconformities.enums import OPEN_STATUSES, ActionStatus, NCSeverity, NCSource, NCStatus
+from qms.nonconformities.models import CorrectiveAction, EffectivenessVerification, Nonconformity
 from qms.processes.models import Process
 
 #: Status and severity sort in workflow / gravity order, not alphabetically.
@@ -47,6 +47,9 @@ class Filters:
     open_only: bool = False
     q: str | None = None
     sort: str = DEFAULT_SORT
+    #: "Assigned to me" (``?mine=1``): the view sets the user; see :func:`assigned_to`.
+    mine: bool = False
+    assigned_to: int | None = None
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -75,12 +78,28 @@ class Filters:
                    detected_from=day("detected_from"), detected_to=day("detected_to"),
                    open_only=str(args.get("open_only", "")).lower() in ("1", "true"),
                    q=(args.get("q") or "").strip() or None,
+                   mine=str(args.get("mine", "")).lower() in ("1", "true"),
                    sort=sort if sort.lstrip("-") in SORTS else DEFAULT_SORT)
+
+
+def assigned_to(user_id: int):
+    """NCs waiting for ``user_id``: an open action they own, the pending verification
+    assigned to them, or an open NC of a process they own."""
+    actions = select(CorrectiveAction.nc_id).where(CorrectiveAction.owner_id == user_id,
+                                                   CorrectiveAction.status != ActionStatus.DONE)
+    verifications = select(EffectivenessVerification.nc_id).where(
+        EffectivenessVerification.verifier_id == user_id,
+        EffectivenessVerification.result.is_(None))
+    return (Nonconformity.status.in_(OPEN_STATUSES)
+            & (Nonconformity.id.in_(actions) | Nonconformity.id.in_(verifications)
+               | (Process.owner_id == user_id)))
 
 
 def register_query(filters: Filters):
     query = select(Nonconformity).join(Nonconformity.process).options(
         selectinload(Nonconformity.actions), selectinload(Nonconformity.process))
+    if filters.assigned_to is not None:
+        query = query.where(assigned_to(filters.assigned_to))
     if filters.status:
         query = query.where(Nonconformity.status == filters.status)
     if filters.open_only:

@@ -187,6 +187,10 @@ class VerificationResultSchema(Schema):
     version = fields.Int(required=True, metadata=VERSION_DOC)
     result = fields.Enum(VerificationResult, by_value=True, required=True)
     evidence = fields.Str(required=True)
+    confirm_early = fields.Bool(load_default=False, metadata={
+        "description": "Required (true) to record before the planned verification date."})
+    early_reason = fields.Str(load_default=None, metadata={
+        "description": "Why the result is recorded before the planned date."})
 
 
 class ActionCreateSchema(Schema):

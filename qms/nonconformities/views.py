@@ -29,6 +29,7 @@ from qms.nonconformities.forms import (
     CloseForm,
     CorrectionForm,
     NCForm,
+    ReassignVerifierForm,
     TransitionForm,
     VerificationPlanForm,
     VerificationResultForm,
@@ -54,11 +55,19 @@ PER_PAGE = 25
 # ------------------------------------------------------------------------ register
 
 
+def _filters() -> register.Filters:
+    """The register's filters from the query string; "assigned to me" is the current user."""
+    filters = register.Filters.from_args(request.args)
+    if filters.mine:
+        filters.assigned_to = current_user.id
+    return filters
+
+
 @bp.get("/", endpoint="list")
 @login_required
 def list_ncs():
     authorize("nc.view")
-    filters = register.Filters.from_args(request.args)
+    filters = _filters()
     page = db.paginate(register.register_query(filters), per_page=PER_PAGE)
     return render_template(
         "nonconformities/list.html", page=page, filters=filters, processes=active_processes(),
@@ -74,7 +83,7 @@ def _export_name(ext: str) -> str:
 @login_required
 def export_csv():
     authorize("nc.view")
-    return send_export(register.export_csv(register.Filters.from_args(request.args)),
+    return send_export(register.export_csv(_filters()),
                        _export_name("csv"))
 
 
@@ -82,7 +91,7 @@ def export_csv():
 @login_required
 def export_xlsx():
     authorize("nc.view")
-    return send_export(register.export_xlsx(register.Filters.from_args(request.args)),
+    return send_export(register.export_xlsx(_filters()),
                        _export_name("xlsx"))
 
 
@@ -162,6 +171,7 @@ def _forms(nc: Nonconformity, **given) -> dict:
         "action_update": ActionUpdateForm(formdata=None),
         "verification_plan": VerificationPlanForm(formdata=None),
         "verification_result": VerificationResultForm(formdata=None),
+        "verifier_reassign": ReassignVerifierForm(formdata=None),
         "close": CloseForm(formdata=None),
         "cancel": CancelForm(formdata=None),
         "attachment": AttachmentForm(formdata=None),
@@ -171,6 +181,7 @@ def _forms(nc: Nonconformity, **given) -> dict:
     forms["action"].owner_id.choices = people
     forms["verification_plan"].verifier_id.choices = [
         choice for choice in people if choice.value != nc.process.owner_id]
+    forms["verifier_reassign"].verifier_id.choices = forms["verification_plan"].verifier_id.choices
     for name, form in forms.items():
         if name != "action_update" and hasattr(form, "version"):
             form.version.data = nc.version
@@ -316,7 +327,8 @@ def record_verification(nc_id: int):
     def run():
         verification = services.record_verification(
             nc, expected_version=form.version.data, result=form.result.data,
-            evidence=form.evidence.data, actor=current_user)
+            evidence=form.evidence.data, actor=current_user,
+            confirm_early=bool(form.confirm_early.data), early_reason=form.early_reason.data)
         upload = form.file.data
         if upload and upload.filename:
             services.attach_file(nc, upload.stream, upload.filename, uploader=current_user,
@@ -324,6 +336,18 @@ def record_verification(nc_id: int):
 
     return _step(nc, "verification_result", form, run,
                  _("Resultado de la verificación registrado."))
+
+
+@bp.post("/<int:nc_id>/verificacion/reasignar")
+@login_required
+def reassign_verifier(nc_id: int):
+    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.verifier.reassign")
+    form = ReassignVerifierForm()
+    form.verifier_id.choices = people_choices()
+    return _step(nc, "verifier_reassign", form, lambda: services.reassign_verifier(
+        nc, expected_version=form.version.data,
+        verifier=db.session.get(User, form.verifier_id.data), reason=form.reason.data,
+        actor=current_user), _("Verificación reasignada."))
 
 
 @bp.post("/<int:nc_id>/cerrar")

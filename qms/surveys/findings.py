@@ -93,16 +93,46 @@ def findings(data: results.WaveResults) -> list[Finding]:
     return found
 
 
+def finding_origin_id(wave: Wave, key: str, department_code: str | None) -> str:
+    """The NC origin id of one finding: the wave, the finding and the place it is for."""
+    return f"{wave.id}/{key}@{department_code or 'HN'}"[:60]
+
+
+def raised_for_findings(wave: Wave, department_code: str | None) -> dict[str, Nonconformity]:
+    """finding key → the (not cancelled) NC already raised from it, for these results."""
+    from qms.extensions import db
+    from qms.nonconformities.models import NCStatus
+
+    suffix = f"@{department_code or 'HN'}"
+    raised: dict[str, Nonconformity] = {}
+    for nc in db.session.scalars(
+            select(Nonconformity).where(Nonconformity.origin_type == ORIGIN_TYPE,
+                                        Nonconformity.origin_id.startswith(f"{wave.id}/"),
+                                        Nonconformity.status != NCStatus.CANCELLED)
+            .order_by(Nonconformity.id)):
+        key, _sep, place = nc.origin_id.partition("/")[2].rpartition("@")
+        if f"@{place}" == suffix:
+            raised.setdefault(key, nc)
+    return raised
+
+
 def raise_nonconformity(wave: Wave, key: str, *, department_code: str | None,
                         process: Process | None, severity: NCSeverity | str,
-                        detected_by: User) -> Nonconformity:
+                        detected_by: User, confirm_duplicate: bool = False) -> Nonconformity:
     """Report the finding ``key`` of ``wave`` as a Nonconformity linked to the wave.
 
     The figures are recomputed now from the aggregates, so what is recorded is what the
-    results say at this moment, not what a form claimed.
+    results say at this moment, not what a form claimed. A finding already raised as an
+    NC is raised again only when the caller confirms it is deliberate.
     """
     if department_code and geo.department(department_code) is None:
         raise ValidationError(_l("Departamento desconocido."), field="department_code")
+    existing = raised_for_findings(wave, department_code).get(key)
+    if existing is not None and not confirm_duplicate:
+        raise ValidationError(
+            _l("Ya se levantó la no conformidad %(code)s a partir de este hallazgo. Ábrala, o "
+               "marque la confirmación si quiere levantar otra.", code=existing.code),
+            field="confirm_duplicate")
     data = results.wave_results(wave, department=department_code)
     finding = next((f for f in findings(data) if f.key == key), None)
     if finding is None:
@@ -113,7 +143,7 @@ def raise_nonconformity(wave: Wave, key: str, *, department_code: str | None,
         source=NCSource.SATISFACTION_SURVEY, process=process, severity=severity,
         detected_on=today_local(),  # the day the officer read it in the results
         detected_by=detected_by, department_code=department_code,
-        origin_type=ORIGIN_TYPE, origin_id=str(wave.id),
+        origin_type=ORIGIN_TYPE, origin_id=finding_origin_id(wave, key, department_code),
         origin_label=f"{wave.survey.code} · {wave.code}")
 
 
@@ -121,6 +151,32 @@ def linked_nonconformities(wave: Wave) -> list[Nonconformity]:
     from qms.extensions import db
 
     return list(db.session.scalars(
-        select(Nonconformity).where(Nonconformity.origin_type == ORIGIN_TYPE,
-                                    Nonconformity.origin_id == str(wave.id))
+        select(Nonconformity).where(
+            Nonconformity.origin_type == ORIGIN_TYPE,
+            (Nonconformity.origin_id == str(wave.id))
+            | Nonconformity.origin_id.startswith(f"{wave.id}/"))
         .order_by(Nonconformity.id)))
+
+
+def _wave_origin(origin_id: str):
+    """An NC raised from a finding links back to its wave's results."""
+    from flask import url_for
+
+    from qms.core.origins import OriginLink
+    from qms.extensions import db
+
+    wave_id = origin_id.split("/", 1)[0]
+    wave = db.session.get(Wave, int(wave_id)) if wave_id.isdigit() else None
+    if wave is None:
+        return None
+    return OriginLink(_("Ronda %(w)s de la encuesta «%(s)s»", w=wave.code, s=wave.survey.title),
+                      url_for("surveys.wave", wave_id=wave.id))
+
+
+def _register_origin() -> None:
+    from qms.core.origins import register_origin
+
+    register_origin(ORIGIN_TYPE, _wave_origin)
+
+
+_register_origin()

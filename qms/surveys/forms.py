@@ -110,6 +110,8 @@ class RaiseNCForm(FlaskForm):
 
     finding = HiddenField(validators=[DataRequired()])
     department_code = HiddenField()
+    #: A finding already raised as an NC is raised again only on purpose.
+    confirm_duplicate = BooleanField(_l("Levantar otra no conformidad de todos modos"))
     process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
     severity = SelectField(_l("Gravedad"), validators=[DataRequired()], choices=select_choices(
         (s.value, s.lazy_label) for s in (NCSeverity.MINOR, NCSeverity.MAJOR)))

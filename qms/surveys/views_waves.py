@@ -128,7 +128,8 @@ def wave(wave_id: int):
                            batches=batches, button=EmptyForm(),
                            events=audit.history(db.session, wave),
                            findings=findings.findings(data), nc_form=findings_form(),
-                           linked_ncs=findings.linked_nonconformities(wave))
+                           linked_ncs=findings.linked_nonconformities(wave),
+                           raised=findings.raised_for_findings(wave, department))
 
 
 @bp.get("/<int:survey_id>/tendencia")
@@ -315,7 +316,8 @@ def raise_nc(wave_id: int):
         return findings.raise_nonconformity(
             db.session.get(Wave, wave_id), form.finding.data, department_code=department,
             process=db.session.get(Process, form.process_id.data),
-            severity=form.severity.data, detected_by=current_user)
+            severity=form.severity.data, detected_by=current_user,
+            confirm_duplicate=bool(form.confirm_duplicate.data))
 
     done = attempt(lambda: write_first(work))
     if not done:

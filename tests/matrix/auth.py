@@ -11,6 +11,8 @@ ROUTES = [
     Row("POST", "/logout", ANY_USER),
     Row("GET", "/cuenta", ANY_USER),
     Row("POST", "/cuenta", ANY_USER, data={"name": ""}),
+    Row("GET", "/cuenta/contrasena", ANY_USER),
+    Row("POST", "/cuenta/contrasena", ANY_USER, data={}),
     Row("POST", "/cuenta/tokens/<int:token_id>/revocar", NOT_CERTIFIER,
         "/cuenta/tokens/{own_token}/revocar", note="own token"),
     Row("POST", "/cuenta/tokens/<int:token_id>/revocar", frozenset(),

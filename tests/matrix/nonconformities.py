@@ -21,7 +21,8 @@ ORDER = 40
 
 OWNER_TOO = EDITORS | {"process_owner"}
 REPORTERS = ANY_USER - {"certifier"}
-VERIFIER = EDITORS | {"auditor"}
+#: Only the assigned verifier (the auditor on ``verif_nc``) records the result.
+VERIFIER = {"auditor"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 P = "/no-conformidades"
@@ -67,8 +68,10 @@ ROUTES = [
         f"{P}/{{other_nc}}/acciones/{{other_action}}", note="someone else's action"),
     Row("POST", f"{P}/<int:nc_id>/verificacion/resultado", VERIFIER,
         f"{P}/{{verif_nc}}/verificacion/resultado", note="the auditor is the verifier"),
-    Row("POST", f"{P}/<int:nc_id>/verificacion/resultado", EDITORS,
-        f"{P}/{{own_nc}}/verificacion/resultado", note="nobody else named"),
+    Row("POST", f"{P}/<int:nc_id>/verificacion/resultado", set(),
+        f"{P}/{{own_nc}}/verificacion/resultado", note="nobody assigned: nobody records"),
+    Row("POST", f"{P}/<int:nc_id>/verificacion/reasignar", EDITORS,
+        f"{P}/{{verif_nc}}/verificacion/reasignar"),
     Row("POST", f"{P}/<int:nc_id>/cerrar", EDITORS, f"{P}/{{verif_nc}}/cerrar"),
     # API
     Row("GET", f"{A}/", ANY_USER),

@@ -61,12 +61,16 @@ def test_officer_raises_a_nonconformity_from_a_low_score(app, login_as, tmp_path
     with app.app_context():
         nc = db.session.scalar(select(Nonconformity))
         assert nc.source == NCSource.SATISFACTION_SURVEY
-        assert (nc.origin_type, nc.origin_id) == ("survey_wave", str(wave_id))
+        assert (nc.origin_type, nc.origin_id) == (
+            "survey_wave", f"{wave_id}/low_score:p4_acceso_pago@HN")
         assert db.session.get(Process, process_id) is nc.process
         assert "0.0 % de hogares satisfechos" in nc.description
         code = nc.code
     page = client.get(f"/encuestas/rondas/{wave_id}").get_data(as_text=True)
     assert code in page  # the wave lists the NCs raised from it
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    origin = detail.split('class="nc-origin" href="', 1)[1]
+    assert origin.startswith(f"/encuestas/rondas/{wave_id}\"") and "Ronda " in origin
 
 
 def test_department_finding_records_the_department(app, login_as, tmp_path):
@@ -97,3 +101,34 @@ def test_readers_see_findings_but_cannot_raise(app, login_as, tmp_path):
     client = login_as("certificador")
     page = client.get(f"/encuestas/rondas/{wave_id}").get_data(as_text=True)
     assert "Satisfacción baja" in page and "Levantar no conformidad" not in page
+
+
+def test_a_finding_raised_twice_shows_the_existing_nc_and_needs_a_confirmation(
+        app, login_as, tmp_path):
+    wave_id, process_id = _wave_with_answers(app, tmp_path, 12)
+    client = login_as("calidad")
+    page_url = f"/encuestas/rondas/{wave_id}"
+    form = {"finding": "low_score:p4_acceso_pago", "process_id": process_id,
+            "severity": "major"}
+    post_form(client, f"{page_url}/no-conformidad", form, token_from=page_url)
+    with app.app_context():
+        first = db.session.scalar(select(Nonconformity)).code
+    page = client.get(page_url).get_data(as_text=True)
+    item = page.split('data-finding="low_score:p4_acceso_pago"', 1)[1].split("</li>", 1)[0]
+    assert "Ya levantada como" in item and first in item and "confirm_duplicate" in item
+    other = page.split('data-finding="complaints"', 1)[1].split("</li>", 1)[0]
+    assert "Ya levantada como" not in other and "confirm_duplicate" not in other
+
+    again = post_form(client, f"{page_url}/no-conformidad", form, token_from=page_url,
+                      follow_redirects=True)
+    assert f"Ya se levantó la no conformidad {first}" in again.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(Nonconformity)).all()) == 1
+
+    post_form(client, f"{page_url}/no-conformidad", {**form, "confirm_duplicate": "y"},
+              token_from=page_url)
+    # the same finding for a department is another finding, not a duplicate
+    post_form(client, f"{page_url}/no-conformidad", {**form, "department_code": "08"},
+              token_from=f"{page_url}?departamento=08")
+    with app.app_context():
+        assert len(db.session.scalars(select(Nonconformity)).all()) == 3

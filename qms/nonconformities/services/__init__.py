@@ -23,7 +23,9 @@ from qms.nonconformities.services.rules import (
     check_place,
 )
 from qms.nonconformities.services.verification import (
+    ALLOW_SELF_CLOSE,
     close_nonconformity,
+    reassign_verifier,
     record_verification,
     send_to_verification,
 )
@@ -45,9 +47,10 @@ from qms.nonconformities.services.workflow import (
 )
 
 __all__ = [
-    "ACTION_FLOW", "ACTION_STATES", "CLOSE_MEANING", "EDITABLE", "NC_FLOW", "REOPEN_NOTE",
-    "add_action", "attach_file", "cancel_nonconformity", "check_place", "clean_ishikawa",
-    "clean_whys", "close_nonconformity", "count_open", "format_code", "record_correction",
+    "ACTION_FLOW", "ACTION_STATES", "ALLOW_SELF_CLOSE", "CLOSE_MEANING", "EDITABLE", "NC_FLOW",
+    "REOPEN_NOTE", "add_action", "attach_file", "cancel_nonconformity", "check_place",
+    "clean_ishikawa", "clean_whys", "close_nonconformity", "count_open", "format_code",
+    "reassign_verifier", "record_correction",
     "record_verification", "reopen_analysis", "report_nonconformity", "save_analysis",
     "send_to_verification", "start_analysis", "start_implementation", "submit_analysis",
     "transition", "update_action", "update_nonconformity",
