@@ -95,7 +95,7 @@ def _audit(prog, number, status, lead, processes, **fields):
     return audit
 
 
-def objects(users: dict, actor) -> dict:
+def objects(users: dict) -> dict:
     own = db.session.get(Process, users["own_process"])
     other = db.session.get(Process, users["other_process"])
     prog = AuditProgramme(year=today_local().year, objectives="Programa")

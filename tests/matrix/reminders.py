@@ -31,7 +31,7 @@ ROUTES = [
 ]
 
 
-def objects(users: dict, actor=None) -> dict:
+def objects(users: dict) -> dict:
     admin = users["admin"]
     key = f"corrective_action:corrective_action:1:2026-01-10:{admin.id}:overdue"
     notification = Notification(
