@@ -1,7 +1,6 @@
 """Facts about controlled documents other domains may read (plain data, no models).
 
-Each function is self-contained so that versions written in parallel merge by
-concatenation.
+Each function is self-contained and returns plain data.
 """
 
 from __future__ import annotations
