@@ -177,14 +177,6 @@ def verify_signature(user: User, password: str) -> None:
 PASSWORD_MIN, PASSWORD_MAX = 10, 200
 
 
-def after_own_password_change(user: User) -> None:
-    """Hook called once a user changed their own password, in the same transaction.
-
-    Session invalidation wires in here (bump the user's session generation so that
-    every other session of this account ends); kept separate so that the password rule
-    and the session rule each live in one place."""
-
-
 def change_own_password(user: User, current: str, new: str) -> User:
     """The user changes their own password: the current one is required; argon2 hash;
     an audit event ("password_change", the hash itself is redacted)."""
@@ -201,8 +193,7 @@ def change_own_password(user: User, current: str, new: str) -> User:
                               field="new_password")
     user.password_hash = hash_password(new)
     annotate(db.session, user, "password_change")
-    db.session.flush()
-    after_own_password_change(user)
+    db.session.flush()  # the password change bumps the session generation (models.py)
     return user
 
 

@@ -118,6 +118,9 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit() and attempt(lambda: services.change_own_password(
             current_user, form.current_password.data, form.new_password.data), form):
+        # Every other session of the account has ended; this one continues under the
+        # new generation.
+        login_user(current_user._get_current_object(), fresh=True)
         flash(_("Contraseña cambiada."), "success")
         return redirect(url_for("auth.account"))
     status = 422 if form.is_submitted() else 200

@@ -23,15 +23,10 @@ def test_the_service_needs_the_current_password_and_a_valid_new_one(app_ctx):
         with pytest.raises(ValidationError) as err:
             services.change_own_password(me, PASSWORD, bad)
         assert err.value.field == "new_password"
-    called = []
-    original = services.after_own_password_change
-    services.after_own_password_change = called.append
-    try:
-        with audit.acting_as(me):
-            services.change_own_password(me, PASSWORD, NEW)
-    finally:
-        services.after_own_password_change = original
-    assert called == [me]
+    generation = me.session_generation
+    with audit.acting_as(me):
+        services.change_own_password(me, PASSWORD, NEW)
+    assert me.session_generation == generation + 1  # every open session of the account ends
     assert me.password_hash.startswith("$argon2id$")
     assert services.check_password(me, NEW) and not services.check_password(me, PASSWORD)
     event = audit.history(db.session, me)[-1]
@@ -48,9 +43,13 @@ def test_a_user_changes_their_password_and_logs_in_with_it(app, login_as, client
     mismatch = post_form(client, URL, {"current_password": PASSWORD, "new_password": NEW,
                                        "confirm": NEW + "x"}, token_from=URL)
     assert mismatch.status_code == 422 and "no coinciden" in mismatch.get_data(as_text=True)
+    elsewhere = app.test_client()  # the same account open on another device
+    assert login(elsewhere, "auditor", PASSWORD).status_code == 302
     done = post_form(client, URL, {"current_password": PASSWORD, "new_password": NEW,
                                    "confirm": NEW}, token_from=URL)
     assert done.status_code == 302
+    assert client.get("/cuenta").status_code == 200  # this session continues
+    assert "/login" in elsewhere.get("/cuenta").headers.get("Location", "")  # that one ended
     other = app.test_client()
     assert login(other, "auditor", PASSWORD).status_code != 302
     assert login(other, "auditor", NEW).status_code == 302
