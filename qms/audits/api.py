@@ -9,14 +9,13 @@ from sqlalchemy import select
 
 from qms.api import Blueprint, authorize_first
 from qms.audits import programme, services
-from qms.audits.models import (
-    Audit,
-    AuditChecklistItem,
+from qms.audits.enums import (
     AuditStatus,
     AuditType,
     FindingType,
     ItemResult,
 )
+from qms.audits.models import Audit, AuditChecklistItem
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.time import today_local
 from qms.core.uow import write_first

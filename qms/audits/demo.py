@@ -11,7 +11,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from qms.audits import checklists, offline, report, services
-from qms.audits.models import AuditType, FindingType, ItemResult, MemberRole
+from qms.audits.enums import (
+    AuditType,
+    FindingType,
+    ItemResult,
+    MemberRole,
+)
 from qms.auth.demo import demo_password
 from qms.auth.models import User
 from qms.core import audit as trail

@@ -16,7 +16,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from qms.audits.models import AuditType, FindingType, ItemResult, MemberRole
+from qms.audits.enums import (
+    AuditType,
+    FindingType,
+    ItemResult,
+    MemberRole,
+)
 from qms.core.forms import VersionedForm
 
 

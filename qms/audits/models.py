@@ -27,77 +27,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qms.audits.enums import (
+    EDITABLE_STATUSES,
+    AnswerSource,
+    AuditStatus,
+    AuditType,
+    FindingType,
+    ItemResult,
+    MemberRole,
+)
 from qms.auth.models import User
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
-from qms.core.enums import LabelledEnum, enum_column
+from qms.core.enums import enum_column
 from qms.core.storage import StoredFile
 from qms.processes.models import Process
 
 ISO_CLAUSE = ("ISO 9001:2015", "9.2")
 STANDARD = "ISO 9001:2015"
-
-
-class AuditType(LabelledEnum):
-    INTERNAL_PROCESS = "internal_process", _l("Interna de proceso")
-    INTERNAL_CLAUSE = "internal_clause", _l("Interna por cláusulas")
-    FOLLOW_UP = "follow_up", _l("De seguimiento")
-    EXTERNAL_STAGE1 = "external_stage1", _l("Externa: certificación etapa 1")
-    EXTERNAL_STAGE2 = "external_stage2", _l("Externa: certificación etapa 2")
-    EXTERNAL_SURVEILLANCE = "external_surveillance", _l("Externa: seguimiento (vigilancia)")
-    EXTERNAL_RECERTIFICATION = "external_recertification", _l("Externa: recertificación")
-
-    @property
-    def is_external(self) -> bool:
-        return self.value.startswith("external")
-
-
-class AuditStatus(LabelledEnum):
-    PLANNED = "planned", _l("Planificada")
-    IN_PROGRESS = "in_progress", _l("En ejecución")
-    REPORTED = "reported", _l("Informada")
-    CLOSED = "closed", _l("Cerrada")
-    CANCELLED = "cancelled", _l("Anulada")
-
-
-#: States in which the audit's plan, team, checklist and findings may still change.
-EDITABLE_STATUSES = frozenset({AuditStatus.PLANNED, AuditStatus.IN_PROGRESS})
-
-
-class MemberRole(LabelledEnum):
-    LEAD = "lead", _l("Auditor líder")
-    AUDITOR = "auditor", _l("Auditor")
-    EXPERT = "expert", _l("Experto técnico")
-    OBSERVER = "observer", _l("Observador")
-    AUDITEE = "auditee", _l("Auditado")
-
-    @property
-    def audits(self) -> bool:
-        """Whether this member audits (and so must be independent of the processes)."""
-        return self in (MemberRole.LEAD, MemberRole.AUDITOR)
-
-
-class ItemResult(LabelledEnum):
-    CONFORM = "conform", _l("Conforme")
-    NONCONFORM = "nonconform", _l("No conforme")
-    OBSERVATION = "observation", _l("Observación")
-    NOT_APPLICABLE = "not_applicable", _l("No aplica")
-
-
-class FindingType(LabelledEnum):
-    MAJOR_NC = "major_nc", _l("No conformidad mayor")
-    MINOR_NC = "minor_nc", _l("No conformidad menor")
-    OBSERVATION = "observation", _l("Observación")
-    OPPORTUNITY = "opportunity", _l("Oportunidad de mejora")
-
-    @property
-    def is_nc(self) -> bool:
-        return self in (FindingType.MAJOR_NC, FindingType.MINOR_NC)
-
-
-class AnswerSource(LabelledEnum):
-    WEB = "web", _l("En línea")
-    OFFLINE = "offline", _l("Formulario sin conexión (KoboCollect / ODK)")
 
 
 class AuditProgramme(Audited, VersionedMixin, Model):

@@ -22,14 +22,8 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from qms.audits.models import (
-    AnswerSource,
-    Audit,
-    AuditChecklistItem,
-    AuditStatus,
-    ItemResult,
-    OfflineSubmission,
-)
+from qms.audits.enums import AnswerSource, AuditStatus, ItemResult
+from qms.audits.models import Audit, AuditChecklistItem, OfflineSubmission
 from qms.audits.services import _set_answer
 from qms.auth.models import User
 from qms.core import audit as trail

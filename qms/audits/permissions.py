@@ -7,7 +7,7 @@ external audit the quality officer records what the certification body found; on
 lead signs the report; the owner of a finding's process answers it.
 """
 
-from qms.audits.models import EDITABLE_STATUSES, AuditStatus
+from qms.audits.enums import EDITABLE_STATUSES, AuditStatus
 from qms.auth.models import Role
 from qms.core.permissions import SGC_EDITORS, STAFF_ROLES, allow_roles, policy
 

@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from qms.audits.models import Audit, AuditMember, AuditProgramme, AuditStatus
+from qms.audits.enums import AuditStatus
+from qms.audits.models import Audit, AuditMember, AuditProgramme
 from qms.core.checklists import clause_titles
 from qms.extensions import db
 from qms.nonconformities import facts as nc_facts

@@ -10,7 +10,8 @@ from io import BytesIO
 
 from flask_babel import lazy_gettext as _l
 
-from qms.audits.models import Audit, AuditStatus, ItemResult
+from qms.audits.enums import AuditStatus, ItemResult
+from qms.audits.models import Audit
 from qms.audits.services import AUDIT_FLOW, nc_facts_for
 from qms.auth.models import User
 from qms.auth.services import verify_signature

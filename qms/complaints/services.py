@@ -227,7 +227,7 @@ def raise_nonconformity(complaint_id: int, actor, *, process, severity, title: s
     Run inside :func:`qms.core.uow.write_first` (it takes the yearly NC counter): the
     complaint is read again inside that transaction.
     """
-    from qms.nonconformities.models import NCSource
+    from qms.nonconformities.enums import NCSource
     from qms.nonconformities.services import report_nonconformity
 
     complaint = db.session.get(Complaint, complaint_id)

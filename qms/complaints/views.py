@@ -84,7 +84,7 @@ def export():
 
 
 def _detail(complaint: Complaint, *, contact=None, answer_form=None, nc_form=None, status=200):
-    from qms.nonconformities.models import NCSeverity
+    from qms.nonconformities.enums import NCSeverity
     from qms.processes.facts import active_processes
 
     answer_form = answer_form or AnswerForm(formdata=None, public_answer=complaint.public_answer,
@@ -156,7 +156,7 @@ def close(complaint_id: int):
 @bp.post("/<int:complaint_id>/no-conformidad")
 @login_required
 def raise_nc(complaint_id: int):
-    from qms.nonconformities.models import NCSeverity
+    from qms.nonconformities.enums import NCSeverity
     from qms.processes.facts import active_processes
     from qms.processes.models import Process
 

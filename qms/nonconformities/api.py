@@ -17,12 +17,8 @@ from qms.core.storage import send_stored_file
 from qms.core.uow import write_first
 from qms.extensions import db
 from qms.nonconformities import register, services
-from qms.nonconformities.models import (
-    CorrectiveAction,
-    NCAttachment,
-    NCStatus,
-    Nonconformity,
-)
+from qms.nonconformities.enums import NCStatus
+from qms.nonconformities.models import CorrectiveAction, NCAttachment, Nonconformity
 from qms.nonconformities.schemas import (
     ActionCreateSchema,
     ActionSchema,

@@ -12,14 +12,13 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select
 
 from qms.extensions import db
-from qms.nonconformities.models import (
+from qms.nonconformities.enums import (
     OPEN_STATUSES,
-    EffectivenessVerification,
     NCSeverity,
     NCSource,
-    Nonconformity,
     VerificationResult,
 )
+from qms.nonconformities.models import EffectivenessVerification, Nonconformity
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,8 @@ def nonconformities_in_status_since(before: datetime) -> list[NCInStatusFact]:
 
     from qms.core.audit import AuditEvent
     from qms.extensions import db
-    from qms.nonconformities.models import OPEN_STATUSES, Nonconformity
+    from qms.nonconformities.enums import OPEN_STATUSES
+    from qms.nonconformities.models import Nonconformity
     from qms.processes.models import Process
 
     moved = dict(db.session.execute(

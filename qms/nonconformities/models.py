@@ -38,36 +38,16 @@ from qms.core.time import today_local
 from qms.nonconformities.enums import (
     OPEN_STATUSES,
     ActionStatus,
-    IshikawaCategory,
     NCOrigin,
     NCSeverity,
     NCSource,
     NCStatus,
     VerificationResult,
 )
+from qms.nonconformities.history_formats import _enum_label, _ishikawa_text, _place_name
 from qms.processes.models import Process
 
 ISO_CLAUSE = ("ISO 9001:2015", "10.2")
-
-
-def _enum_label(enum_cls, value: str) -> str:
-    try:
-        return enum_cls(value).label
-    except ValueError:
-        return value
-
-
-def _place_name(place, code: str) -> str:
-    return place.name if place is not None else code
-
-
-def _ishikawa_text(causes: dict) -> str:
-    """The 6M causes as the analysis form shows them: one category per line."""
-    lines = []
-    for category in IshikawaCategory:
-        if causes.get(category.value):
-            lines.append(f"{category.label}: {'; '.join(map(str, causes[category.value]))}")
-    return "\n".join(lines) or "—"
 
 
 class NCYearCounter(Model):

@@ -10,7 +10,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from qms.nonconformities import register
-from qms.nonconformities.models import (
+from qms.nonconformities.enums import (
     ActionStatus,
     NCSeverity,
     NCSource,

@@ -6,12 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from qms.auth.models import User
 from qms.auth.services import people_choices
 from qms.core import geo
-from qms.core.dashboard import Card, card_provider
 from qms.core.db import now_utc
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.spreadsheets import send_export
@@ -20,6 +18,12 @@ from qms.core.time import to_local, today_local
 from qms.core.uow import attempt, checkpoint, write_first
 from qms.extensions import db
 from qms.nonconformities import register, services
+from qms.nonconformities.enums import (
+    IshikawaCategory,
+    NCSeverity,
+    NCSource,
+    NCStatus,
+)
 from qms.nonconformities.forms import (
     ActionForm,
     ActionUpdateForm,
@@ -34,16 +38,7 @@ from qms.nonconformities.forms import (
     VerificationPlanForm,
     VerificationResultForm,
 )
-from qms.nonconformities.models import (
-    OPEN_STATUSES,
-    CorrectiveAction,
-    IshikawaCategory,
-    NCAttachment,
-    NCSeverity,
-    NCSource,
-    NCStatus,
-    Nonconformity,
-)
+from qms.nonconformities.models import CorrectiveAction, NCAttachment, Nonconformity
 from qms.nonconformities.timeline import timeline
 from qms.processes.facts import active_processes, process_choices
 from qms.processes.models import Process
@@ -388,22 +383,3 @@ def download(nc_id: int, attachment_id: int):
         abort(404)
     authorize("nc.view", attachment.nc)
     return send_stored_file(attachment.stored)
-
-
-# ---------------------------------------------------------------------- home card
-
-
-@card_provider
-def _nc_card(user) -> Card | None:
-    if not can(user, "nc.view"):
-        return None
-    overdue = db.session.scalar(select(db.func.count(Nonconformity.id))
-                                .where(Nonconformity.overdue))
-    mine = db.session.scalar(
-        select(db.func.count(CorrectiveAction.id)).join(CorrectiveAction.nc).where(
-            CorrectiveAction.owner_id == user.id, CorrectiveAction.status != "done",
-            Nonconformity.status.in_([s.value for s in OPEN_STATUSES])))
-    return Card(title=_("No conformidades"), url=url_for("nonconformities.list"), order=30,
-                figures=[(_("Abiertas"), services.count_open()),
-                         (_("Con acciones vencidas"), overdue),
-                         (_("Mis acciones pendientes"), mine)])

@@ -101,7 +101,7 @@ def finding_origin_id(wave: Wave, key: str, department_code: str | None) -> str:
 def raised_for_findings(wave: Wave, department_code: str | None) -> dict[str, Nonconformity]:
     """finding key → the (not cancelled) NC already raised from it, for these results."""
     from qms.extensions import db
-    from qms.nonconformities.models import NCStatus
+    from qms.nonconformities.enums import NCStatus
 
     suffix = f"@{department_code or 'HN'}"
     raised: dict[str, Nonconformity] = {}

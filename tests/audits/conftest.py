@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from qms.audits import checklists, services
-from qms.audits.models import AuditType, ItemResult
+from qms.audits.enums import AuditType, ItemResult
 from qms.core import audit as trail
 from qms.core.time import today_local
 from qms.extensions import db

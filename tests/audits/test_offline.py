@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from pyxform.xls2xform import convert
 
 from qms.audits import offline
-from qms.audits.models import AnswerSource, ItemResult
+from qms.audits.enums import AnswerSource, ItemResult
 from qms.core import audit as trail
 from qms.core.errors import ValidationError
 from qms.extensions import db

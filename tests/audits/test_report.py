@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from qms.audits import report, services
-from qms.audits.models import AuditStatus, FindingType
+from qms.audits.enums import AuditStatus, FindingType
 from qms.core.errors import TransitionError, ValidationError
 from qms.core.pdf import html_to_pdf
 from qms.core.storage import blob_path

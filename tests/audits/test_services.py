@@ -8,13 +8,20 @@ import pytest
 from sqlalchemy import select
 
 from qms.audits import services
-from qms.audits.models import AuditStatus, AuditType, FindingType, ItemResult, MemberRole
+from qms.audits.enums import (
+    AuditStatus,
+    AuditType,
+    FindingType,
+    ItemResult,
+    MemberRole,
+)
 from qms.core import audit as trail
 from qms.core.errors import ConflictError, TransitionError, ValidationError
 from qms.core.time import today_local
 from qms.extensions import db
 from qms.nonconformities import facts as nc_facts
-from qms.nonconformities.models import NCSource, Nonconformity
+from qms.nonconformities.enums import NCSource
+from qms.nonconformities.models import Nonconformity
 from tests.audits.conftest import answer_all, make_audit, make_process, started
 from tests.conftest import user
 

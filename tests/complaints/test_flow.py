@@ -13,7 +13,8 @@ from qms.complaints.models import Complaint, ComplaintStatus
 from qms.core.audit import AuditEvent
 from qms.core.storage import blob_path
 from qms.extensions import db
-from qms.nonconformities.models import NCSource, Nonconformity
+from qms.nonconformities.enums import NCSource
+from qms.nonconformities.models import Nonconformity
 from qms.processes.models import ProcessCategory
 from qms.processes.services import create_process
 from tests.complaints.conftest import file_complaint

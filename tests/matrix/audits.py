@@ -3,6 +3,12 @@ auditor), process owners answer findings on their processes, certifiers read."""
 
 import io
 
+from qms.audits.enums import (
+    AuditStatus,
+    AuditType,
+    FindingType,
+    MemberRole,
+)
 from qms.audits.models import (
     Audit,
     AuditChecklistItem,
@@ -10,11 +16,7 @@ from qms.audits.models import (
     AuditMember,
     AuditProcess,
     AuditProgramme,
-    AuditStatus,
-    AuditType,
     Finding,
-    FindingType,
-    MemberRole,
 )
 from qms.core.db import now_utc
 from qms.core.storage import store

@@ -4,14 +4,16 @@ from qms.core.db import now_utc
 from qms.core.time import today_local
 from qms.extensions import db
 from qms.nonconformities import services
-from qms.nonconformities.models import (
+from qms.nonconformities.enums import (
     ActionStatus,
-    CorrectiveAction,
-    EffectivenessVerification,
-    NCAnalysis,
     NCSeverity,
     NCSource,
     NCStatus,
+)
+from qms.nonconformities.models import (
+    CorrectiveAction,
+    EffectivenessVerification,
+    NCAnalysis,
     Nonconformity,
 )
 from qms.processes.models import Process

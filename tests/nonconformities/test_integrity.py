@@ -13,7 +13,8 @@ from qms.core.settings import set_setting
 from qms.core.time import today_local
 from qms.extensions import db
 from qms.nonconformities import services
-from qms.nonconformities.models import NCStatus, Nonconformity
+from qms.nonconformities.enums import NCStatus
+from qms.nonconformities.models import Nonconformity
 from tests.conftest import PASSWORD, csrf_token, post_form, user
 from tests.nonconformities.conftest import (
     finish_actions,

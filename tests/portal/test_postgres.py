@@ -12,7 +12,8 @@ from qms.complaints import services as complaints
 from qms.core import audit
 from qms.core.uow import write_first
 from qms.extensions import db
-from qms.nonconformities.models import NCSource, Nonconformity
+from qms.nonconformities.enums import NCSource
+from qms.nonconformities.models import Nonconformity
 from qms.payments import importer
 from qms.payments.models import PaymentAggregate
 from qms.processes.models import ProcessCategory

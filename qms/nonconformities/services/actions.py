@@ -12,7 +12,8 @@ from qms.core.db import now_utc
 from qms.core.errors import TransitionError, ValidationError, check_version
 from qms.core.time import today_local
 from qms.extensions import db
-from qms.nonconformities.models import ActionStatus, CorrectiveAction, Nonconformity
+from qms.nonconformities.enums import ActionStatus
+from qms.nonconformities.models import CorrectiveAction, Nonconformity
 from qms.nonconformities.services.rules import (
     ACTION_FLOW,
     ACTION_STATES,

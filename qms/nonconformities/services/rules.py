@@ -15,7 +15,8 @@ from qms.core.errors import ValidationError
 from qms.core.time import today_local
 from qms.core.workflow import Workflow
 from qms.extensions import db
-from qms.nonconformities.models import ActionStatus, NCAnalysis, NCStatus, Nonconformity
+from qms.nonconformities.enums import ActionStatus, NCStatus
+from qms.nonconformities.models import NCAnalysis, Nonconformity
 from qms.processes.models import Process
 
 S = NCStatus

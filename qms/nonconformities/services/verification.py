@@ -14,7 +14,8 @@ from qms.core.errors import PermissionDenied, TransitionError, ValidationError, 
 from qms.core.settings import get_setting, register_setting
 from qms.core.time import today_local
 from qms.extensions import db
-from qms.nonconformities.models import EffectivenessVerification, Nonconformity, VerificationResult
+from qms.nonconformities.enums import VerificationResult
+from qms.nonconformities.models import EffectivenessVerification, Nonconformity
 from qms.nonconformities.services.actions import _open_actions_error
 from qms.nonconformities.services.rules import (
     CLOSE_MEANING,

@@ -15,16 +15,18 @@ from qms.core.errors import PermissionDenied, TransitionError, ValidationError, 
 from qms.core.storage import store
 from qms.core.time import today_local
 from qms.extensions import db
-from qms.nonconformities.models import (
+from qms.nonconformities.enums import (
     ActionStatus,
-    CorrectiveAction,
-    EffectivenessVerification,
     IshikawaCategory,
-    NCAnalysis,
-    NCAttachment,
     NCSeverity,
     NCSource,
     NCStatus,
+)
+from qms.nonconformities.models import (
+    CorrectiveAction,
+    EffectivenessVerification,
+    NCAnalysis,
+    NCAttachment,
     NCYearCounter,
     Nonconformity,
 )
