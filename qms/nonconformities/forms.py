@@ -42,6 +42,9 @@ class NCForm(VersionedForm):
     process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
     severity = SelectField(_l("Severidad"), choices=NCSeverity.choices,
                            validators=[DataRequired()])
+    severity_reason = TextAreaField(
+        _l("Motivo del cambio de severidad"), validators=[Optional(), Length(max=500)],
+        description=_l("Obligatorio si cambia la severidad: queda en el historial."))
     detected_on = DateField(_l("Fecha de detección"), validators=[InputRequired()])
     detected_by_id = SelectField(_l("Detectada por"), coerce=int, validators=[DataRequired()])
     department_code = SelectField(_l("Departamento"), validators=[Optional()])

@@ -135,6 +135,10 @@ class NCUpdateSchema(Schema):
     source = fields.Enum(NCSource, by_value=True, required=True)
     process_id = fields.Int(required=True)
     severity = fields.Enum(NCSeverity, by_value=True, required=True)
+    severity_reason = fields.Str(load_default=None, allow_none=True,
+                                 validate=validate.Length(max=500), metadata={
+                                     "description": "Required when the severity changes; "
+                                                    "kept in the audit trail."})
     detected_on = fields.Date(required=True)
     department_code = fields.Str(load_default=None, allow_none=True)
     municipality_code = fields.Str(load_default=None, allow_none=True)
