@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from qms.api import Blueprint, authorize_first
+from qms.api.fields import StrictInt
 from qms.audits import programme, services
 from qms.audits.enums import (
     AuditStatus,
@@ -73,20 +74,20 @@ class ItemSchema(Schema):
 
 
 class ItemUpdateSchema(Schema):
-    version = fields.Int(required=True)
+    version = StrictInt(required=True)
     result = fields.Enum(ItemResult, by_value=True, allow_none=True, required=True)
     notes = Text(load_default="", max_length=5000)
 
 
 class FindingSchema(Schema):
-    id = fields.Int(dump_only=True)
-    number = fields.Int(dump_only=True)
+    id = StrictInt(dump_only=True)
+    number = StrictInt(dump_only=True)
     finding_type = fields.Enum(FindingType, by_value=True, required=True)
     clause = Text(required=True)
-    process_id = fields.Int(required=True)
+    process_id = StrictInt(required=True)
     description = Text(required=True, max_length=5000, min_length=1)
     evidence = Text(load_default="", max_length=5000)
-    nc_id = fields.Int(dump_only=True, allow_none=True)
+    nc_id = StrictInt(dump_only=True, allow_none=True)
     auditee_response = Text(dump_only=True, allow_none=True)
 
 

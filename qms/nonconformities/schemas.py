@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from qms.api.fields import StrictBool, StrictInt
 from qms.core.text import Text
 from qms.nonconformities import register
 from qms.nonconformities.enums import (
@@ -116,10 +117,10 @@ class NCCreateSchema(Schema):
     title = Text(required=True, max_length=200, min_length=1)
     description = Text(required=True, min_length=1)
     source = fields.Enum(NCSource, by_value=True, required=True)
-    process_id = fields.Int(required=True)
+    process_id = StrictInt(required=True)
     severity = fields.Enum(NCSeverity, by_value=True, required=True)
     detected_on = fields.Date(required=True)
-    detected_by_id = fields.Int(load_default=None, metadata={
+    detected_by_id = StrictInt(load_default=None, metadata={
         "description": "Defaults to the caller."})
     department_code = Text(load_default=None, allow_none=True)
     municipality_code = Text(load_default=None, allow_none=True)
@@ -130,11 +131,11 @@ class NCCreateSchema(Schema):
 
 
 class NCUpdateSchema(Schema):
-    version = fields.Int(required=True, metadata=VERSION_DOC)
+    version = StrictInt(required=True, metadata=VERSION_DOC)
     title = Text(required=True)
     description = Text(required=True)
     source = fields.Enum(NCSource, by_value=True, required=True)
-    process_id = fields.Int(required=True)
+    process_id = StrictInt(required=True)
     severity = fields.Enum(NCSeverity, by_value=True, required=True)
     severity_reason = Text(load_default=None, allow_none=True,
                                  max_length=500, metadata={
@@ -161,13 +162,13 @@ class NCQuerySchema(Schema):
 
 
 class CorrectionSchema(Schema):
-    version = fields.Int(required=True, metadata=VERSION_DOC)
+    version = StrictInt(required=True, metadata=VERSION_DOC)
     correction = Text(required=True)
     correction_on = fields.Date(load_default=None)
 
 
 class AnalysisInputSchema(Schema):
-    version = fields.Int(required=True, metadata=VERSION_DOC)
+    version = StrictInt(required=True, metadata=VERSION_DOC)
     whys = fields.List(Text(), load_default=list, metadata={
         "description": "The 5 whys, in order."})
     ishikawa = fields.Dict(keys=Text(), values=fields.List(Text()),
@@ -179,34 +180,34 @@ class AnalysisInputSchema(Schema):
 
 class TransitionSchema(Schema):
     target = fields.Enum(NCStatus, by_value=True, required=True)
-    version = fields.Int(required=True, metadata=VERSION_DOC)
+    version = StrictInt(required=True, metadata=VERSION_DOC)
     reason = Text(load_default=None, metadata={"description": "Required to cancel."})
     planned_on = fields.Date(load_default=None, metadata={
         "description": "For target=verification: planned date of the effectiveness check."})
-    verifier_id = fields.Int(load_default=None)
+    verifier_id = StrictInt(load_default=None)
     password = Text(load_default=None, load_only=True, metadata={
         "description": "For target=closed: the caller's password (electronic signature)."})
 
 
 class VerificationResultSchema(Schema):
-    version = fields.Int(required=True, metadata=VERSION_DOC)
+    version = StrictInt(required=True, metadata=VERSION_DOC)
     result = fields.Enum(VerificationResult, by_value=True, required=True)
     evidence = Text(required=True)
-    confirm_early = fields.Bool(load_default=False, metadata={
+    confirm_early = StrictBool(load_default=False, metadata={
         "description": "Required (true) to record before the planned verification date."})
     early_reason = Text(load_default=None, metadata={
         "description": "Why the result is recorded before the planned date."})
 
 
 class ActionCreateSchema(Schema):
-    version = fields.Int(required=True, metadata={"description": "The NC's version."})
+    version = StrictInt(required=True, metadata={"description": "The NC's version."})
     description = Text(required=True)
-    owner_id = fields.Int(required=True)
+    owner_id = StrictInt(required=True)
     due_on = fields.Date(required=True)
 
 
 class ActionUpdateSchema(Schema):
-    version = fields.Int(required=True, metadata={"description": "The action's version."})
+    version = StrictInt(required=True, metadata={"description": "The action's version."})
     status = fields.Enum(ActionStatus, by_value=True, load_default=None)
     evidence = Text(load_default=None)
 

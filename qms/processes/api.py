@@ -6,6 +6,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from qms.api import Blueprint, authorize_first
+from qms.api.fields import StrictBool, StrictInt
 from qms.auth.models import User
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.text import Text
@@ -35,18 +36,18 @@ class ProcessCreateSchema(Schema):
     code = Text(required=True, max_length=20, min_length=2)
     name = Text(required=True, max_length=200, min_length=1)
     category = fields.Enum(ProcessCategory, by_value=True, required=True)
-    owner_id = fields.Int(required=True)
+    owner_id = StrictInt(required=True)
     description = Text(load_default="", max_length=5000)
 
 
 class ProcessUpdateSchema(Schema):
-    version = fields.Int(required=True, metadata={"description": "The version you read; "
+    version = StrictInt(required=True, metadata={"description": "The version you read; "
                                                   "a stale version gets 409 Conflict."})
     name = Text(required=True, max_length=200, min_length=1)
     category = fields.Enum(ProcessCategory, by_value=True, required=True)
     description = Text(load_default="", max_length=5000)
-    owner_id = fields.Int()
-    active = fields.Bool()
+    owner_id = StrictInt()
+    active = StrictBool()
 
 
 class ProcessQuerySchema(Schema):
