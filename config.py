@@ -70,6 +70,11 @@ class Config:
     YAML_MAX_BYTES = _env_int("QMS_YAML_MAX_KB", 1024) * 1024
     XLSX_MAX_ROWS = _env_int("QMS_XLSX_MAX_ROWS", 1_000_000)
     XLSX_MAX_COLUMNS = _env_int("QMS_XLSX_MAX_COLUMNS", 2_000)
+    #: An XLSX may inflate to this many times its size (but always to XLSX_MIN_INFLATED).
+    XLSX_MAX_RATIO = _env_int("QMS_XLSX_MAX_RATIO", 100)
+    XLSX_MIN_INFLATED = _env_int("QMS_XLSX_MIN_INFLATED_MB", 50) * 1_000_000
+    #: openpyxl holds the shared-strings table in memory whole.
+    XLSX_MAX_SHARED_STRINGS = _env_int("QMS_XLSX_MAX_SHARED_STRINGS_MB", 100) * 1_000_000
 
     # Identity of the programme: settings, not literals (programmes get renamed).
     PROGRAMME_NAME = _env("QMS_PROGRAMME_NAME", "Bono Vida Mejor")

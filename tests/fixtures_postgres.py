@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,9 @@ class PgServer:
         return self.url(name)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+@contextmanager
+def running_pg_server() -> Iterator[PgServer]:
+    """Start a throwaway server and stop it on exit (the fixture and ``bench/`` use it)."""
     bin_dir = _pg_bin()
     base = Path(tempfile.mkdtemp(prefix="qms-pg-", dir="/tmp"))
     as_user: list[str] = []
@@ -77,6 +79,12 @@ def pg_server() -> Iterator[PgServer]:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True, check=False)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    with running_pg_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from qms.api import Blueprint, authorize_first
+from qms.api.fields import StrictInt
 from qms.audits import programme, services
 from qms.audits.enums import (
     AuditStatus,
@@ -17,6 +18,7 @@ from qms.audits.enums import (
 )
 from qms.audits.models import Audit, AuditChecklistItem
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.text import Text
 from qms.core.time import today_local
 from qms.core.uow import write_first
 from qms.extensions import db
@@ -28,31 +30,31 @@ blp = Blueprint("audits_api", __name__, url_prefix="/audits",
 
 class MemberSchema(Schema):
     user_id = fields.Int()
-    username = fields.Str(attribute="user.username")
-    role = fields.Str(attribute="role.value")
+    username = Text(attribute="user.username")
+    role = Text(attribute="role.value")
 
 
 class AuditSchema(Schema):
     id = fields.Int()
-    code = fields.Str()
+    code = Text()
     year = fields.Int()
     audit_type = fields.Enum(AuditType, by_value=True)
-    title = fields.Str()
-    scope = fields.Str()
-    objectives = fields.Str()
+    title = Text()
+    scope = Text()
+    objectives = Text()
     status = fields.Enum(AuditStatus, by_value=True)
-    criteria_clauses = fields.List(fields.Str())
+    criteria_clauses = fields.List(Text())
     criteria_documents = fields.List(fields.Dict())
-    certification_body = fields.Str(allow_none=True)
+    certification_body = Text(allow_none=True)
     process_codes = fields.Method("_processes")
     members = fields.List(fields.Nested(MemberSchema))
     planned_start = fields.Date()
     planned_end = fields.Date()
     actual_start = fields.Date(allow_none=True)
     actual_end = fields.Date(allow_none=True)
-    conclusion = fields.Str(allow_none=True)
+    conclusion = Text(allow_none=True)
     reported_at = fields.DateTime(allow_none=True)
-    report_sha256 = fields.Str(allow_none=True)
+    report_sha256 = Text(allow_none=True)
     version = fields.Int()
 
     def _processes(self, audit):
@@ -62,46 +64,46 @@ class AuditSchema(Schema):
 class ItemSchema(Schema):
     id = fields.Int(dump_only=True)
     position = fields.Int(dump_only=True)
-    clause = fields.Str(dump_only=True)
-    question = fields.Str(dump_only=True)
+    clause = Text(dump_only=True)
+    question = Text(dump_only=True)
     result = fields.Enum(ItemResult, by_value=True, allow_none=True)
-    notes = fields.Str()
-    source = fields.Str(attribute="source.value", dump_only=True, allow_none=True)
+    notes = Text()
+    source = Text(attribute="source.value", dump_only=True, allow_none=True)
     version = fields.Int(metadata={"description": "The version you read; a stale version "
                                                   "gets 409 Conflict."})
 
 
 class ItemUpdateSchema(Schema):
-    version = fields.Int(required=True)
+    version = StrictInt(required=True)
     result = fields.Enum(ItemResult, by_value=True, allow_none=True, required=True)
-    notes = fields.Str(load_default="", validate=validate.Length(max=5000))
+    notes = Text(load_default="", max_length=5000)
 
 
 class FindingSchema(Schema):
-    id = fields.Int(dump_only=True)
-    number = fields.Int(dump_only=True)
+    id = StrictInt(dump_only=True)
+    number = StrictInt(dump_only=True)
     finding_type = fields.Enum(FindingType, by_value=True, required=True)
-    clause = fields.Str(required=True)
-    process_id = fields.Int(required=True)
-    description = fields.Str(required=True, validate=validate.Length(min=1, max=5000))
-    evidence = fields.Str(load_default="", validate=validate.Length(max=5000))
-    nc_id = fields.Int(dump_only=True, allow_none=True)
-    auditee_response = fields.Str(dump_only=True, allow_none=True)
+    clause = Text(required=True)
+    process_id = StrictInt(required=True)
+    description = Text(required=True, max_length=5000, min_length=1)
+    evidence = Text(load_default="", max_length=5000)
+    nc_id = StrictInt(dump_only=True, allow_none=True)
+    auditee_response = Text(dump_only=True, allow_none=True)
 
 
 class RankedSchema(Schema):
-    process_code = fields.Str(attribute="process.code")
+    process_code = Text(attribute="process.code")
     score = fields.Int()
-    reasons = fields.List(fields.Str())
+    reasons = fields.List(Text())
     last_audit_on = fields.Date(allow_none=True)
 
 
 class ProgrammeSchema(Schema):
     year = fields.Int()
-    objectives = fields.Str()
+    objectives = Text()
     audits = fields.List(fields.Nested(AuditSchema))
     proposal = fields.List(fields.Nested(RankedSchema))
-    uncovered_processes = fields.List(fields.Str())
+    uncovered_processes = fields.List(Text())
 
 
 @blp.route("/programme/<int:year>")

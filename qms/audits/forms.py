@@ -14,7 +14,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from qms.audits.enums import (
     AuditType,
@@ -23,15 +23,16 @@ from qms.audits.enums import (
     MemberRole,
 )
 from qms.core.forms import VersionedForm
+from qms.core.text import TextLength
 
 
 class PlanForm(VersionedForm):
     audit_type = SelectField(_l("Tipo de auditoría"), choices=AuditType.choices,
                              validators=[DataRequired()])
-    title = StringField(_l("Título"), validators=[DataRequired(), Length(max=200)])
-    objectives = TextAreaField(_l("Objetivos"), validators=[Length(max=5000)])
+    title = StringField(_l("Título"), validators=[DataRequired(), TextLength(200)])
+    objectives = TextAreaField(_l("Objetivos"), validators=[TextLength(5000)])
     scope = TextAreaField(
-        _l("Alcance"), validators=[DataRequired(), Length(max=5000)],
+        _l("Alcance"), validators=[DataRequired(), TextLength(5000)],
         description=_l("Unidades, oficinas, procesos y período que cubre la auditoría."))
     process_ids = SelectMultipleField(_l("Procesos auditados"), coerce=int,
                                       validators=[DataRequired()])
@@ -44,8 +45,8 @@ class PlanForm(VersionedForm):
     lead_id = SelectField(_l("Auditor líder"), coerce=int, validators=[Optional()],
                           description=_l("Nadie audita un proceso del que es dueño."))
     certification_body = StringField(_l("Organismo de certificación (auditorías externas)"),
-                                     validators=[Optional(), Length(max=200)])
-    location = StringField(_l("Lugar"), validators=[Optional(), Length(max=200)])
+                                     validators=[Optional(), TextLength(200)])
+    location = StringField(_l("Lugar"), validators=[Optional(), TextLength(200)])
     planned_start = DateField(_l("Inicio planificado"), validators=[InputRequired()])
     planned_end = DateField(_l("Fin planificado"), validators=[InputRequired()])
 
@@ -71,7 +72,7 @@ class StartForm(VersionedForm):
 class AnswerForm(VersionedForm):
     result = RadioField(_l("Resultado"), validators=[Optional()], choices=[
         SelectChoice(r.value, r.label) for r in ItemResult])
-    notes = TextAreaField(_l("Notas y evidencia observada"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notas y evidencia observada"), validators=[TextLength(5000)])
 
 
 class EvidenceForm(FlaskForm):
@@ -80,7 +81,7 @@ class EvidenceForm(FlaskForm):
     represents_on = DateField(_l("Fecha que representa"), validators=[InputRequired()],
                               description=_l("El día del registro, la reunión o la foto, no el "
                                              "de la carga."))
-    description = StringField(_l("Descripción"), validators=[Optional(), Length(max=300)])
+    description = StringField(_l("Descripción"), validators=[Optional(), TextLength(300)])
 
 
 class FindingForm(FlaskForm):
@@ -90,9 +91,9 @@ class FindingForm(FlaskForm):
     process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
     item_id = SelectField(_l("Pregunta de la lista (opcional)"), coerce=int,
                           validators=[Optional()])
-    description = TextAreaField(_l("Descripción"), validators=[DataRequired(), Length(max=5000)],
+    description = TextAreaField(_l("Descripción"), validators=[DataRequired(), TextLength(5000)],
                                 description=_l("Qué requisito no se cumple y dónde."))
-    evidence = TextAreaField(_l("Evidencia objetiva"), validators=[Length(max=5000)],
+    evidence = TextAreaField(_l("Evidencia objetiva"), validators=[TextLength(5000)],
                              description=_l("Obligatoria para una no conformidad."))
     follows_up_id = SelectField(_l("Verifica el hallazgo (auditoría de seguimiento)"),
                                 coerce=int, validators=[Optional()])
@@ -104,24 +105,25 @@ class FindingForm(FlaskForm):
 
 class ResponseForm(VersionedForm):
     response = TextAreaField(_l("Respuesta del auditado"),
-                             validators=[DataRequired(), Length(max=5000)])
+                             validators=[DataRequired(), TextLength(5000)])
 
 
 class SignForm(VersionedForm):
     conclusion = TextAreaField(
-        _l("Conclusiones"), validators=[DataRequired(), Length(max=10000)],
+        _l("Conclusiones"), validators=[DataRequired(), TextLength()],
         description=_l("Grado de cumplimiento de los criterios y eficacia del SGC en el alcance."))
     actual_end = DateField(_l("Fin real"), validators=[Optional()])
-    password = PasswordField(_l("Su contraseña (firma electrónica)"), validators=[DataRequired()])
+    password = PasswordField(_l("Su contraseña (firma electrónica)"),
+                             validators=[DataRequired(), TextLength(200)])
 
 
 class CancelForm(VersionedForm):
     reason = TextAreaField(_l("Motivo de la anulación"),
-                           validators=[DataRequired(), Length(max=2000)])
+                           validators=[DataRequired(), TextLength(2000)])
 
 
 class CorrectionForm(FlaskForm):
-    text = TextAreaField(_l("Corrección"), validators=[DataRequired(), Length(max=500)],
+    text = TextAreaField(_l("Corrección"), validators=[DataRequired(), TextLength(500)],
                          description=_l("Queda en la pista de auditoría; el informe firmado no "
                                         "cambia."))
 
@@ -132,4 +134,4 @@ class SubmissionForm(FlaskForm):
 
 
 class ProgrammeForm(VersionedForm):
-    objectives = TextAreaField(_l("Objetivos del programa"), validators=[Length(max=5000)])
+    objectives = TextAreaField(_l("Objetivos del programa"), validators=[TextLength(5000)])

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from qms.api import Blueprint
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.text import Text
 from qms.documents import master_list, services
 from qms.documents.models import (
     Confidentiality,
@@ -26,11 +27,11 @@ class RevisionSummarySchema(Schema):
     id = fields.Int()
     number = fields.Int()
     status = fields.Enum(RevisionStatus, by_value=True)
-    change_summary = fields.Str()
-    author_username = fields.Str(attribute="author.username", allow_none=True)
-    approved_by_username = fields.Str(attribute="approved_by.username", allow_none=True)
+    change_summary = Text()
+    author_username = Text(attribute="author.username", allow_none=True)
+    approved_by_username = Text(attribute="approved_by.username", allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
-    approval_meaning = fields.Str(allow_none=True)
+    approval_meaning = Text(allow_none=True)
     effective_from = fields.Date(allow_none=True)
     effective_until = fields.Date(allow_none=True, metadata={
         "description": "First day the revision is no longer in force"})
@@ -39,23 +40,23 @@ class RevisionSummarySchema(Schema):
 
 class RevisionSchema(RevisionSummarySchema):
     document_id = fields.Int()
-    content_md = fields.Str(metadata={"description": "The content as Markdown"})
+    content_md = Text(metadata={"description": "The content as Markdown"})
     content_html = fields.Function(lambda r: str(render_markdown(r.content_md)),
                                    metadata={"description": "Sanitised HTML rendering"})
-    file_sha256 = fields.Str(attribute="file.sha256", allow_none=True)
-    file_name = fields.Str(attribute="file.original_name", allow_none=True)
+    file_sha256 = Text(attribute="file.sha256", allow_none=True)
+    file_name = Text(attribute="file.original_name", allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 
 class DocumentSchema(Schema):
     id = fields.Int()
-    code = fields.Str()
-    title = fields.Str()
+    code = Text()
+    title = Text()
     doc_type = fields.Enum(DocumentType, by_value=True)
-    process_code = fields.Str(attribute="process.code", allow_none=True)
-    owner_username = fields.Str(attribute="owner.username", allow_none=True)
-    owner_role = fields.Str(attribute="owner_role.value", allow_none=True)
+    process_code = Text(attribute="process.code", allow_none=True)
+    owner_username = Text(attribute="owner.username", allow_none=True)
+    owner_role = Text(attribute="owner_role.value", allow_none=True)
     confidentiality = fields.Enum(Confidentiality, by_value=True)
     review_interval_months = fields.Int()
     status = fields.Function(lambda d: services.document_status(d),
@@ -74,12 +75,12 @@ class DocumentDetailSchema(DocumentSchema):
 
 
 class DocumentQuerySchema(Schema):
-    q = fields.Str(load_default=None, metadata={"description": "Text in the code or title"})
+    q = Text(load_default=None, metadata={"description": "Text in the code or title"})
     type = fields.Enum(DocumentType, by_value=True, load_default=None)
     process_id = fields.Int(load_default=None)
-    status = fields.Str(load_default=None, validate=validate.OneOf(
+    status = Text(load_default=None, validate=validate.OneOf(
         ["effective", "obsolete", "in_preparation"]))
-    review = fields.Str(load_default=None, validate=validate.OneOf(["due", "overdue"]),
+    review = Text(load_default=None, validate=validate.OneOf(["due", "overdue"]),
                         metadata={"description": "due includes overdue"})
 
 

@@ -15,10 +15,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from qms.auth.models import Role
 from qms.core.forms import VersionedForm
+from qms.core.text import MAX_DOCUMENT_TEXT, TextLength
 from qms.documents.models import Confidentiality, DocumentType
 
 CONTENT_HELP = _l("Markdown: # Título, ## Subtítulo, **negrita**, listas con «-», tablas. "
@@ -27,9 +28,9 @@ FILE_HELP = _l("Opcional. PDF, DOCX, XLSX, ODT o imagen; el tipo se comprueba po
 
 
 class DocumentForm(VersionedForm):
-    code = StringField(_l("Código"), validators=[DataRequired(), Length(min=2, max=30)],
+    code = StringField(_l("Código"), validators=[DataRequired(), TextLength(30, min=2)],
                        description=_l("Único y estable, p. ej. PR-SGC-01."))
-    title = StringField(_l("Título"), validators=[DataRequired(), Length(max=250)])
+    title = StringField(_l("Título"), validators=[DataRequired(), TextLength(250)])
     doc_type = SelectField(_l("Tipo de documento"), choices=DocumentType.choices,
                            default=DocumentType.PROCEDURE.value, validators=[DataRequired()])
     process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
@@ -52,16 +53,16 @@ class DocumentForm(VersionedForm):
 
 class NewDocumentForm(DocumentForm):
     change_summary = StringField(_l("Resumen de la revisión"), default="Emisión inicial",
-                                 validators=[Length(max=1000)])
-    content_md = TextAreaField(_l("Contenido"), validators=[Length(max=200_000)],
+                                 validators=[TextLength(1000)])
+    content_md = TextAreaField(_l("Contenido"), validators=[TextLength(MAX_DOCUMENT_TEXT)],
                                description=CONTENT_HELP, render_kw={"rows": 14})
     file = FileField(_l("Archivo adjunto"), description=FILE_HELP)
 
 
 class RevisionForm(VersionedForm):
     change_summary = StringField(_l("Resumen de los cambios"),
-                                 validators=[DataRequired(), Length(max=1000)])
-    content_md = TextAreaField(_l("Contenido"), validators=[Length(max=200_000)],
+                                 validators=[DataRequired(), TextLength(1000)])
+    content_md = TextAreaField(_l("Contenido"), validators=[TextLength(MAX_DOCUMENT_TEXT)],
                                description=CONTENT_HELP, render_kw={"rows": 20})
     file = FileField(_l("Archivo adjunto"), description=FILE_HELP)
     remove_file = BooleanField(_l("Quitar el archivo adjunto"))
@@ -73,13 +74,13 @@ class ActionForm(VersionedForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Motivo"), validators=[DataRequired(), Length(max=1000)],
+    reason = TextAreaField(_l("Motivo"), validators=[DataRequired(), TextLength(1000)],
                            render_kw={"rows": 2})
 
 
 class ApproveForm(VersionedForm):
     password = PasswordField(
-        _l("Su contraseña (firma electrónica)"), validators=[DataRequired()],
+        _l("Su contraseña (firma electrónica)"), validators=[DataRequired(), TextLength(200)],
         description=_l("Al firmar declara «aprobado» el contenido de esta revisión; se registran "
                        "su nombre, la fecha y la hora."),
         render_kw={"autocomplete": "current-password"})

@@ -94,7 +94,8 @@ class NCItem(MethodView):
             nc, expected_version=data["version"], title=data["title"],
             description=data["description"], source=data["source"],
             process=db.session.get(Process, data["process_id"]), severity=data["severity"],
-            detected_on=data["detected_on"], department_code=data["department_code"],
+            severity_reason=data["severity_reason"], detected_on=data["detected_on"],
+            department_code=data["department_code"],
             municipality_code=data["municipality_code"])
 
 

@@ -14,10 +14,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from qms.core import geo
 from qms.core.forms import VersionedForm, choices
+from qms.core.text import TextLength
 from qms.nonconformities.enums import (
     IshikawaCategory,
     NCOrigin,
@@ -33,15 +34,18 @@ ORIGIN_TYPES = [
 
 
 class NCForm(VersionedForm):
-    title = StringField(_l("Título"), validators=[DataRequired(), Length(max=200)],
+    title = StringField(_l("Título"), validators=[DataRequired(), TextLength(200)],
                         description=_l("Qué no se cumplió, en una frase."))
     description = TextAreaField(
-        _l("Descripción"), validators=[DataRequired(), Length(max=10000)],
+        _l("Descripción"), validators=[DataRequired(), TextLength()],
         description=_l("Hechos y evidencia: qué requisito no se cumplió, dónde, a quién afectó."))
     source = SelectField(_l("Origen"), choices=NCSource.choices, validators=[DataRequired()])
     process_id = SelectField(_l("Proceso"), coerce=int, validators=[DataRequired()])
     severity = SelectField(_l("Severidad"), choices=NCSeverity.choices,
                            validators=[DataRequired()])
+    severity_reason = TextAreaField(
+        _l("Motivo del cambio de severidad"), validators=[Optional(), TextLength(500)],
+        description=_l("Obligatorio si cambia la severidad: queda en el historial."))
     detected_on = DateField(_l("Fecha de detección"), validators=[InputRequired()])
     detected_by_id = SelectField(_l("Detectada por"), coerce=int, validators=[DataRequired()])
     department_code = SelectField(_l("Departamento"), validators=[Optional()])
@@ -50,9 +54,9 @@ class NCForm(VersionedForm):
         description=_l("Debe pertenecer al departamento elegido."))
     origin_type = SelectField(_l("Vinculada a"), choices=ORIGIN_TYPES, validators=[Optional()])
     origin_id = StringField(_l("Identificador del registro de origen"),
-                            validators=[Optional(), Length(max=60)])
+                            validators=[Optional(), TextLength(60)])
     origin_label = StringField(_l("Descripción del origen"),
-                               validators=[Optional(), Length(max=200)],
+                               validators=[Optional(), TextLength(200)],
                                description=_l("P. ej. «Auditoría interna 2026-02, hallazgo 3»."))
 
     def set_place_choices(self) -> None:
@@ -62,7 +66,7 @@ class NCForm(VersionedForm):
 
 class CorrectionForm(VersionedForm):
     correction = TextAreaField(
-        _l("Corrección o contención"), validators=[DataRequired(), Length(max=5000)],
+        _l("Corrección o contención"), validators=[DataRequired(), TextLength(5000)],
         description=_l("Lo que se hizo de inmediato para controlar y corregir la no conformidad "
                        "y hacer frente a sus consecuencias [10.2.1 a)]."))
     correction_on = DateField(_l("Fecha de la corrección"), validators=[Optional()])
@@ -73,7 +77,7 @@ WHY_COUNT = 5
 
 class AnalysisForm(VersionedForm):
     root_cause = TextAreaField(
-        _l("Causa raíz"), validators=[Optional(), Length(max=5000)],
+        _l("Causa raíz"), validators=[Optional(), TextLength(5000)],
         description=_l("Obligatoria para pasar al plan de acción."))
 
     def whys(self):
@@ -93,10 +97,10 @@ class AnalysisForm(VersionedForm):
 
 for _i in range(1, WHY_COUNT + 1):
     setattr(AnalysisForm, f"why_{_i}", StringField(
-        _l("¿Por qué? (%(n)s)", n=_i), validators=[Optional(), Length(max=500)]))
+        _l("¿Por qué? (%(n)s)", n=_i), validators=[Optional(), TextLength(500)]))
 for _category in IshikawaCategory:
     setattr(AnalysisForm, f"ishikawa_{_category.value}", TextAreaField(
-        _category.lazy_label, validators=[Optional(), Length(max=3000)],
+        _category.lazy_label, validators=[Optional(), TextLength(3000)],
         description=_l("Una causa por línea.")))
 
 
@@ -106,13 +110,13 @@ class TransitionForm(VersionedForm):
 
 class ActionForm(VersionedForm):
     description = TextAreaField(_l("Acción correctiva"),
-                                validators=[DataRequired(), Length(max=5000)])
+                                validators=[DataRequired(), TextLength(5000)])
     owner_id = SelectField(_l("Responsable"), coerce=int, validators=[DataRequired()])
     due_on = DateField(_l("Fecha límite"), validators=[InputRequired()])
 
 
 class ActionUpdateForm(VersionedForm):
-    evidence = TextAreaField(_l("Evidencia"), validators=[Optional(), Length(max=5000)],
+    evidence = TextAreaField(_l("Evidencia"), validators=[Optional(), TextLength(5000)],
                              description=_l("Qué se hizo y dónde se puede comprobar."))
     file = FileField(_l("Archivo de evidencia (opcional)"))
     status = HiddenField()
@@ -128,30 +132,30 @@ class VerificationResultForm(VersionedForm):
     result = RadioField(_l("Resultado"), choices=VerificationResult.choices,
                         validators=[DataRequired()])
     evidence = TextAreaField(_l("Evidencia de la verificación"),
-                             validators=[DataRequired(), Length(max=5000)],
+                             validators=[DataRequired(), TextLength(5000)],
                              description=_l("Datos que muestran si la no conformidad se repitió."))
     file = FileField(_l("Archivo de evidencia (opcional)"))
     confirm_early = BooleanField(_l("Confirmo que registro el resultado antes de la fecha "
                                     "prevista"))
     early_reason = TextAreaField(_l("Motivo de registrarlo antes de la fecha prevista"),
-                                 validators=[Length(max=1000)])
+                                 validators=[TextLength(1000)])
 
 
 class ReassignVerifierForm(VersionedForm):
     verifier_id = SelectField(_l("Nuevo verificador"), coerce=int, validators=[DataRequired()],
                               description=_l("No puede ser el dueño del proceso."))
     reason = TextAreaField(_l("Motivo de la reasignación"),
-                           validators=[DataRequired(), Length(max=1000)])
+                           validators=[DataRequired(), TextLength(1000)])
 
 
 class CloseForm(VersionedForm):
     password = PasswordField(_l("Su contraseña (firma electrónica)"),
-                             validators=[DataRequired()])
+                             validators=[DataRequired(), TextLength(200)])
 
 
 class CancelForm(VersionedForm):
     reason = TextAreaField(_l("Motivo de la anulación"),
-                           validators=[DataRequired(), Length(max=2000)])
+                           validators=[DataRequired(), TextLength(2000)])
 
 
 class AttachmentForm(FlaskForm):

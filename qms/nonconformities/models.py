@@ -89,6 +89,7 @@ class Nonconformity(Audited, VersionedMixin, Model):
         "report": _l("No conformidad reportada"),
         "correction": _l("Corrección / contención registrada"),
         "update": _l("Datos de la no conformidad modificados"),
+        "severity": _l("Severidad cambiada (con su motivo)"),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)

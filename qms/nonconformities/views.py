@@ -145,8 +145,8 @@ def edit(nc_id: int):
                 nc, expected_version=form.version.data, title=form.title.data,
                 description=form.description.data, source=form.source.data,
                 process=db.session.get(Process, form.process_id.data),
-                severity=form.severity.data, detected_on=form.detected_on.data,
-                department_code=form.department_code.data,
+                severity=form.severity.data, severity_reason=form.severity_reason.data,
+                detected_on=form.detected_on.data, department_code=form.department_code.data,
                 municipality_code=form.municipality_code.data), form):
             flash(_("No conformidad %(code)s actualizada.", code=nc.code), "success")
             return redirect(url_for("nonconformities.detail", nc_id=nc.id))

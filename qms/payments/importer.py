@@ -26,6 +26,7 @@ from sqlalchemy import delete, insert, select
 from qms.core import audit, geo
 from qms.core.db import now_utc
 from qms.core.errors import ServiceError
+from qms.core.parsers import XLSX_BROKEN, ParseLimit, XlsxSheet
 from qms.core.time import today_local
 from qms.extensions import db
 from qms.payments.models import (
@@ -144,21 +145,30 @@ def _rows(data: bytes, report: ImportReport) -> Iterator[tuple[int, list[str]]] 
 
 
 def _xlsx_rows(data: bytes, report: ImportReport):
-    from openpyxl import load_workbook
-
+    """Through :class:`qms.core.parsers.XlsxSheet`: a compression bomb, too many rows or
+    columns are a problem of the file, reported like any other."""
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for a damaged or foreign zip
+        sheet = XlsxSheet(io.BytesIO(data))
+    except ParseLimit as exc:
+        report.add(None, "", str(exc.message))
+        return None
+    except XLSX_BROKEN:
         report.add(None, "", _("El archivo XLSX está dañado o no es una hoja de cálculo."))
         return None
     report.file_format = "xlsx"
-    sheet = book.worksheets[0]
 
     def cells():
-        for n, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield n, ["" if v is None else (str(int(v)) if isinstance(v, float) and
-                                             v.is_integer() and n > 1 else str(v)) for v in row]
-        book.close()
+        try:
+            for n, row in enumerate(sheet.rows(), start=1):
+                yield n, ["" if v is None else (str(int(v)) if isinstance(v, float) and
+                                                 v.is_integer() and n > 1 else str(v))
+                          for v in row]
+        except ParseLimit as exc:
+            report.add(None, "", str(exc.message))
+        except XLSX_BROKEN:
+            report.add(None, "", _("El archivo XLSX está truncado o dañado."))
+        finally:
+            sheet.close()
 
     return cells()
 

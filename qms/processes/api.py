@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from qms.api import Blueprint, authorize_first
+from qms.api.fields import StrictBool, StrictInt
 from qms.auth.models import User
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.text import Text
 from qms.extensions import db
 from qms.processes import services
 from qms.processes.models import Process, ProcessCategory
@@ -18,12 +20,12 @@ blp = Blueprint("processes_api", __name__, url_prefix="/processes",
 
 class ProcessSchema(Schema):
     id = fields.Int(dump_only=True)
-    code = fields.Str(dump_only=True)
-    name = fields.Str()
+    code = Text(dump_only=True)
+    name = Text()
     category = fields.Enum(ProcessCategory, by_value=True)
     owner_id = fields.Int()
-    owner_username = fields.Str(attribute="owner.username", dump_only=True)
-    description = fields.Str()
+    owner_username = Text(attribute="owner.username", dump_only=True)
+    description = Text()
     active = fields.Bool()
     version = fields.Int(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
@@ -31,26 +33,26 @@ class ProcessSchema(Schema):
 
 
 class ProcessCreateSchema(Schema):
-    code = fields.Str(required=True, validate=validate.Length(min=2, max=20))
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    code = Text(required=True, max_length=20, min_length=2)
+    name = Text(required=True, max_length=200, min_length=1)
     category = fields.Enum(ProcessCategory, by_value=True, required=True)
-    owner_id = fields.Int(required=True)
-    description = fields.Str(load_default="", validate=validate.Length(max=5000))
+    owner_id = StrictInt(required=True)
+    description = Text(load_default="", max_length=5000)
 
 
 class ProcessUpdateSchema(Schema):
-    version = fields.Int(required=True, metadata={"description": "The version you read; "
+    version = StrictInt(required=True, metadata={"description": "The version you read; "
                                                   "a stale version gets 409 Conflict."})
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, max_length=200, min_length=1)
     category = fields.Enum(ProcessCategory, by_value=True, required=True)
-    description = fields.Str(load_default="", validate=validate.Length(max=5000))
-    owner_id = fields.Int()
-    active = fields.Bool()
+    description = Text(load_default="", max_length=5000)
+    owner_id = StrictInt()
+    active = StrictBool()
 
 
 class ProcessQuerySchema(Schema):
     include_inactive = fields.Bool(load_default=False)
-    q = fields.Str(load_default=None, metadata={"description": "Text in the code or name"})
+    q = Text(load_default=None, metadata={"description": "Text in the code or name"})
 
 
 @blp.route("/")

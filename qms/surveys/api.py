@@ -20,6 +20,7 @@ from marshmallow import Schema, fields
 
 from qms.api import Blueprint
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.text import Text
 from qms.core.uow import write_first
 from qms.extensions import csrf, db
 from qms.surveys import aggregates, importer, publishing, results, services
@@ -33,9 +34,9 @@ webhook = Blueprint("surveys_webhook", __name__, url_prefix="/surveys",
 
 class WaveSchema(Schema):
     id = fields.Int()
-    code = fields.Str()
-    name = fields.Str()
-    status = fields.Str(attribute="status.value")
+    code = Text()
+    name = Text()
+    status = Text(attribute="status.value")
     starts_on = fields.Date()
     ends_on = fields.Date()
     responses = fields.Int()
@@ -43,8 +44,8 @@ class WaveSchema(Schema):
 
 class SurveySchema(Schema):
     id = fields.Int()
-    code = fields.Str()
-    title = fields.Str()
+    code = Text()
+    title = Text()
     waves = fields.List(fields.Nested(WaveSchema))
 
 

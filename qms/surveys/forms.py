@@ -15,21 +15,22 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from qms.core import geo
 from qms.core.forms import VersionedForm
 from qms.core.forms import choices as select_choices
+from qms.core.text import TextLength
 from qms.nonconformities.enums import NCSeverity
 from qms.surveys.models import Channel, QuestionType
 
 
 class SurveyForm(FlaskForm):
-    code = StringField(_l("Código"), validators=[DataRequired(), Length(min=2, max=30)],
+    code = StringField(_l("Código"), validators=[DataRequired(), TextLength(30, min=2)],
                        description=_l("Corto y estable, p. ej. SAT-BVM: forma parte de la "
                                       "dirección del webhook."))
-    title = StringField(_l("Título"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Descripción"), validators=[Length(max=5000)])
+    title = StringField(_l("Título"), validators=[DataRequired(), TextLength(200)])
+    description = TextAreaField(_l("Descripción"), validators=[TextLength(5000)])
 
 
 class YamlForm(FlaskForm):
@@ -39,24 +40,24 @@ class YamlForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    code = StringField(_l("Código"), validators=[DataRequired(), Length(max=60)],
+    code = StringField(_l("Código"), validators=[DataRequired(), TextLength(60)],
                        description=_l("Estable entre versiones; igual al nombre XML del "
                                       "formulario de Kobo, p. ej. p1_trato."))
-    text = StringField(_l("Texto de la pregunta"), validators=[DataRequired(), Length(max=500)])
+    text = StringField(_l("Texto de la pregunta"), validators=[DataRequired(), TextLength(500)])
     type = SelectField(_l("Tipo"), choices=QuestionType.choices, validators=[DataRequired()])
     required = BooleanField(_l("Respuesta obligatoria"))
     in_index = BooleanField(_l("Forma parte del índice de satisfacción"))
     is_complaint = BooleanField(_l("«Sí» significa que presentó una queja"))
-    choices = TextAreaField(_l("Opciones"), validators=[Length(max=5000)],
+    choices = TextAreaField(_l("Opciones"), validators=[TextLength(5000)],
                             description=_l("Una por línea: código = etiqueta."))
     min_value = FloatField(_l("Mínimo"), validators=[Optional()])
     max_value = FloatField(_l("Máximo"), validators=[Optional()])
 
 
 class WaveForm(VersionedForm):
-    code = StringField(_l("Código"), validators=[DataRequired(), Length(min=2, max=30)],
+    code = StringField(_l("Código"), validators=[DataRequired(), TextLength(30, min=2)],
                        description=_l("P. ej. 2025-1."))
-    name = StringField(_l("Nombre"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Nombre"), validators=[DataRequired(), TextLength(200)])
     starts_on = DateField(_l("Inicio del periodo"), validators=[DataRequired()])
     ends_on = DateField(_l("Fin del periodo"), validators=[DataRequired()])
     population = IntegerField(

@@ -240,9 +240,12 @@ def _chunks(table, report: ImportReport, size: int) -> Iterator[list]:
     def until_damaged():
         try:
             yield from table.rows
-        except FileProblem as exc:  # the rows before the damage are kept
-            report.invalid += 1
-            report.add_problem(exc.row, "", str(exc.message))
+        except FileProblem as exc:
+            if exc.whole_file:
+                report.refuse(str(exc.message), exc.row)
+            else:  # the rows before the damage are kept
+                report.invalid += 1
+                report.add_problem(exc.row, "", str(exc.message))
 
     source = until_damaged()
     while rows := list(itertools.islice(source, size)):

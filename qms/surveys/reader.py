@@ -1,9 +1,10 @@
 """Reading KoboToolbox / ODK exports as a stream of rows, whatever their encoding.
 
 The file type is decided by its content, never by its name: a ZIP container is XLSX
-(read with openpyxl in read-only mode), text is CSV (UTF-8, UTF-8 with BOM, UTF-16 with
-or without BOM — what Excel's "Unicode text" saves — or Latin-1 / Windows-1252; ``;``,
-``,`` or tab separated), anything else is refused. Rows are yielded one at a time so
+(read with openpyxl in read-only mode, within the bounds of ``qms.core.parsers``), text
+is CSV (UTF-8, UTF-8 with BOM, UTF-16 with or without BOM — what Excel's "Unicode
+text" saves — or Latin-1 / Windows-1252; ``;``, ``,`` or tab separated), anything else
+is refused. Rows are yielded one at a time so
 memory stays flat however large the file is. Cells are given as they are: a row with
 more or fewer cells than the header is the converter's to refuse, naming the row.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import IO
 
 from flask_babel import lazy_gettext as _l
+
+from qms.core.parsers import XLSX_BROKEN, ParseLimit, XlsxSheet
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (";", ",", "\t")
@@ -32,10 +34,13 @@ FIELD_LIMIT = 1024 * 1024
 class FileProblem(Exception):
     """The file as a whole cannot be read (wrong type, truncated, inconsistent encoding)."""
 
-    def __init__(self, message, row: int | None = None) -> None:
+    def __init__(self, message, row: int | None = None, *, whole_file: bool = False) -> None:
         super().__init__(str(message))
         self.message = message
         self.row = row
+        #: Raised midway but about the file as a whole (a bound was hit): the rows read
+        #: before it must not be imported either, even when invalid rows are skipped.
+        self.whole_file = whole_file
 
 
 @dataclass
@@ -204,24 +209,39 @@ def _cell_text(value) -> str:
 
 
 def _open_xlsx(path: Path, size: int) -> Table:
-    from openpyxl import load_workbook
-
+    """Through :class:`qms.core.parsers.XlsxSheet`: a zip bomb, a shared-strings table too
+    big for memory, too many rows or columns become a :class:`FileProblem`."""
     handle: IO[bytes] = path.open("rb")
     try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]  # Kobo: the first sheet is the main table
-        iterator = sheet.iter_rows(values_only=True)
-        header_row = next(iterator, None)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError) as exc:
+        sheet = XlsxSheet(handle)
+    except ParseLimit as exc:
+        handle.close()
+        raise FileProblem(exc.message) from None
+    except XLSX_BROKEN as exc:
         handle.close()
         raise FileProblem(_l("El archivo XLSX está dañado o truncado y no se puede abrir.")) from exc
-    if not header_row:
+    state = {"row": 1}
+
+    def close() -> None:
+        sheet.close()
         handle.close()
+
+    iterator = sheet.rows()
+    try:
+        header_row = next(iterator, None)
+    except ParseLimit as exc:
+        close()
+        raise FileProblem(exc.message, row=1) from None
+    except XLSX_BROKEN as exc:
+        close()
+        raise FileProblem(_l("El archivo XLSX está dañado o truncado y no se puede abrir."),
+                          row=1) from exc
+    if not header_row:
+        close()
         raise FileProblem(_l("La primera hoja del archivo XLSX está vacía."), row=1)
     header = [_cell_text(v).strip() for v in header_row]
     while header and not header[-1]:
         header.pop()
-    state = {"row": 1}
     width = len(header)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
@@ -238,16 +258,16 @@ def _open_xlsx(path: Path, size: int) -> Table:
                 if len(cells) < width:
                     cells += [""] * (width - len(cells))
                 yield state["row"], cells
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except ParseLimit as exc:
+            raise FileProblem(exc.message, row=state["row"] + 1, whole_file=True) from None
+        except XLSX_BROKEN as exc:
             raise FileProblem(_l("El archivo XLSX está truncado o dañado."),
                               row=state["row"] + 1) from exc
 
-    def position() -> int:  # openpyxl gives no byte position: estimate from the rows read
-        total = sheet.max_row or 0
+    def position() -> int:
+        # openpyxl gives no byte position: estimate from the rows the file claims (a
+        # claim only steers the progress bar; reading never trusts it).
+        total = sheet.claimed_rows
         return int(size * min(1.0, state["row"] / total)) if total > 1 else 0
-
-    def close() -> None:
-        workbook.close()
-        handle.close()
 
     return Table("xlsx", header, rows(), position, size, close)

@@ -319,7 +319,7 @@ def test_a_process_owner_edits_their_nc_but_cannot_move_it_to_another_process(ap
     client = login_as("duenio")
     nc = _nc(app, nc_id)
     base = {"title": "Título corregido", "description": nc.description, "source": "other",
-            "severity": "minor", "detected_on": nc.detected_on.isoformat(),
+            "severity": nc.severity.value, "detected_on": nc.detected_on.isoformat(),
             "version": nc.version}
     assert "disabled" in client.get(f"{P}/{nc_id}/editar").get_data(as_text=True)
     moved = post_form(client, f"{P}/{nc_id}/editar", {**base, "process_id": other})

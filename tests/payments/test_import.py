@@ -145,3 +145,27 @@ def test_browser_upload_shows_the_problems(app, login_as):
             AuditEvent.entity_type == "payment_import", AuditEvent.action == "import"))
         assert event.actor_label == "calidad"
         assert json.loads(event.note)["periods"] == {"2025-01": "new"}
+
+
+def test_a_hostile_xlsx_is_refused_as_a_problem_of_the_file(app_ctx):
+    """A compression bomb and a sheet past the row bound: refused, nothing written."""
+    from tests.surveys.test_import_hostile_xlsx import zip_bomb
+
+    with pytest.raises(importer.ImportRejected) as caught:
+        importer.import_payments(zip_bomb(), "bomba.xlsx")
+    assert "bomba de compresión" in caught.value.report.problems[0].reason
+    book = Workbook()
+    book.active.append(HEADER)
+    for n in range(5):
+        book.active.append([f"2025-0{n + 1}", "08", "0801", "Banco", 100, 95, 95000.0,
+                            3, 2, 0, 0, 0])
+    out = io.BytesIO()
+    book.save(out)
+    app_ctx.config["XLSX_MAX_ROWS"] = 3
+    try:
+        with pytest.raises(importer.ImportRejected) as caught:
+            importer.import_payments(out.getvalue(), "largo.xlsx")
+    finally:
+        app_ctx.config["XLSX_MAX_ROWS"] = 1_000_000
+    assert any("más de 3 filas" in p.reason for p in caught.value.report.problems)
+    assert _count(PaymentAggregate) == 0

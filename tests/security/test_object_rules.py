@@ -104,5 +104,5 @@ def test_the_auditee_cannot_downgrade_or_cancel_an_auditors_major_nc(app, client
     # … and the quality officer settles severity and cancellation, with a reason.
     officer = api_token(app, "calidad")
     nc = answer.get_json()
-    assert client.patch(f"{NC_API}/{nc['id']}", headers=officer,
-                        json=_edit_body(nc, severity="minor")).status_code == 200
+    assert client.patch(f"{NC_API}/{nc['id']}", headers=officer, json=_edit_body(
+        nc, severity="minor", severity_reason="Un solo caso aislado.")).status_code == 200

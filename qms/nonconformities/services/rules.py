@@ -41,6 +41,8 @@ EDITABLE = frozenset({S.REPORTED, S.ANALYSIS})
 ACTION_STATES = frozenset({S.ACTION_PLAN, S.IMPLEMENTATION})
 ORIGIN_TYPE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 MAX_WHYS = 10
+#: A reason travels as the note of its audit-trail event (500 characters there).
+MAX_REASON = 500
 #: What the closing signature means. Stored with the signature exactly as shown to the
 #: signer, so it is record content in the SGC's language, not a translated UI string.
 CLOSE_MEANING = ("Cierro esta no conformidad: las acciones correctivas se implementaron y su "

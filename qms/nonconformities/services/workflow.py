@@ -33,6 +33,7 @@ from qms.nonconformities.models import (
 from qms.nonconformities.services.actions import start_implementation
 from qms.nonconformities.services.rules import (
     EDITABLE,
+    MAX_REASON,
     MAX_WHYS,
     NC_FLOW,
     S,
@@ -121,7 +122,10 @@ def update_nonconformity(
     nc: Nonconformity, *, expected_version: int | None, title: str, description: str,
     source: NCSource | str, process: Process | None, severity: NCSeverity | str,
     detected_on: date, department_code: str | None = None, municipality_code: str | None = None,
+    severity_reason: str | None = None,
 ) -> Nonconformity:
+    """Edit the data of an NC before its action plan. A change of severity needs a reason
+    (``severity_reason``), written into the audit-trail event of the change."""
     check_version(nc, expected_version)
     if nc.status not in EDITABLE:
         raise TransitionError(_l("Los datos de la no conformidad solo se pueden modificar "
@@ -135,6 +139,10 @@ def update_nonconformity(
     source, severity = _enum(NCSource, source, "source"), _enum(NCSeverity, severity, "severity")
     if (source, severity) != (nc.source, nc.severity):
         _check_settle(nc)
+    if severity != nc.severity:
+        reason = _text(severity_reason, "severity_reason",
+                       _l("Indique el motivo del cambio de severidad."), MAX_REASON)
+        audit.annotate(db.session, nc, "severity", reason)
     nc.source = source
     nc.severity = severity
     nc.process = _check_process(process)
