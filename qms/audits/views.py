@@ -80,12 +80,14 @@ def programme_page(year: int):
             return redirect(url_for("audits.programme", year=year))
     if prog is not None and request.method == "GET":
         form.version.data = prog.version
-    context = {"year": year, "prog": prog, "form": form}
+    today = today_local()
+    context = {"year": year, "prog": prog, "form": form, "today_year": today.year,
+               "today_month": today.month}
     if prog is not None:
         audits, clause_rows = programme.clause_coverage(prog)
         context.update(coverage=programme.process_coverage(prog), clause_audits=audits,
                        clause_rows=clause_rows, auditors=programme.auditors_view(prog),
-                       proposal=programme.risk_proposal(prog, today_local()))
+                       proposal=programme.risk_proposal(prog, today))
     return render_template("audits/programme.html", **context)
 
 

@@ -11,10 +11,12 @@ Checklist templates come from ``audits/*.yaml`` and are stored versioned
 
 Split along the record's sections: :mod:`.programme` (programme, year counter, checklist
 templates), :mod:`.audit` (audit, scope, people) and :mod:`.fieldwork` (checklist answers,
-evidence, findings, offline submissions); every name stays importable from here.
+evidence, findings, offline submissions), plus :mod:`.calendar` (each person's ICS feed);
+every name stays importable from here.
 """
 
 from qms.audits.models.audit import Audit, AuditMember, AuditProcess
+from qms.audits.models.calendar import AuditCalendarFeed
 from qms.audits.models.fieldwork import (
     AuditChecklistItem,
     AuditEvidence,
@@ -27,7 +29,8 @@ ISO_CLAUSE = ("ISO 9001:2015", "9.2")
 STANDARD = "ISO 9001:2015"
 
 __all__ = [
-    "ISO_CLAUSE", "STANDARD", "Audit", "AuditChecklistItem", "AuditEvidence", "AuditMember",
+    "ISO_CLAUSE", "STANDARD", "Audit", "AuditCalendarFeed", "AuditChecklistItem", "AuditEvidence",
+    "AuditMember",
     "AuditProcess", "AuditProgramme", "AuditYearCounter", "ChecklistTemplate", "Finding",
     "OfflineSubmission",
 ]
