@@ -32,7 +32,7 @@ from qms.core.checklists import auditable_clauses, clause_titles
 from qms.core.forms import EmptyForm
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.time import today_local
-from qms.core.uow import attempt
+from qms.core.uow import attempt, write_first
 from qms.documents import facts as document_facts
 from qms.extensions import db
 from qms.processes.models import Process
@@ -141,7 +141,8 @@ def new():
             certification_body=form.certification_body.data,
             planned_start=form.planned_start.data, planned_end=form.planned_end.data)
 
-    if form.validate_on_submit() and (done := attempt(work, form)):
+    # The yearly counter is contended: take the write lock first (SQLite queues writers).
+    if form.validate_on_submit() and (done := attempt(lambda: write_first(work), form)):
         flash(_("Auditoría %(code)s planificada.", code=done.value.code), "success")
         return redirect(url_for("audits.detail", audit_id=done.value.id))
     return render_template("audits/form.html", form=form, audit=None)
