@@ -60,6 +60,17 @@ def _kobo_labels_export(app, audit_id: int, path) -> None:
         db.session.remove()
 
 
+def _axe_violations(page: Page, base: str) -> list:
+    """axe-core's WCAG 2.1 AA violations in the page's main content (served by the app)."""
+    page.add_script_tag(url=f"{base}/static/vendor/axe.min.js")
+    return page.evaluate("""async () => {
+        const r = await axe.run('main', {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return r.violations.map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(
+            n => n.target.join(' '))}));
+    }""")
+
+
 def test_plan_run_find_sign_and_see_it_on_the_calendar(app, live_server, page: Page, tmp_path):
     with app.app_context(), trail.acting_as(trail.SYSTEM):
         process_id = make_process("PAG", owner="calidad").id
@@ -159,6 +170,7 @@ def test_plan_run_find_sign_and_see_it_on_the_calendar(app, live_server, page: P
     [event] = icalendar.Calendar.from_ical(response.body()).walk("VEVENT")
     assert str(event["summary"]).startswith(code)
     page.screenshot(path=str(tmp_path / "calendar-1280.png"), full_page=True)
+    assert _axe_violations(page, base) == []
 
     # at phone width the grid gives way to a list that still names the audit and its state
     page.set_viewport_size({"width": 390, "height": 844})
@@ -170,3 +182,4 @@ def test_plan_run_find_sign_and_see_it_on_the_calendar(app, live_server, page: P
     expect(listing).to_contain_text("(Informada)")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "calendar-390.png"), full_page=True)
+    assert _axe_violations(page, base) == []
