@@ -22,7 +22,8 @@ from qms.audits.enums import AuditStatus
 from qms.audits.models import Audit, AuditMember, AuditProgramme
 from qms.complaints import facts as complaint_facts
 from qms.core.checklists import clause_titles
-from qms.core.settings import get_setting, register_setting
+from qms.core.errors import ValidationError
+from qms.core.settings import get_setting, register_setting, set_setting
 from qms.extensions import db
 from qms.nonconformities import facts as nc_facts
 from qms.processes import facts as process_facts
@@ -198,3 +199,32 @@ def auditors_view(programme: AuditProgramme) -> list[AuditorLine]:
             if member.role.audits:
                 by_person[member.user.full_name].append((audit, member.role.label, codes))
     return [AuditorLine(name, tuple(rows)) for name, rows in sorted(by_person.items())]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    category: str
+    label: str
+    #: Process code the category's complaints count for ("" for none).
+    code: str
+
+
+def complaint_attribution() -> list[Attribution]:
+    """Which process each complaint category counts for when the complaint raised no NC."""
+    return [Attribution(category, str(label),
+                        str(get_setting(f"audits.risk.complaint_process.{category}") or ""))
+            for category, label in complaint_facts.complaint_category_labels().items()]
+
+
+def set_complaint_attribution(codes: dict[str, str]) -> None:
+    """Store the attribution; a code that is not an active process is refused, naming it."""
+    active = {p.code.upper() for p in process_facts.active_processes()}
+    cleaned = {}
+    for category, label in complaint_facts.complaint_category_labels().items():
+        code = (codes.get(category) or "").strip().upper()
+        if code and code not in active:
+            raise ValidationError(_l("Quejas «%(c)s»: «%(p)s» no es un proceso vigente.",
+                                     c=label, p=code[:20]), field=f"c-{category}")
+        cleaned[category] = code
+    for category, code in cleaned.items():
+        set_setting(f"audits.risk.complaint_process.{category}", code)

@@ -181,3 +181,38 @@ def test_programme_page_shows_the_gap_and_the_reasons(app, client):
     html = client.get(f"/auditorias/programa/{year}").get_data(as_text=True)
     assert "sin auditar en el ciclo" in html
     assert "sin auditoría en el ciclo de certificación de 3 años (+36)" in html
+
+
+def test_editors_choose_which_process_each_complaint_category_counts_for(app, client):
+    from sqlalchemy import select
+
+    from qms.core.settings import get_setting
+    from qms.processes.models import Process
+    from tests.conftest import login, post_form
+
+    year = today_local().year
+    with app.test_request_context(), trail.acting_as(user("calidad")):
+        make_process("PAG")
+        make_process("QUE", owner="duenio2")
+        services.programme_for(year, create=True)
+        db.session.commit()
+    login(client, "calidad")
+    page = f"/auditorias/programa/{year}"
+    html = client.get(page).get_data(as_text=True)
+    assert 'name="c-other"' in html and "Quejas sin no conformidad" in html
+    response = post_form(client, f"{page}/quejas", {"c-other": "QUE", "c-payment": "PAG",
+                                                     "c-money_request": "", "c-registration": "",
+                                                     "c-service": "QUE"}, token_from=page)
+    assert response.status_code == 302
+    with app.app_context():
+        assert get_setting("audits.risk.complaint_process.other") == "QUE"
+        assert get_setting("audits.risk.complaint_process.money_request") == ""
+    # an unknown process is refused, naming it, and nothing changes
+    response = post_form(client, f"{page}/quejas", {"c-other": "XYZ", "c-payment": "QUE"},
+                         token_from=page, headers={"Referer": f"http://localhost{page}"})
+    assert response.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "«XYZ» no es un proceso vigente" in html
+    with app.app_context():
+        assert get_setting("audits.risk.complaint_process.payment") == "PAG"
+        assert db.session.scalar(select(Process.code).where(Process.code == "XYZ")) is None

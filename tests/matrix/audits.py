@@ -42,6 +42,8 @@ ROUTES = [
     Row("GET", f"{P}/programa/<int:year>", ANY_USER, f"{P}/programa/{{year}}"),
     Row("POST", f"{P}/programa/<int:year>", EDITORS, f"{P}/programa/{{year}}",
         {"objectives": "Cubrir todos los procesos."}),
+    Row("POST", f"{P}/programa/<int:year>/quejas", EDITORS, f"{P}/programa/{{year}}/quejas",
+        {"c-payment": "PAG"}),
     Row("GET", f"{P}/nueva", PLANNERS),
     Row("POST", f"{P}/nueva", PLANNERS),
     Row("GET", f"{P}/<int:audit_id>", ANY_USER, RUN),
