@@ -4,7 +4,11 @@ CSV or XLSX) read by the survey importer's reader.
 
 The form's fields are ``p<position>`` (result) and ``p<position>_notas`` (notes), plus a
 hidden ``auditoria`` holding the audit's code so a submission for another audit is
-refused. Importing checks every row and column first and writes nothing if anything is
+refused. Exports come in several shapes and all are read: Kobo's "XML values and
+headers" or "Labels" (headers are the question texts, values the choice labels, in
+Spanish or English), with or without the group path in headers (``c_8_1/p3``,
+``Cláusula 8.1/3. ¿…?``), ``;`` or ``,`` separated, and ODK Central's ``-`` group
+separator with ``KEY``. Importing checks every row and column first and writes nothing if anything is
 wrong; a submission already imported (same ``_uuid`` / ``KEY``) adds nothing; an answer
 that differs from one already recorded online is refused as a conflict, so no answer is
 silently lost.
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -41,6 +46,10 @@ CHOICE_NAMES = {"conforme": ItemResult.CONFORM, "no_conforme": ItemResult.NONCON
 _UUID_HEADERS = ("_uuid", "meta/instanceid", "instanceid", "key", "meta-instanceid")
 _ITEM = re.compile(r"^p(\d+)(_notas)?$")
 _SPLIT = re.compile(r"[/\-:]")
+#: A question's label in a Labels export: "3. ¿…?" (after any group path).
+_QUESTION_LABEL = re.compile(r"(?:^|/)\s*(\d+)\.\s+(.+)$", re.S)
+#: The languages a form may have been downloaded in (its labels follow the user's).
+LABEL_LOCALES = ("es", "en")
 
 
 def form_id(audit: Audit) -> str:
@@ -70,9 +79,9 @@ def xlsform(audit: Audit) -> bytes:
             survey.append(["begin group", f"c_{item.clause.replace('.', '_')}",
                            _("Cláusula %(c)s", c=item.clause), "", "", "", ""])
         survey.append([f"select_one {CHOICES}", item.field_name,
-                       safe_cell(f"{item.position}. {item.question}"), "", "no", "", ""])
+                       question_label(item), "", "no", "", ""])
         survey.append(["text", f"{item.field_name}_notas",
-                       _("Notas y evidencia (pregunta %(n)s)", n=item.position), "", "no",
+                       notes_label(item.position), "", "no",
                        f"${{{item.field_name}}} != ''", ""])
     if current_clause is not None:
         survey.append(["end group", "", "", "", "", "", ""])
@@ -106,24 +115,76 @@ def _key(header: str) -> str:
     return parts[-1] if parts else ""
 
 
-def _result(value: str) -> ItemResult | None:
+def question_label(item: AuditChecklistItem) -> str:
+    return safe_cell(f"{item.position}. {item.question}")
+
+
+def notes_label(position: int) -> str:
+    return _("Notas y evidencia (pregunta %(n)s)", n=position)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What a Labels export of this audit's form may call its columns and answers."""
+
+    questions: dict[str, int]
+    notes: dict[str, int]
+    results: dict[str, ItemResult]
+
+    @classmethod
+    def of(cls, items: dict[int, AuditChecklistItem]) -> Labels:
+        questions = {geo.normalise(question_label(i)): p for p, i in items.items()}
+        notes: dict[str, int] = {}
+        results: dict[str, ItemResult] = {}
+        for locale in LABEL_LOCALES:
+            with force_locale(locale):
+                notes.update({geo.normalise(notes_label(p)): p for p in items})
+                results.update({geo.normalise(str(r.label)).replace(" ", "_"): r
+                                for r in ItemResult})
+        return cls(questions, notes, results)
+
+    def column(self, header: str) -> tuple[int, bool] | None:
+        """(position, is_notes) of a label header, the group path before it ignored (a
+        question's own text may hold "/": every split point is tried, longest first)."""
+        text = header.strip()
+        candidates = [text] + [text[i + 1:] for i, c in enumerate(text) if c == "/"]
+        for candidate in candidates:
+            key = geo.normalise(candidate)
+            if key in self.questions:
+                return self.questions[key], False
+            if key in self.notes:
+                return self.notes[key], True
+        return None
+
+
+def _result(value: str, labels: Labels | None = None) -> ItemResult | None:
     text = geo.normalise(value or "").replace(" ", "_")
     if not text:
         return None
     if text in CHOICE_NAMES:
         return CHOICE_NAMES[text]
+    if labels is not None and text in labels.results:
+        return labels.results[text]
     for result in ItemResult:
         if geo.normalise(str(result.label)).replace(" ", "_") == text or text == result.value:
             return result
     raise ValueError(value)
 
 
-def _columns(header: list[str], items: dict[int, AuditChecklistItem]) -> tuple[dict, list[str]]:
+def _shown(header: str) -> str:
+    header = " ".join(header.split())
+    return header if len(header) <= 60 else header[:57] + "…"
+
+
+def _columns(header: list[str], items: dict[int, AuditChecklistItem],
+             labels: Labels) -> tuple[dict, list[str]]:
     columns: dict = {"items": {}, "notes": {}, "uuid": None, "audit": None}
     problems = []
+    answer_like = False  # a column that is, or claims to be, a question of some checklist
     for index, raw in enumerate(header):
         key = _key(raw)
         low = raw.strip().lower()
+        where = _("Columna %(c)s («%(h)s»)", c=index + 1, h=_shown(raw))
         if low in _UUID_HEADERS or key in ("instanceid", "_uuid"):
             if columns["uuid"] is None or low in ("_uuid", "key"):
                 columns["uuid"] = index
@@ -132,22 +193,44 @@ def _columns(header: list[str], items: dict[int, AuditChecklistItem]) -> tuple[d
             columns["audit"] = index
             continue
         match = _ITEM.match(key)
-        if not match:
+        if match:
+            position, is_notes = int(match.group(1)), bool(match.group(2))
+        elif (found := labels.column(raw)) is not None:
+            position, is_notes = found
+        elif (numbered := _QUESTION_LABEL.search(raw.strip())) is not None \
+                and not raw.strip().startswith("_"):
+            position = int(numbered.group(1))
+            answer_like = True
+            if position in items:
+                problems.append(_("%(w)s: la pregunta %(n)s de esta lista de verificación dice "
+                                  "«%(q)s»; el archivo es de otra versión del formulario.",
+                                  w=where, n=position, q=_shown(items[position].question)))
+            else:
+                problems.append(_("%(w)s: la pregunta %(n)s no existe en esta lista de "
+                                  "verificación.", w=where, n=position))
             continue
-        position = int(match.group(1))
+        else:
+            continue  # metadata, system and unknown columns are tolerated
+        answer_like = True
         if position not in items:
-            problems.append(_("Columna «%(h)s»: la pregunta %(n)s no existe en esta lista de "
-                              "verificación.", h=raw, n=position))
+            problems.append(_("%(w)s: la pregunta %(n)s no existe en esta lista de "
+                              "verificación.", w=where, n=position))
             continue
-        columns["notes" if match.group(2) else "items"][position] = index
+        kind = "notes" if is_notes else "items"
+        if position in columns[kind]:
+            problems.append(_("%(w)s repite la pregunta %(n)s de la columna %(o)s.", w=where,
+                              n=position, o=columns[kind][position] + 1))
+            continue
+        columns[kind][position] = index
     if columns["uuid"] is None:
         problems.append(_("Falta la columna del identificador de envío (_uuid, KEY o "
                           "meta/instanceID)."))
     if columns["audit"] is None:
         problems.append(_("Falta la columna «%(f)s»: el archivo no es un envío de una lista de "
                           "verificación de este sistema.", f=AUDIT_FIELD))
-    if not columns["items"]:
-        problems.append(_("El archivo no tiene ninguna columna de respuestas (p1, p2…)."))
+    if not answer_like:
+        problems.append(_("El archivo no tiene ninguna columna de respuestas (p1, p2… o el "
+                          "texto de las preguntas)."))
     return columns, problems
 
 
@@ -166,7 +249,8 @@ def import_submission(audit: Audit, path: Path | str, *, actor: User) -> ImportR
     planned: dict[int, tuple[ItemResult, str, int]] = {}
     uuids: list[str] = []
     try:
-        columns, result.problems = _columns(table.header, items)
+        labels = Labels.of(items)
+        columns, result.problems = _columns(table.header, items, labels)
         if result.problems:
             raise ValidationError(" ".join(result.problems), field="file")
         known = set(db.session.scalars(select(OfflineSubmission.submission_uuid)))
@@ -189,12 +273,12 @@ def import_submission(audit: Audit, path: Path | str, *, actor: User) -> ImportR
             for position, index in columns["items"].items():
                 raw = cell(index)
                 try:
-                    value = _result(raw)
+                    value = _result(raw, labels)
                 except ValueError:
                     result.problems.append(_(
-                        "Fila %(r)s, columna «%(h)s»: «%(v)s» no es un resultado (conforme, "
-                        "no_conforme, observacion, no_aplica).", r=number,
-                        h=table.header[index], v=raw[:40]))
+                        "Fila %(r)s, columna %(c)s («%(h)s»): «%(v)s» no es un resultado "
+                        "(conforme, no conforme, observación, no aplica).", r=number,
+                        c=index + 1, h=_shown(table.header[index]), v=raw[:40]))
                     continue
                 if value is None:
                     continue

@@ -2,24 +2,28 @@
 risk-based proposal and each auditor's audits (independence at a glance).
 
 The proposal reads other domains only through their facts modules: NC figures per
-process, and complaint figures once that domain exists.
+process and the citizen complaints of the last twelve months. A complaint counts for the
+process of the NC it raised; one without an NC counts for the process its category is
+attributed to (settings ``audits.risk.complaint_process.<category>``, a process code).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from qms.audits.enums import AuditStatus
 from qms.audits.models import Audit, AuditMember, AuditProgramme
+from qms.complaints import facts as complaint_facts
 from qms.core.checklists import clause_titles
+from qms.core.errors import ValidationError
+from qms.core.settings import get_setting, register_setting, set_setting
 from qms.extensions import db
 from qms.nonconformities import facts as nc_facts
 from qms.processes import facts as process_facts
@@ -28,8 +32,23 @@ from qms.processes import facts as process_facts
 CYCLE_YEARS = 3
 TOP_CLAUSES = ("4", "5", "6", "7", "8", "9", "10")
 LIVE = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.REPORTED, AuditStatus.CLOSED)
-#: Points per factor of the risk-based ranking (shown to the reader beside each reason).
-WEIGHTS = {"open": 2, "major": 4, "survey": 2, "complaint": 2, "per_year_unaudited": 1}
+#: Points per factor of the risk-based ranking (shown to the reader beside each reason):
+#: per open NC, per open major NC (on top of being open), per NC raised from a low
+#: satisfaction result and per citizen complaint in the last 12 months, per month since
+#: the last audit. A process never audited in the cycle counts the whole cycle's months.
+WEIGHTS = {"open": 2, "major": 4, "survey": 2, "complaint": 2, "month": 1}
+UNAUDITED_MONTHS = CYCLE_YEARS * 12
+
+#: Which process answers for complaints of each category that raised no NC (by default).
+COMPLAINT_PROCESS_DEFAULTS = {"money_request": "PAG", "payment": "PAG", "registration": "REG",
+                              "service": "QUE", "other": ""}
+for _category, _label in complaint_facts.complaint_category_labels().items():
+    register_setting(
+        f"audits.risk.complaint_process.{_category}", COMPLAINT_PROCESS_DEFAULTS.get(_category, ""),
+        _l("Programa de auditorías: código del proceso al que cuentan las quejas «%(c)s»",
+           c=_label),
+        help=_l("Las quejas que levantaron una no conformidad cuentan para el proceso de "
+                "esa no conformidad; vacío: estas quejas no se atribuyen a ningún proceso."))
 
 
 def _audits(year_from: int, year_to: int) -> list[Audit]:
@@ -99,21 +118,31 @@ class Ranked:
     last_audit_on: date | None
 
 
-def _complaint_figures(since: date) -> dict[int, int]:
-    """Complaints per process from the complaints domain's facts, once it exists."""
-    if importlib.util.find_spec("qms.complaints") is None \
-            or importlib.util.find_spec("qms.complaints.facts") is None:
-        return {}
-    module = importlib.import_module("qms.complaints.facts")
-    reader = getattr(module, "complaints_by_process", None)
-    return dict(reader(since)) if reader else {}
+def complaints_by_process(since: date) -> dict[int, int]:
+    """Process id → citizen complaints received since ``since`` attributed to it."""
+    complaints = complaint_facts.complaints_for_audit_risk(since)
+    by_code = {p.code.upper(): p.id for p in process_facts.active_processes()}
+    nc_process = nc_facts.nc_process_ids(c.nc_id for c in complaints)
+    counts: Counter[int] = Counter()
+    for complaint in complaints:
+        process_id = nc_process.get(complaint.nc_id) if complaint.nc_id else None
+        if process_id is None:
+            code = str(get_setting(f"audits.risk.complaint_process.{complaint.category}") or "")
+            process_id = by_code.get(code.strip().upper())
+        if process_id is not None:
+            counts[process_id] += 1
+    return dict(counts)
+
+
+def months_between(earlier: date, later: date) -> int:
+    return max(0, (later.year - earlier.year) * 12 + later.month - earlier.month)
 
 
 def risk_proposal(programme: AuditProgramme, today: date) -> list[Ranked]:
-    """Processes ranked for auditing, highest risk first, each with why."""
+    """Processes ranked for auditing, highest risk first, each with why (ties by code)."""
     since = date(today.year - 1, today.month, 1)
     figures = nc_facts.nc_figures_by_process(since)
-    complaints = _complaint_figures(since)
+    complaints = complaints_by_process(since)
     coverage = {row.process.id: row for row in process_coverage(programme)}
     ranked = []
     for process in process_facts.active_processes():
@@ -133,21 +162,20 @@ def risk_proposal(programme: AuditProgramme, today: date) -> list[Ranked]:
             reasons.append(_("%(n)s resultados de satisfacción baja convertidos en NC en 12 "
                              "meses (+%(p)s)", n=f.from_surveys,
                              p=WEIGHTS["survey"] * f.from_surveys))
-        n_complaints = complaints.get(process.id, 0) + (f.from_complaints if f else 0)
+        n_complaints = complaints.get(process.id, 0)
         if n_complaints:
             score += WEIGHTS["complaint"] * n_complaints
             reasons.append(_("%(n)s quejas ciudadanas en 12 meses (+%(p)s)", n=n_complaints,
                              p=WEIGHTS["complaint"] * n_complaints))
         last = coverage[process.id].last_audit_on if process.id in coverage else None
         if last is None:
-            score += WEIGHTS["per_year_unaudited"] * 12
-            reasons.append(_("sin auditoría en el ciclo de certificación de %(y)s años (+12)",
-                             y=CYCLE_YEARS))
-        else:
-            months = max(0, (today.year - last.year) * 12 + today.month - last.month)
-            if months:
-                score += months // 1
-                reasons.append(_("%(m)s meses desde su última auditoría (+%(m)s)", m=months))
+            score += WEIGHTS["month"] * UNAUDITED_MONTHS
+            reasons.append(_("sin auditoría en el ciclo de certificación de %(y)s años (+%(p)s)",
+                             y=CYCLE_YEARS, p=WEIGHTS["month"] * UNAUDITED_MONTHS))
+        elif months := months_between(last, today):
+            score += WEIGHTS["month"] * months
+            reasons.append(_("%(m)s meses desde su última auditoría (+%(p)s)", m=months,
+                             p=WEIGHTS["month"] * months))
         if not reasons:
             reasons.append(_("sin señales de riesgo"))
         ranked.append(Ranked(process, score, tuple(reasons), last))
@@ -171,3 +199,32 @@ def auditors_view(programme: AuditProgramme) -> list[AuditorLine]:
             if member.role.audits:
                 by_person[member.user.full_name].append((audit, member.role.label, codes))
     return [AuditorLine(name, tuple(rows)) for name, rows in sorted(by_person.items())]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    category: str
+    label: str
+    #: Process code the category's complaints count for ("" for none).
+    code: str
+
+
+def complaint_attribution() -> list[Attribution]:
+    """Which process each complaint category counts for when the complaint raised no NC."""
+    return [Attribution(category, str(label),
+                        str(get_setting(f"audits.risk.complaint_process.{category}") or ""))
+            for category, label in complaint_facts.complaint_category_labels().items()]
+
+
+def set_complaint_attribution(codes: dict[str, str]) -> None:
+    """Store the attribution; a code that is not an active process is refused, naming it."""
+    active = {p.code.upper() for p in process_facts.active_processes()}
+    cleaned = {}
+    for category, label in complaint_facts.complaint_category_labels().items():
+        code = (codes.get(category) or "").strip().upper()
+        if code and code not in active:
+            raise ValidationError(_l("Quejas «%(c)s»: «%(p)s» no es un proceso vigente.",
+                                     c=label, p=code[:20]), field=f"c-{category}")
+        cleaned[category] = code
+    for category, code in cleaned.items():
+        set_setting(f"audits.risk.complaint_process.{category}", code)

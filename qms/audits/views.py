@@ -32,9 +32,10 @@ from qms.core.checklists import auditable_clauses, clause_titles
 from qms.core.forms import EmptyForm
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.time import today_local
-from qms.core.uow import attempt
+from qms.core.uow import attempt, write_first
 from qms.documents import facts as document_facts
 from qms.extensions import db
+from qms.processes import facts as process_facts
 from qms.processes.models import Process
 
 bp = Blueprint("audits", __name__, url_prefix="/auditorias")
@@ -80,13 +81,31 @@ def programme_page(year: int):
             return redirect(url_for("audits.programme", year=year))
     if prog is not None and request.method == "GET":
         form.version.data = prog.version
-    context = {"year": year, "prog": prog, "form": form}
+    today = today_local()
+    context = {"year": year, "prog": prog, "form": form, "today_year": today.year,
+               "today_month": today.month}
     if prog is not None:
         audits, clause_rows = programme.clause_coverage(prog)
-        context.update(coverage=programme.process_coverage(prog), clause_audits=audits,
+        context.update(attribution=programme.complaint_attribution(),
+                       active_processes=process_facts.active_processes(),
+                       coverage=programme.process_coverage(prog), clause_audits=audits,
                        clause_rows=clause_rows, auditors=programme.auditors_view(prog),
-                       proposal=programme.risk_proposal(prog, today_local()))
+                       proposal=programme.risk_proposal(prog, today))
     return render_template("audits/programme.html", **context)
+
+
+@bp.post("/programa/<int:year>/quejas", endpoint="complaint_attribution")
+@login_required
+def complaint_attribution(year: int):
+    """Which process the complaints of each category count for in the risk ranking."""
+    authorize("audit.programme.edit")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    programme.set_complaint_attribution(
+        {a.category: request.form.get(f"c-{a.category}", "")
+         for a in programme.complaint_attribution()})
+    flash(_("Atribución de las quejas guardada."), "success")
+    return redirect(url_for("audits.programme", year=year) + "#propuesta")
 
 
 def _save_programme(year: int, prog, form: ProgrammeForm):
@@ -139,7 +158,8 @@ def new():
             certification_body=form.certification_body.data,
             planned_start=form.planned_start.data, planned_end=form.planned_end.data)
 
-    if form.validate_on_submit() and (done := attempt(work, form)):
+    # The yearly counter is contended: take the write lock first (SQLite queues writers).
+    if form.validate_on_submit() and (done := attempt(lambda: write_first(work), form)):
         flash(_("Auditoría %(code)s planificada.", code=done.value.code), "success")
         return redirect(url_for("audits.detail", audit_id=done.value.id))
     return render_template("audits/form.html", form=form, audit=None)

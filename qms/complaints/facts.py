@@ -6,12 +6,12 @@ Counts and durations only: never a description, a contact or a tracking code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
 
 from qms.complaints.models import Complaint, ComplaintCategory, ComplaintStatus
-from qms.core.time import to_local
+from qms.core.time import local_zone, to_local
 from qms.extensions import db
 
 
@@ -50,3 +50,20 @@ def complaints_last_change() -> datetime | None:
 def open_complaints_count() -> int:
     return db.session.scalar(select(func.count(Complaint.id)).where(
         Complaint.status.in_([ComplaintStatus.RECEIVED, ComplaintStatus.UNDER_REVIEW]))) or 0
+
+
+@dataclass(frozen=True)
+class ComplaintRiskFact:
+    """A recent complaint as the audit programme's risk ranking counts it (no text)."""
+
+    category: str
+    #: The nonconformity it raised, if any (the ranking counts it for that NC's process).
+    nc_id: int | None
+
+
+def complaints_for_audit_risk(since: date) -> list[ComplaintRiskFact]:
+    """Every complaint received on or after the local day ``since``: its category and NC."""
+    start = datetime.combine(since, time(), tzinfo=local_zone()).astimezone(UTC)
+    rows = db.session.execute(select(Complaint.category, Complaint.nc_id)
+                              .where(Complaint.received_at >= start))
+    return [ComplaintRiskFact(category.value, nc_id) for category, nc_id in rows]

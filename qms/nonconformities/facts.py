@@ -265,3 +265,12 @@ def nc_verifier_ids(nc_ids: Iterable[int]) -> set[int]:
         return set()
     return set(db.session.scalars(select(EffectivenessVerification.verifier_id)
                                   .where(EffectivenessVerification.nc_id.in_(ids))))
+
+
+def nc_process_ids(nc_ids: Iterable[int]) -> dict[int, int]:
+    """NC id → the id of the process it belongs to (for records that point at NCs)."""
+    ids = sorted({int(i) for i in nc_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Nonconformity.id, Nonconformity.process_id)
+                                   .where(Nonconformity.id.in_(ids))).all())

@@ -1,7 +1,7 @@
-"""The reminder rules of the documents, nonconformities, surveys and accounts.
+"""The reminder rules of the documents, nonconformities, surveys, accounts and audits.
 
-Each rule reads one domain's ``facts`` module only. Audits, management reviews and
-complaints add theirs in their own ``reminders.py`` the same way (see the README).
+Each rule reads one domain's ``facts`` module only. Management reviews and complaints
+add theirs the same way (see the README).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from qms.audits import facts as audit_facts
 from qms.auth import facts as auth_facts
 from qms.core.roles import Role
 from qms.core.settings import get_setting, register_setting
@@ -27,6 +28,14 @@ NC_STUCK_DAYS = register_setting(
     "reminders.nc_stuck.days", 30,
     _l("No conformidad detenida: avisar tras (días en el mismo estado)"),
     kind=int, minimum=1, maximum=365)
+FINDING_RESPONSE_DAYS = register_setting(
+    "reminders.audit_finding_response.days", 15,
+    _l("Hallazgo de auditoría: plazo del auditado para responder (días desde que se registra)"),
+    kind=int, minimum=1, maximum=365)
+REPORT_SIGN_DAYS = register_setting(
+    "reminders.audit_report_unsigned.days", 10,
+    _l("Informe de auditoría: plazo para firmarlo (días tras el fin del trabajo de campo)"),
+    kind=int, minimum=0, maximum=365)
 
 
 @register("document_review", label=_l("Revisión periódica de documentos"), days_before=30,
@@ -122,3 +131,51 @@ def expiring_certifiers(ctx: Context) -> Iterable[Item]:
                    ("auth.account", {}))
         yield Item("user", account.user_id, account.expires_on, admins, params,
                    ("admin.edit_user", {"user_id": account.user_id}))
+
+
+@register("audit_upcoming", label=_l("Auditorías próximas"), days_before=7, overdue=False,
+          escalates=False,
+          texts={Stage.DUE: _l("La auditoría %(code)s empieza el %(due)s")})
+def upcoming_audits(ctx: Context) -> Iterable[Item]:
+    """The team and the auditees of a planned audit, some days before it starts."""
+    for audit in audit_facts.audits_starting(ctx.today, ctx.horizon("audit_upcoming")):
+        yield Item("audit", audit.audit_id, audit.starts_on, audit.member_ids,
+                   {"code": audit.code, "title": audit.title},
+                   ("audits.detail", {"audit_id": audit.audit_id}))
+
+
+@register("audit_finding_response", label=_l("Hallazgos de auditoría sin respuesta"),
+          days_before=3,
+          texts={Stage.DUE: _l("Responda al hallazgo %(label)s de la auditoría %(code)s antes del "
+                               "%(due)s"),
+                 Stage.OVERDUE: _l("El hallazgo %(label)s de la auditoría %(code)s sigue sin "
+                                   "respuesta; vencía el %(due)s"),
+                 Stage.ESCALATED: _l("Hallazgo %(label)s de la auditoría %(code)s sin respuesta "
+                                     "desde hace %(late)s días")})
+def unanswered_audit_findings(ctx: Context) -> Iterable[Item]:
+    """The owner of a finding's process, until they answer it."""
+    days = timedelta(days=int(get_setting("reminders.audit_finding_response.days")))
+    horizon = ctx.horizon("audit_finding_response")
+    for finding in audit_facts.unanswered_findings():
+        due_on = finding.recorded_on + days
+        if due_on <= horizon:
+            yield Item("audit_finding", finding.finding_id, due_on, [finding.process_owner_id],
+                       {"code": finding.audit_code, "label": f"H-{finding.number}"},
+                       ("audits.finding", {"finding_id": finding.finding_id}))
+
+
+@register("audit_report_unsigned", label=_l("Informes de auditoría sin firmar"), days_before=2,
+          texts={Stage.DUE: _l("Firme el informe de la auditoría %(code)s antes del %(due)s"),
+                 Stage.OVERDUE: _l("El informe de la auditoría %(code)s sigue sin firmar; "
+                                   "vencía el %(due)s"),
+                 Stage.ESCALATED: _l("Informe de la auditoría %(code)s sin firmar desde hace "
+                                     "%(late)s días")})
+def unsigned_audit_reports(ctx: Context) -> Iterable[Item]:
+    """The lead auditor (the quality officers for an external audit without one)."""
+    days = timedelta(days=int(get_setting("reminders.audit_report_unsigned.days")))
+    officers = [u.id for u in ctx.recipients.values() if u.role == Role.QUALITY_OFFICER.value]
+    for audit in audit_facts.reports_unsigned(ctx.horizon("audit_report_unsigned") - days):
+        yield Item("audit", audit.audit_id, audit.fieldwork_ended_on + days,
+                   [audit.lead_id] if audit.lead_id else officers,
+                   {"code": audit.code, "title": audit.title},
+                   ("audits.detail", {"audit_id": audit.audit_id}))

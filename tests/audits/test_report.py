@@ -83,3 +83,40 @@ def test_the_renderer_reads_no_file_and_no_outside_host(app_ctx, tmp_path):
     allowed = html_to_pdf(f'<html><body><img src="data:image/png;base64,{inline}"></body></html>')
     assert b"/Subtype /Image" not in refused.content
     assert b"/Subtype /Image" in allowed.content  # the same image inline is embedded
+
+
+def test_the_report_is_identified_as_pdf_a_3b_with_intent_and_embedded_fonts(lead, process):
+    """What pikepdf can check of PDF/A-3b (no full validator installs here): the XMP
+    identification, an sRGB output intent, every font embedded, document metadata."""
+    import io
+
+    import pikepdf
+
+    audit = started(make_audit([process]))
+    answer_all(audit)
+    report.sign_report(audit, expected_version=audit.version, actor=lead, password=PASSWORD,
+                       conclusion="Conforme con la norma.")
+    stored = blob_path(audit.report_file.sha256).read_bytes()
+    with pikepdf.open(io.BytesIO(stored)) as pdf:
+        meta = pdf.open_metadata()
+        assert meta["pdfaid:part"] == "3"
+        assert meta["pdfaid:conformance"] == "B"
+        assert audit.code in meta.get("dc:title", "")
+        [intent] = pdf.Root.OutputIntents
+        assert intent.S == "/GTS_PDFA1"
+        profile = intent.DestOutputProfile
+        assert int(profile.N) == 3, "an RGB ICC profile"
+        assert "sRGB" in str(intent.get("/OutputConditionIdentifier", "")) \
+            or "sRGB" in str(intent.get("/Info", ""))
+        fonts = {}
+        for page in pdf.pages:
+            for name, font in (page.Resources.get("/Font") or {}).items():
+                fonts[name] = font
+        assert fonts, "the report has text"
+        for name, font in fonts.items():
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
+            assert descriptor is not None, f"font {name} has no descriptor"
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), \
+                f"font {name} ({font.get('/BaseFont')}) is not embedded"
+        assert pdf.trailer.get("/ID") is not None

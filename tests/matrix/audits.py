@@ -3,6 +3,7 @@ auditor), process owners answer findings on their processes, certifiers read."""
 
 import io
 
+from qms.audits import calendar
 from qms.audits.enums import (
     AuditStatus,
     AuditType,
@@ -23,7 +24,7 @@ from qms.core.storage import store
 from qms.core.time import today_local
 from qms.extensions import db
 from qms.processes.models import Process
-from tests.matrix import ANY_USER, EDITORS, Row
+from tests.matrix import ANY_USER, EDITORS, PUBLIC, Row
 
 ORDER = 60
 
@@ -41,6 +42,8 @@ ROUTES = [
     Row("GET", f"{P}/programa/<int:year>", ANY_USER, f"{P}/programa/{{year}}"),
     Row("POST", f"{P}/programa/<int:year>", EDITORS, f"{P}/programa/{{year}}",
         {"objectives": "Cubrir todos los procesos."}),
+    Row("POST", f"{P}/programa/<int:year>/quejas", EDITORS, f"{P}/programa/{{year}}/quejas",
+        {"c-payment": "PAG"}),
     Row("GET", f"{P}/nueva", PLANNERS),
     Row("POST", f"{P}/nueva", PLANNERS),
     Row("GET", f"{P}/<int:audit_id>", ANY_USER, RUN),
@@ -71,6 +74,11 @@ ROUTES = [
     Row("GET", f"{P}/<int:audit_id>/informe", ANY_USER, f"{RUN}/informe"),
     Row("GET", f"{P}/<int:audit_id>/informe.pdf", ANY_USER, f"{RUN}/informe.pdf"),
     Row("GET", f"{P}/hallazgos/<int:finding_id>", ANY_USER, f"{P}/hallazgos/{{own_finding}}"),
+    Row("GET", f"{P}/calendario", ANY_USER),
+    Row("GET", f"{P}/calendario/<int:year>/<int:month>", ANY_USER, f"{P}/calendario/{{year}}/1"),
+    Row("POST", f"{P}/calendario/enlace", ANY_USER),
+    Row("GET", f"{P}/calendario/<token>.ics", PUBLIC, f"{P}/calendario/{{calendar_token}}.ics",
+        note="the secret address is the key: calendar apps send no cookie"),
     # API
     Row("GET", f"{A}/programme/<int:year>", ANY_USER, f"{A}/programme/{{year}}"),
     Row("GET", f"{A}/", ANY_USER),
@@ -119,7 +127,8 @@ def objects(users: dict) -> dict:
     evidence = AuditEvidence(item=item, stored=stored, represents_on=today_local(),
                              uploaded_by_id=users["auditor"].id)
     db.session.add(evidence)
+    calendar_token = calendar.issue_feed_token(users["auditor"])
     db.session.flush()
     return {"year": prog.year, "run_audit": run.id, "reported_audit": reported.id,
-            "auditee": auditee.id, "item": item.id, "evidence": evidence.id,
+            "calendar_token": calendar_token, "auditee": auditee.id, "item": item.id, "evidence": evidence.id,
             "own_finding": findings[0].id, "other_finding": findings[1].id}

@@ -43,11 +43,31 @@ from qms.processes.models import Process
 # ------------------------------------------------------------------------ programme
 
 
+def _lock_year(year: int) -> None:
+    """Hold the year's counter row until commit, so two planners creating the first
+    audit (and so the programme) of a year queue instead of one failing on the unique
+    year. On SQLite the writer already holds the database (``write_first``)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    table = AuditYearCounter.__table__
+    db.session.execute(pg_insert(table).values(year=year, last_number=0)
+                       .on_conflict_do_nothing(index_elements=["year"]))
+    db.session.execute(select(table.c.year).where(table.c.year == year).with_for_update())
+
+
 def programme_for(year: int, *, create: bool = False) -> AuditProgramme | None:
-    programme = db.session.scalar(select(AuditProgramme).where(AuditProgramme.year == year))
+    def find() -> AuditProgramme | None:
+        return db.session.scalar(select(AuditProgramme).where(AuditProgramme.year == year))
+
+    programme = find()
     if programme is None and create:
         if not 2000 <= year <= 2100:
             raise ValidationError(_l("Año no válido."), field="year")
+        _lock_year(year)
+        if (programme := find()) is not None:
+            return programme
         programme = AuditProgramme(year=year, objectives="")
         db.session.add(programme)
         db.session.flush()
