@@ -40,6 +40,7 @@ from qms.auth.models import User
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import enum_column
+from qms.core.links import RecordUrl
 from qms.core.storage import StoredFile
 from qms.processes.models import Process
 
@@ -51,6 +52,7 @@ class AuditProgramme(Audited, VersionedMixin, Model):
     """The audits planned for one year [9.2.2 a)], with their objectives."""
 
     __tablename__ = "audit_programme"
+    __record_url__ = RecordUrl("audits.programme", year="year")
     __audit_label__ = _l("Programa de auditorías")
     __audit_fields__ = {"year": _l("Año"), "objectives": _l("Objetivos del programa"),
                         "created_at": _l("Creado")}
@@ -110,6 +112,7 @@ class ChecklistTemplate(Audited, Model):
 
 class Audit(Audited, VersionedMixin, Model):
     __tablename__ = "audit"
+    __record_url__ = RecordUrl("audits.detail", audit_id="id")
     __audit_label__ = _l("Auditoría")
     __audit_fields__ = {
         "programme_id": _l("Programa"), "code": _l("Código"), "year": _l("Año"),
@@ -229,6 +232,7 @@ class AuditProcess(Audited, Model):
     """A process in the scope of an audit."""
 
     __tablename__ = "audit_process"
+    __record_url__ = RecordUrl("audits.detail", audit_id="audit_id")
     __audit_label__ = _l("Proceso auditado")
     __audit_fields__ = {"audit_id": _l("Auditoría"), "process_id": _l("Proceso")}
 
@@ -248,6 +252,7 @@ class AuditMember(Audited, Model):
     """A person in an audit: on the team (lead, auditor, expert, observer) or an auditee."""
 
     __tablename__ = "audit_member"
+    __record_url__ = RecordUrl("audits.detail", audit_id="audit_id")
     __audit_label__ = _l("Integrante de la auditoría")
     __audit_fields__ = {"audit_id": _l("Auditoría"), "user_id": _l("Persona"),
                         "role": _l("Papel en la auditoría")}
@@ -272,6 +277,7 @@ class AuditChecklistItem(Audited, VersionedMixin, Model):
     """One question of an audit's own copy of its checklist, with its answer."""
 
     __tablename__ = "audit_checklist_item"
+    __record_url__ = RecordUrl("audits.detail", audit_id="audit_id")
     __audit_label__ = _l("Pregunta de la lista de verificación")
     __audit_fields__ = {"audit_id": _l("Auditoría"), "position": _l("N.º"),
                         "clause": _l("Cláusula"), "question": _l("Pregunta"),
@@ -335,6 +341,7 @@ class AuditEvidence(Audited, Model):
 
 class Finding(Audited, VersionedMixin, Model):
     __tablename__ = "audit_finding"
+    __record_url__ = RecordUrl("audits.finding", finding_id="id")
     __audit_label__ = _l("Hallazgo de auditoría")
     __audit_fields__ = {
         "audit_id": _l("Auditoría"), "number": _l("N.º"), "finding_type": _l("Tipo de hallazgo"),
