@@ -66,7 +66,7 @@ def findings(data: results.WaveResults) -> list[Finding]:
             found.append(Finding(
                 key=f"low_score:{row.question.code}",
                 title=_("Satisfacción baja en «%(q)s» %(place)s (%(survey)s %(wave)s)",
-                        q=row.question.code, place=place, survey=wave.survey.code,
+                        q=row.question.label, place=place, survey=wave.survey.code,
                         wave=wave.code)[:200],
                 description=_(
                     "En la ronda %(wave)s de la encuesta %(survey)s, %(place)s, la pregunta "
@@ -88,7 +88,7 @@ def findings(data: results.WaveResults) -> list[Finding]:
                 "de los hogares (± %(moe).1f puntos al 95 %%, n = %(n)s) declaró haber "
                 "presentado una queja (pregunta «%(q)s»).",
                 wave=wave.code, survey=wave.survey.code, place=place, pct=c.pct_satisfied,
-                moe=c.moe_pct or 0.0, n=c.n, q=data.complaint_question.code),
+                moe=c.moe_pct or 0.0, n=c.n, q=data.complaint_question.text),
             pct=c.pct_satisfied, moe=c.moe_pct))
     return found
 
