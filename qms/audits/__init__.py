@@ -5,7 +5,18 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from qms.api import register_api_blueprint
-    from qms.audits import api, checklists, cli, demo, models, origins, permissions, views, views_fieldwork  # noqa: F401 - models, policies, commands, routes, NC origins
+    from qms.audits import (  # noqa: F401 - models, policies, commands, routes, NC origins
+        api,
+        checklists,
+        cli,
+        demo,
+        models,
+        origins,
+        permissions,
+        process_section,
+        views,
+        views_fieldwork,
+    )
 
     app.register_blueprint(views.bp)
     register_api_blueprint(app, api.blp)
