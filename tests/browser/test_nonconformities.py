@@ -26,6 +26,7 @@ def _login(page: Page, base: str, username: str) -> None:
     # last responses, which refresh the session cookie.)
     logout = page.get_by_role("button", name="Cerrar sesión")
     if logout.count():
+        page.locator("#nav-account").click()  # the account menu holds it
         logout.click()
         expect(page).to_have_url(re.compile(r"/login"))
     page.goto(f"{base}/login")
