@@ -113,16 +113,24 @@ def current_status(session: Session, budget: int = PAGE_BUDGET) -> ChainStatus:
     cp = _load() or _Checkpoint(0, GENESIS_HASH, 0, now_utc().isoformat())
     if cp.problem_event_id is not None:
         return _status(cp, head_id)  # a broken chain stays broken until a full walk
-    if cp.event_id:
-        anchor = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == cp.event_id))
-        if anchor != cp.hash:
-            _save(_broken(cp, cp.event_id, "the last verified event was deleted or altered"
-                          if anchor is None else "its content was altered (hash mismatch)"))
-            return _status(cp, head_id)
+    if cp.event_id and (reason := _anchor_problem(session, cp)):
+        _save(_broken(cp, cp.event_id, reason))
+        return _status(cp, head_id)
     if head_id > cp.event_id:
         cp = _advance(session, cp, budget)
         _save(cp)
     return _status(cp, head_id)
+
+
+def _anchor_problem(session: Session, cp: _Checkpoint) -> str | None:
+    """The last verified event must still be there, with the same hash, and its content
+    must still give that hash: an altered, deleted or truncated head is caught."""
+    anchor = session.get(AuditEvent, cp.event_id)
+    if anchor is None:
+        return "the last verified event was deleted (the trail was truncated)"
+    if anchor.hash != cp.hash or compute_hash(anchor.prev_hash, anchor.content()) != cp.hash:
+        return "its content was altered (hash mismatch)"
+    return None
 
 
 def _advance(session: Session, cp: _Checkpoint, budget: int | None) -> _Checkpoint:
