@@ -85,9 +85,31 @@ def _utc_bound(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
+def _next_event(at_least: int) -> tuple[int, datetime] | None:
+    row = db.session.execute(select(AuditEvent.id, AuditEvent.occurred_at)
+                             .where(AuditEvent.id >= at_least)
+                             .order_by(AuditEvent.id).limit(1)).first()
+    return (row.id, row.occurred_at) if row else None
+
+
 def _first_id_at_or_after(moment: datetime) -> int | None:
-    return db.session.scalar(select(func.min(AuditEvent.id)).where(
-        AuditEvent.occurred_at >= moment))
+    """The first event at or after ``moment``, by a binary search over the ids (about 20
+    primary-key lookups at 400,000 events; there is no index on the time, and a scan
+    would read the whole trail). Ids grow with time: the chain is appended under a lock,
+    so two events can be out of order by the milliseconds a writer waited for it."""
+    bounds = db.session.execute(select(func.min(AuditEvent.id), func.max(AuditEvent.id))).one()
+    if bounds[0] is None:
+        return None
+    low, high = bounds[0], bounds[1] + 1  # high: "past the end", where the answer is None
+    while low < high:
+        middle = (low + high) // 2
+        found = _next_event(middle)
+        if found is None or found[1] >= moment:
+            high = middle
+        else:
+            low = middle + 1
+    found = _next_event(low)
+    return found[0] if found else None
 
 
 def record_ids(entity_type: str, record: str) -> list[str]:
@@ -112,7 +134,8 @@ def query(filters: LogFilters) -> Select:
     if filters.date_from:
         # Ids grow with time: the first event of the day bounds the ids, one index probe.
         first = _first_id_at_or_after(_utc_bound(filters.date_from))
-        stmt = stmt.where(AuditEvent.id >= first if first is not None else False)
+        stmt = stmt.where(AuditEvent.id >= first) if first is not None else \
+            stmt.where(AuditEvent.id.is_(None))  # nothing that late
     if filters.date_to:
         after = _first_id_at_or_after(_utc_bound(filters.date_to + timedelta(days=1)))
         if after is not None:

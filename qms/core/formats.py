@@ -15,6 +15,7 @@ from numbers import Number
 from typing import Any
 
 from flask_babel import format_date, format_decimal, format_percent, format_time, get_locale
+from markupsafe import Markup
 
 #: What a missing value shows as, everywhere.
 NOTHING = "—"
@@ -99,8 +100,14 @@ def shorten(text: Any, width: int = 48) -> str:
     return cut.rstrip(" ,;:.¿?¡!(") + "…"
 
 
+def code(value: Any) -> Markup:
+    """A record's code (``PR-SGC-01``, ``NC-2026-014``) as a span that never breaks across
+    lines (CSS class ``code``): every page shows codes through this filter."""
+    return Markup('<span class="code">{}</span>').format(value if value is not None else "")
+
+
 def init_app(app: Any) -> None:
     app.jinja_env.filters.update(
         number=number, percent=percent, date=lambda v, *_a: local_date(v),
-        datetime=lambda v, *_a: local_datetime(v), utc_stamp=utc_stamp, short=shorten,
+        datetime=lambda v, *_a: local_datetime(v), utc_stamp=utc_stamp, short=shorten, code=code,
     )

@@ -17,7 +17,11 @@ import pytest
 
 from tests.conftest import ROLE_USER, reset_database
 from tests.matrix import ROLES, PerActor
-from tests.matrix.test_route_matrix import FILE_DIRS, ROWS, _build
+from tests.matrix.test_route_matrix import FILE_DIRS, ROWS
+from tests.matrix.test_route_matrix import matrix_world as matrix_world_fixture
+
+#: The route matrix's world (built once per session and worker, shared with its tests).
+matrix_world = matrix_world_fixture
 
 pytestmark = pytest.mark.browser
 
@@ -81,13 +85,9 @@ def _pages_for(role: str, placeholders: dict) -> list[str]:
     return paths
 
 
-@pytest.fixture(scope="module")
-def layout_world(app, tmp_path_factory):
-    return _build(app, tmp_path_factory.mktemp("layout"))
-
-
 def test_no_page_scrolls_sideways_and_the_navigation_fits(app, live_server, browser,
-                                                           layout_world, monkeypatch):
+                                                           matrix_world, monkeypatch):
+    layout_world = matrix_world
     reset_database(app, layout_world.database)
     shutil.rmtree(layout_world.live_files, ignore_errors=True)
     shutil.copytree(layout_world.files, layout_world.live_files)
