@@ -11,7 +11,6 @@ from qms.core.origins import OriginLink, register_origin
 from qms.extensions import db
 
 
-
 def _finding_origin(origin_id: str) -> OriginLink | None:
     from qms.audits.models import Finding
 

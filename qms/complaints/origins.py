@@ -4,8 +4,8 @@ the core's origin registry; only people who may read complaints get the link."""
 from __future__ import annotations
 
 from flask import url_for
-from flask_login import current_user
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from qms.core.origins import OriginLink, register_origin
 from qms.core.permissions import can
