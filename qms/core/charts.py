@@ -38,7 +38,8 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, unit: st
     top = max_value if max_value is not None else (max(values) if values else 1) or 1
     plot_w = width - label_w - 70
     parts = [
-        '<div class="chart-frame">',
+        # a phone scrolls a wide chart inside this frame: keyboard users reach it too
+        f'<div class="chart-frame" tabindex="0" role="group" aria-label="{escape(title)}">',
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="qms-chart" {FONT}>',
         f"<title>{escape(title)}</title>",
@@ -87,7 +88,8 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
         return left + index * step, top_pad + plot_h * (1 - (value - y_min) / (top - y_min))
 
     parts = [
-        '<div class="chart-frame">',
+        # a phone scrolls a wide chart inside this frame: keyboard users reach it too
+        f'<div class="chart-frame" tabindex="0" role="group" aria-label="{escape(title)}">',
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="qms-chart" {FONT}>',
         f"<title>{escape(title)}</title>",
