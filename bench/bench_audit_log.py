@@ -12,6 +12,11 @@ in-process with Flask's test client (server time, no network):
 - the page with each filter, and a CSV export of one month.
 
 Target: the page <= 300 ms with the chain verified; never a full walk on a view.
+
+Measured (2 cores shared, load average about 20, SQLite): full walk of 400,005 events
+60 s; the page with the checkpoint at the head 63 ms, after 1,000 new events 73 ms; one
+user 83 ms, one record type 111 ms, one record 26 ms, one week 281 ms, page 200 60 ms;
+a month's CSV export (33,973 events) 10.7 s, streamed.
 """
 
 from __future__ import annotations
