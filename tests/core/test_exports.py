@@ -16,12 +16,14 @@ from openpyxl import load_workbook
 
 from qms.core.time import today_local
 from tests.matrix import PerActor
-from tests.matrix.test_route_matrix import (  # noqa: F401 - fixtures
-    ROWS,
-    database_template,
-    matrix_files,
-    matrix_world,
-)
+from tests.matrix.test_route_matrix import ROWS
+from tests.matrix.test_route_matrix import database_template as database_template
+from tests.matrix.test_route_matrix import matrix_files as matrix_files_fixture
+from tests.matrix.test_route_matrix import matrix_world as matrix_world_fixture
+
+# The route matrix's fixtures, under the names its tests use.
+matrix_world = matrix_world_fixture
+matrix_files = matrix_files_fixture
 
 #: Files that are not register exports, with the reason.
 NOT_REGISTERS = {
