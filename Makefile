@@ -25,6 +25,7 @@ help:
 run: setup
 	$(FLASK) qms init
 	$(FLASK) qms seed-demo
+	@$(FLASK) qms demo-logins  # on every start, not only the first
 	@echo "Serving http://$(HOST):$(PORT) with the reminder scheduler beside it (Ctrl+C stops both)."
 	@echo "Mail goes to instance/mail/*.eml unless QMS_SMTP_HOST is set."
 	@trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \

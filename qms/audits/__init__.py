@@ -5,13 +5,15 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from qms.api import register_api_blueprint
-    from qms.audits import (  # noqa: F401 - models, policies, commands, routes
+    from qms.audits import (  # noqa: F401 - models, policies, commands, routes, NC origins
         api,
         checklists,
         cli,
         demo,
         models,
+        origins,
         permissions,
+        process_section,
         views,
         views_calendar,
         views_fieldwork,

@@ -39,3 +39,12 @@ def create_user_command(username, full_name, email, role, password, expires) -> 
         user = create_user(username=username, full_name=full_name, email=email,
                            role=Role(role), password=password, access_expires_on=expires_on)
     click.echo(f"Created user {user.username} ({user.role.value}).")
+
+
+@qms.command("demo-logins")
+@with_appcontext
+def demo_logins_command() -> None:
+    """Print the demo accounts and their password (``make run`` does, on every start)."""
+    from qms.auth.demo import demo_logins_table
+
+    click.echo(demo_logins_table() or "No demo accounts in this database.")

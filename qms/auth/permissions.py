@@ -4,7 +4,8 @@ from qms.auth.models import Role
 from qms.core.permissions import allow_roles, policy
 
 allow_roles("user.manage", Role.ADMIN)
-allow_roles("audit_log.view", Role.ADMIN, Role.QUALITY_OFFICER, Role.MANAGER, Role.CERTIFIER)
+allow_roles("audit_log.view", Role.ADMIN, Role.QUALITY_OFFICER, Role.MANAGER, Role.AUDITOR,
+            Role.CERTIFIER)
 
 
 @policy("token.manage")

@@ -197,6 +197,15 @@ def change_own_password(user: User, current: str, new: str) -> User:
     return user
 
 
+def set_locale(user: User, locale: str) -> None:
+    """Remember the interface language a user chose (an audit event when it changes)."""
+    if locale not in current_app.config["LANGUAGES"]:
+        raise ValidationError(_l("Idioma no disponible."), field="lang")
+    if user.locale != locale:
+        user.locale = locale
+        db.session.flush()
+
+
 def _check_unique(username: str, email: str, exclude_id: int | None = None) -> None:
     for column, value, field, message in (
         (User.username, username, "username", _l("Ya existe un usuario con ese nombre.")),

@@ -11,6 +11,7 @@ from qms.auth import services
 from qms.auth.forms import LoginForm, PasswordChangeForm, TokenForm, UserForm
 from qms.auth.models import ApiToken, Role, User
 from qms.core.forms import EmptyForm
+from qms.core.i18n import LANGUAGE_CHOSEN
 from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.uow import attempt
 from qms.core.views import safe_next
@@ -65,9 +66,12 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.username.data, form.password.data)
         if user is not None:
+            chosen = session.get("lang") if session.get(LANGUAGE_CHOSEN) else None
             session.clear()
             login_user(user)
             session.permanent = True
+            if chosen:  # the language picked on the login page is the user's from now on
+                services.set_locale(user, chosen)
             session["lang"] = user.locale
             response = redirect(safe_next(form.next.data, url_for("core.dashboard")))
             services.remember_device(response, user)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import LabelledEnum, enum_column
+from qms.core.links import RecordUrl
 from qms.core.storage import StoredFile
 
 
@@ -31,6 +32,7 @@ class ComplaintCategory(LabelledEnum):
 
 class Complaint(Audited, VersionedMixin, Model):
     __tablename__ = "complaint"
+    __record_url__ = RecordUrl("complaints.detail", complaint_id="id")
     __audit_label__ = _l("Queja ciudadana")
     __audit_fields__ = {
         "tracking_code": _l("Código de seguimiento"), "category": _l("Tipo"),

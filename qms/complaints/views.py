@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,13 +12,13 @@ from qms.auth.models import User
 from qms.complaints import services
 from qms.complaints.forms import AnswerForm, RaiseNCForm
 from qms.complaints.models import Complaint, ComplaintCategory, ComplaintStatus
-from qms.core import audit, geo
+from qms.core import audit, formats, geo
 from qms.core.charts import bar_chart
 from qms.core.forms import EmptyForm
 from qms.core.permissions import authorize, can, get_or_404_authorized
-from qms.core.spreadsheets import safe_cell
+from qms.core.spreadsheets import Column, send_table
 from qms.core.storage import send_stored_file
-from qms.core.time import to_local
+from qms.core.time import to_local, today_local
 from qms.core.uow import attempt, write_first
 from qms.extensions import db
 
@@ -61,26 +59,34 @@ def list_complaints():
                            categories=ComplaintCategory, departments=geo.departments())
 
 
-@bp.get("/exportar.csv")
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+@bp.get("/exportar.<fmt>")
 @login_required
-def export():
+def export(fmt: str):
+    """The register as the page filters it; never the citizen's contact or own words
+    beyond what the register shows."""
     authorize("complaint.view")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Código"), _("Recibida"), _("Tipo"), _("Departamento"), _("Municipio"),
-                     _("Estado"), _("Acusada"), _("Respondida"), _("Atrasada"),
-                     _("No conformidad"), _("Qué pasó")])
-    for c, late in _rows(_filters()):
-        muni = geo.municipality(c.municipality_code)
-        writer.writerow([safe_cell(v) for v in (
-            c.display_code, to_local(c.received_at).isoformat(timespec="minutes"),
-            c.category.label, geo.department(c.department_code).name,
-            muni.name if muni else "", c.status.label,
-            to_local(c.acknowledged_at).date().isoformat() if c.acknowledged_at else "",
-            to_local(c.answered_at).date().isoformat() if c.answered_at else "",
-            ", ".join(late), c.nc_code or "", c.description)])
-    return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
-        "Content-Disposition": "attachment; filename=quejas.csv"})
+    if fmt not in EXPORT_FORMATS:
+        abort(404)
+    columns = [Column(_("Código"), 16), Column(_("Recibida"), 17), Column(_("Tipo"), 20),
+               Column(_("Departamento"), 16), Column(_("Municipio"), 18), Column(_("Estado"), 16),
+               Column(_("Acusada"), 12), Column(_("Respondida"), 12), Column(_("Atrasada"), 22),
+               Column(_("No conformidad"), 14), Column(_("Qué pasó"), 60)]
+
+    def rows():
+        for c, late in _rows(_filters()):
+            muni = geo.municipality(c.municipality_code)
+            yield [c.display_code, c.received_at, c.category.label,
+                   geo.department(c.department_code).name, muni.name if muni else "",
+                   c.status.label,
+                   to_local(c.acknowledged_at).date() if c.acknowledged_at else None,
+                   to_local(c.answered_at).date() if c.answered_at else None,
+                   ", ".join(late), c.nc_code or "", c.description]
+
+    title = _("Registro de quejas y denuncias · %(d)s", d=formats.local_date(today_local()))
+    return send_table(fmt, [_("quejas")], title, _("Quejas"), columns, rows())
 
 
 def _detail(complaint: Complaint, *, contact=None, answer_form=None, nc_form=None, status=200):

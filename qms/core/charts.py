@@ -11,13 +11,20 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from qms.core import formats
+
 PALETTE = ["#0b4f8a", "#e07b00", "#2e8540", "#a4262c", "#6f42c1", "#00838f", "#795548"]
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
+#: Width of one legend entry of a line chart (its label is shortened to fit).
+LEGEND_W = 190
 
 
 def _fmt(value: float, unit: str = "") -> str:
-    text = f"{value:,.1f}" if isinstance(value, float) and not value.is_integer() else f"{value:,.0f}"
-    return f"{text}{unit}"
+    """A chart's figure in the reader's locale; a unit of " %" is the locale's percent."""
+    digits = 1 if isinstance(value, float) and not value.is_integer() else 0
+    if unit.strip() == "%":
+        return formats.percent(value, digits)
+    return f"{formats.number(value, digits)}{unit}"
 
 
 def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, unit: str = "",
@@ -31,6 +38,8 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, unit: st
     top = max_value if max_value is not None else (max(values) if values else 1) or 1
     plot_w = width - label_w - 70
     parts = [
+        # a phone scrolls a wide chart inside this frame: keyboard users reach it too
+        f'<div class="chart-frame" tabindex="0" role="group" aria-label="{escape(title)}">',
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="qms-chart" {FONT}>',
         f"<title>{escape(title)}</title>",
@@ -39,7 +48,8 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, unit: st
     for i, (label, value) in enumerate(items):
         y = 32 + i * (bar_height + gap)
         parts.append(f'<text x="{label_w - 6}" y="{y + bar_height * 0.7:.1f}" font-size="12" '
-                     f'text-anchor="end" fill="#333">{escape(str(label)[:34])}</text>')
+                     f'text-anchor="end" fill="#333"><title>{escape(str(label))}</title>'
+                     f'{escape(formats.shorten(label, 32))}</text>')
         if value is None:
             parts.append(f'<text x="{label_w + 4}" y="{y + bar_height * 0.7:.1f}" font-size="12" '
                          f'fill="#666">{escape(empty_label)}</text>')
@@ -50,7 +60,7 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, unit: st
                      f"</title></rect>")
         parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_height * 0.7:.1f}" '
                      f'font-size="12" fill="#222">{escape(_fmt(value, unit))}</text>')
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return Markup("".join(parts))  # noqa: S704 - every text part is escaped above
 
 
@@ -68,12 +78,18 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
     top = top if top > y_min else y_min + 1
     left, right, top_pad, bottom = 50, 20, 40, 60
     plot_w, plot_h = width - left - right, height - top_pad - bottom
+    # The legend wraps onto rows of LEGEND_W-wide entries below the plot.
+    per_row = max(1, (width - left) // LEGEND_W)
+    legend_rows = -(-len(series) // per_row)
+    height += 18 * max(0, legend_rows - 1)
     step = plot_w / max(1, len(labels) - 1)
 
     def xy(index: int, value: float) -> tuple[float, float]:
         return left + index * step, top_pad + plot_h * (1 - (value - y_min) / (top - y_min))
 
     parts = [
+        # a phone scrolls a wide chart inside this frame: keyboard users reach it too
+        f'<div class="chart-frame" tabindex="0" role="group" aria-label="{escape(title)}">',
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="qms-chart" {FONT}>',
         f"<title>{escape(title)}</title>",
@@ -84,12 +100,12 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
         _, y = xy(0, value)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                      'stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="12" text-anchor="end" '
                      f'fill="#555">{escape(_fmt(value, unit))}</text>')
     for i, label in enumerate(labels):
         x, _ = xy(i, y_min)
-        parts.append(f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="11" '
-                     f'text-anchor="middle" fill="#333">{escape(str(label)[:16])}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{top_pad + plot_h + 18}" font-size="12" '
+                     f'text-anchor="middle" fill="#333">{escape(formats.shorten(label, 16))}</text>')
     for n, (name, points) in enumerate(series.items()):
         color = PALETTE[n % len(PALETTE)]
         lookup = dict(points)
@@ -102,9 +118,11 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
         for (x, y), value in coords:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}"><title>'
                          f"{escape(name)}: {escape(_fmt(value, unit))}</title></circle>")
-        lx = left + n * 150
-        parts.append(f'<rect x="{lx}" y="{height - 22}" width="12" height="12" fill="{color}"/>')
-        parts.append(f'<text x="{lx + 16}" y="{height - 12}" font-size="12" fill="#222">'
-                     f"{escape(str(name)[:20])}</text>")
-    parts.append("</svg>")
+        lx = left + (n % per_row) * LEGEND_W
+        ly = top_pad + plot_h + 38 + 18 * (n // per_row)
+        parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}"/>')
+        parts.append(f'<text x="{lx + 16}" y="{ly + 10}" font-size="12" fill="#222">'
+                     f"<title>{escape(str(name))}</title>{escape(formats.shorten(name, 24))}"
+                     "</text>")
+    parts.append("</svg></div>")
     return Markup("".join(parts))  # noqa: S704 - every text part is escaped above

@@ -7,10 +7,55 @@ from typing import Any
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import FloatField, HiddenField
 from wtforms.fields.choices import SelectChoice
 
 from qms.core.errors import ConflictError, ServiceError
+
+
+class LocaleFloatField(FloatField):
+    """A number typed and shown as the reader's locale writes it: «1,96» in Spanish,
+    «1.96» in English (a FloatField shows and reads only «1.96»). In Spanish a plain
+    «1.96» is still read as one point ninety-six (people paste from other systems), but
+    «1.5.0» or text is refused with a message."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        from qms.core.formats import number
+
+        return number(self.data).replace("\u00a0", "")
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        from babel.numbers import NumberFormatError, parse_decimal
+        from flask_babel import get_locale
+
+        text = valuelist[0].strip()
+        try:
+            self.data = float(parse_decimal(text, locale=get_locale(), strict=True))
+            return
+        except NumberFormatError:
+            pass
+        try:
+            self.data = float(text) if text.count(".") <= 1 and "," not in text else None
+        except ValueError:
+            self.data = None
+        if self.data is None:
+            from flask_babel import gettext as _
+
+            raise ValueError(_("Escriba un número, por ejemplo %(example)s.",
+                               example=_format_example()))
+
+
+def _format_example() -> str:
+    from qms.core.formats import number
+
+    return number(1.96, 2)
 
 
 class EmptyForm(FlaskForm):

@@ -5,6 +5,10 @@ from __future__ import annotations
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
+#: Session key set when a visitor picks a language before logging in: logging in then
+#: stores it as the user's language instead of replacing it with the stored one.
+LANGUAGE_CHOSEN = "lang_chosen"
+
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class OriginLink:
     label: str
-    url: str
+    #: None when the reader may not open the record (the label is still shown).
+    url: str | None
 
 
 #: origin_type → resolver(origin_id) returning the link, or None if the record is gone.

@@ -46,7 +46,9 @@ class Column:
 def _plain(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, datetime):
+        return _naive_local(value).isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, date):
         return value.isoformat()
     return safe_cell(value)
 
@@ -68,47 +70,114 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]],
     yield buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of an XLSX export: its tab name, columns and rows (an iterable, read once)."""
+
+    name: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+
+
 def xlsx_bytes(title: str, sheet_name: str, columns: Sequence[Column],
-               rows: Iterable[Sequence[Any]]) -> bytes:
+               rows: Iterable[Sequence[Any]], *more: Sheet) -> bytes:
     """An XLSX written in openpyxl's write-only mode (time linear in the rows, rows kept
-    on disk, not as cell objects): a title row, a bold header with an autofilter and
-    frozen panes, column widths, dates as dates, text never a formula."""
+    on disk, not as cell objects). Every sheet has the same shape: the title in its
+    first row, a bold header with an autofilter and frozen panes, column widths, dates
+    as dates, text never a formula. ``more`` sheets follow the first (an NC register's
+    actions)."""
     from openpyxl import Workbook  # a third of a second to import: only for an XLSX
+
+    book = Workbook(write_only=True)
+    for sheet in (Sheet(sheet_name, columns, rows), *more):
+        _write_sheet(book, title, sheet)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _write_sheet(book: Any, title: str, spec: Sheet) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=sheet_name[:31])
-    for index, column in enumerate(columns, start=1):
+    sheet = book.create_sheet(title=_sheet_title(spec.name))
+    for index, column in enumerate(spec.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A3"
-    heading = WriteOnlyCell(sheet, value=title)
+    heading = WriteOnlyCell(sheet, value=safe_cell(title))
     heading.font = Font(bold=True, size=13)
     sheet.append([heading])
     bold = Font(bold=True)
     header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.heading)
+    for column in spec.columns:
+        cell = WriteOnlyCell(sheet, value=safe_cell(column.heading))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
     count = 0
-    for row in rows:
+    for row in spec.rows:
         values = []
         for value in row:
             value = safe_cell(value)
-            if isinstance(value, date):
+            if isinstance(value, datetime):
+                cell = WriteOnlyCell(sheet, value=_naive_local(value))
+                cell.number_format = "yyyy-mm-dd hh:mm"
+                value = cell
+            elif isinstance(value, date):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = "yyyy-mm-dd"
                 value = cell
             values.append(value)
         sheet.append(values)
         count += 1
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{count + 2}"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    sheet.auto_filter.ref = f"A2:{get_column_letter(max(1, len(spec.columns)))}{count + 2}"
+
+
+#: Characters Excel refuses in a sheet's tab name.
+_TAB_FORBIDDEN = str.maketrans({c: "-" for c in "[]:*?/\\"})
+
+
+def _sheet_title(name: str) -> str:
+    return str(name).translate(_TAB_FORBIDDEN)[:31] or "Hoja"
+
+
+def _naive_local(value: datetime) -> datetime:
+    """Excel has no time zones: a stored UTC instant is written as local wall time."""
+    if value.tzinfo is None:
+        return value
+    from qms.core.time import to_local
+
+    return to_local(value).replace(tzinfo=None)
+
+
+def export_filename(*parts: str, ext: str) -> str:
+    """The one file-name pattern of every export: ``sgc-<what>-<local date>.<ext>``, each
+    part in lower case with hyphens (``sgc-no-conformidades-2026-12-02.xlsx``,
+    ``sgc-resultados-enc-sat-2026-s1-2026-12-02.csv``); accents are kept."""
+    from qms.core.time import today_local
+
+    words = ["sgc", *(_slug(p) for p in parts if p), today_local().isoformat()]
+    return "-".join(w for w in words if w) + "." + ext
+
+
+def _slug(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in str(text).strip().lower())
+    return "-".join(filter(None, cleaned.split("-")))
+
+
+def send_table(fmt: str, name: Sequence[str], title: str, sheet_name: str,
+               columns: Sequence[Column], rows: Iterable[Sequence[Any]],
+               *more: Sheet) -> Response:
+    """A register's export as CSV (streamed; the header row first, so it reads back as a
+    table) or XLSX (title row, autofilter, widths, ``more`` sheets), named by
+    :func:`export_filename` from ``name``."""
+    if fmt == "csv":
+        return send_export(csv_chunks(columns, rows), export_filename(*name, ext="csv"))
+    if fmt == "xlsx":
+        return send_export(xlsx_bytes(title, sheet_name, columns, rows, *more),
+                           export_filename(*name, ext="xlsx"))
+    raise ValueError(f"no export format {fmt!r}")
 
 
 def send_export(body: bytes | str | Iterable[str] | Iterable[bytes], filename: str) -> Response:

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from qms.core import audit
+from qms.core import audit_log, chain, formats, history
 from qms.core import dashboard as dashboard_cards
+from qms.core.db import now_utc
+from qms.core.errors import ValidationError
+from qms.core.i18n import LANGUAGE_CHOSEN
 from qms.core.permissions import authorize
+from qms.core.spreadsheets import send_table
 from qms.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -45,20 +60,57 @@ def set_language():
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
     session["lang"] = lang
+    if current_user.is_authenticated:
+        # The loaded account remembers it (an audited change of "Idioma", committed by
+        # the request boundary); core sets the attribute and imports no auth service.
+        current_user.locale = lang
+    else:
+        session[LANGUAGE_CHOSEN] = True  # logging in will store it on the account
     return redirect(safe_next(request.form.get("next"), url_for("core.index")))
 
 
-@bp.get("/auditoria")
+def _log_filters() -> tuple[audit_log.LogFilters, str | None]:
+    """The page's filters; a bad one is dropped with its message shown on the page."""
+    try:
+        return audit_log.parse_filters(request.args), None
+    except ValidationError as exc:
+        return audit_log.LogFilters(), str(exc.message)
+
+
+@bp.get("/auditoria", endpoint="audit_log")
 @login_required
-def audit_log():
+def audit_log_page():
     authorize("audit_log.view")
+    filters, error = _log_filters()
     page = request.args.get("page", 1, type=int)
-    entity_type = request.args.get("entity_type") or None
-    events = db.paginate(audit.log_query(entity_type), page=page, per_page=50)
+    events = db.paginate(audit_log.query(filters), page=page, per_page=50, max_per_page=50)
+    entries = audit_log.with_links(history.describe(events.items))
     return render_template(
-        "core/audit_log.html", events=events, entity_type=entity_type,
-        entity_types=audit.entity_types(db.session),
-    )
+        "core/audit_log.html", events=events, entries=entries, filters=filters,
+        filter_error=error, chain=chain.current_status(db.session),
+        actor_choices=audit_log.actor_choices(), type_choices=audit_log.type_choices(),
+    ), 400 if error else 200
+
+
+@bp.get("/auditoria/exportar.<fmt>", endpoint="audit_log_export")
+@login_required
+def audit_log_export(fmt: str):
+    authorize("audit_log.view")
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters, error = _log_filters()
+    if error:
+        abort(400, error)
+    title = _("Pista de auditoría · exportada el %(d)s", d=formats.local_datetime(now_utc()))
+    return send_table(fmt, [_("pista de auditoria")], title, _("Pista de auditoría"),
+                      audit_log.export_columns(), audit_log.export_rows(filters))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask the site root for it, whatever page they show (a PDF, the API)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 @bp.get("/healthz")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
@@ -14,9 +13,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from qms.core import history
+from qms.core import formats, history
 from qms.core.enums import ENUMS
 from qms.core.errors import ConflictError, ServiceError, stale_message
+from qms.core.navigation import nav_section
 from qms.core.origins import origin_link
 from qms.core.permissions import template_can
 from qms.core.workflow import WORKFLOWS
@@ -25,23 +25,12 @@ from qms.core.workflow import WORKFLOWS
 API_PATH_PREFIX = "/api/"
 
 
-def _local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    if value is None:
-        return "—"
-    return format_datetime(value, fmt)  # rebased to BABEL_DEFAULT_TIMEZONE
-
-
-def _local_date(value: date | None, fmt: str = "medium") -> str:
-    return "—" if value is None else format_date(value, fmt)
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
                                  workflows=WORKFLOWS, readable_history=history.describe,
                                  record_type_label=history.record_type_label,
-                                 origin_link=origin_link)
-    app.jinja_env.filters["datetime"] = _local_datetime
-    app.jinja_env.filters["date"] = _local_date
+                                 origin_link=origin_link, nav_section=nav_section)
+    formats.init_app(app)
 
     @app.context_processor
     def programme_identity() -> dict:

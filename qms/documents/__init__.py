@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
         demo,
         lifecycle,
         permissions,
+        process_section,
         revision_views,
         views,
     )

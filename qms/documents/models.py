@@ -33,6 +33,7 @@ from qms.auth.models import Role, User
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import LabelledEnum, enum_column
+from qms.core.links import RecordUrl
 from qms.core.storage import StoredFile
 from qms.processes.models import Process
 
@@ -72,6 +73,7 @@ class Document(Audited, VersionedMixin, Model):
     """An entry of the register of controlled documents."""
 
     __tablename__ = "document"
+    __record_url__ = RecordUrl("documents.detail", document_id="id")
     __audit_label__ = _l("Documento")
     __audit_fields__ = {
         "code": _l("Código"), "title": _l("Título"), "doc_type": _l("Tipo de documento"),
@@ -134,6 +136,7 @@ class Revision(Audited, VersionedMixin, Model):
     """One revision of a document, with its approval and the period it was in force."""
 
     __tablename__ = "document_revision"
+    __record_url__ = RecordUrl("documents.revision", revision_id="id")
     __audit_label__ = _l("Revisión de documento")
     __audit_fields__ = {
         "document_id": _l("Documento"), "number": _l("Número de revisión"),
@@ -230,6 +233,7 @@ class DistributionEntry(Audited, Model):
     """Who must read a document: one user or every user of one role."""
 
     __tablename__ = "document_distribution"
+    __record_url__ = RecordUrl("documents.detail", document_id="document_id")
     __audit_label__ = _l("Distribución de documento")
     __audit_fields__ = {
         "document_id": _l("Documento"), "user_id": _l("Persona"), "role": _l("Rol"),
@@ -259,6 +263,7 @@ class Acknowledgement(Audited, Model):
     """A user confirmed having read one revision."""
 
     __tablename__ = "document_acknowledgement"
+    __record_url__ = RecordUrl("documents.revision", revision_id="revision_id")
     __audit_label__ = _l("Confirmación de lectura")
     __audit_fields__ = {
         "revision_id": _l("Revisión"), "user_id": _l("Persona"),

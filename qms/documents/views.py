@@ -12,10 +12,10 @@ from wtforms.fields.choices import SelectChoice
 
 from qms.auth.models import User
 from qms.auth.services import people_choices
-from qms.core import audit
+from qms.core import audit, formats
 from qms.core.dashboard import Card, card_provider
 from qms.core.permissions import authorize, can, get_or_404_authorized
-from qms.core.spreadsheets import send_export
+from qms.core.spreadsheets import export_filename, send_export
 from qms.core.storage import store
 from qms.core.time import today_local
 from qms.core.uow import attempt
@@ -70,7 +70,7 @@ def list_documents():
 
 
 def _export_name(extension: str) -> str:
-    return f"lista-maestra-{today_local().isoformat()}.{extension}"
+    return export_filename(_("lista maestra"), ext=extension)
 
 
 @bp.get("/lista-maestra.csv")
@@ -85,7 +85,7 @@ def export_csv():
 @login_required
 def export_xlsx():
     authorize("document.export")
-    title = _("Lista maestra de documentos · %(d)s", d=today_local().isoformat())
+    title = _("Lista maestra de documentos · %(d)s", d=formats.local_date(today_local()))
     return send_export(master_list.to_xlsx(master_list.master_rows(**_filters()), title),
                        _export_name("xlsx"))
 

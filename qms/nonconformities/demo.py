@@ -136,8 +136,8 @@ def _reopened_late_payment_list(users, procs) -> None:
              "fuera del calendario aprobado; los hogares de Lempira recibieron el bono tarde.",
              source=NCSource.INTERNAL_AUDIT, process=procs["PAG"], severity=NCSeverity.MAJOR,
              detected_by=users["auditor"], department_code="13",
-             origin_type="audit_finding", origin_id="AI-2026-01-H2",
-             origin_label="Auditoría interna 2026-01, hallazgo 2")
+             # the 2026-01 audit predates the system: its label, no id pointing nowhere
+             origin_type="audit_finding", origin_label="Auditoría interna 2026-01, hallazgo 2")
     s.contain(2, "duenio", "Se gestionó con el banco un pago extraordinario y se informó a las "
               "mancomunidades de Lempira la nueva fecha.")
     s.analyse(5, "duenio", [
@@ -167,8 +167,8 @@ def _complaint_not_answered(users, procs) -> None:
              "Intibucá se respondió a los 23 días hábiles.",
              source=NCSource.CITIZEN_COMPLAINT, process=procs["QUE"], severity=NCSeverity.MINOR,
              detected_by=users["calidad"], department_code="10", municipality_code="1001",
-             origin_type="complaint", origin_id="QR-2026-0412",
-             origin_label="Queja QR-2026-0412")
+             # a complaint received by telephone, before the public portal: its label only
+             origin_type="complaint", origin_label="Queja QR-2026-0412")
     s.contain(1, "duenia2", "Se respondió la queja y se revisaron las 37 quejas abiertas.")
     s.analyse(3, "duenia2", [
         "La respuesta salió a los 23 días.",
@@ -188,25 +188,13 @@ def _audit_finding_registration(users, procs) -> None:
              "documento de identidad del titular, contrario al procedimiento PR-REG-01.",
              source=NCSource.INTERNAL_AUDIT, process=procs["REG"], severity=NCSeverity.MINOR,
              detected_by=users["auditor"], department_code="15",
-             origin_type="audit_finding", origin_id="AI-2026-02-H5",
-             origin_label="Auditoría interna 2026-02, hallazgo 5")
+             origin_type="audit_finding", origin_label="Auditoría interna 2026-02, hallazgo 5")
     s.contain(1, "duenio", "Se solicitaron las copias faltantes a los 6 hogares.")
     s.analyse(4, "duenio", [
         "Las fichas se aprobaron sin documento.",
         "La lista de verificación no incluye la copia de identidad.",
         "La lista no se actualizó con la última revisión del procedimiento."],
         "La lista de verificación de fichas no se actualizó con el procedimiento vigente.")
-
-
-def _low_survey_score(users, procs) -> None:
-    s = Story(users, 3)
-    s.report("calidad", title="Satisfacción con el trato en punto de pago por debajo de la meta",
-             description="En la ronda de encuesta del primer semestre, la satisfacción con el "
-             "trato recibido en los puntos de pago de Gracias a Dios fue 61 % (meta 80 %).",
-             source=NCSource.SATISFACTION_SURVEY, process=procs["PAG"],
-             severity=NCSeverity.MINOR, detected_by=users["calidad"], department_code="09",
-             origin_type="survey_wave", origin_id="2026-S1",
-             origin_label="Encuesta de satisfacción, ronda 2026-S1")
 
 
 def _external_audit_documents(users, procs) -> None:
@@ -256,6 +244,8 @@ def seed_nonconformities() -> str:
     procs = {p.code: p for p in db.session.scalars(select(Process))}
     for story in (_reopened_late_payment_list, _closed_wrong_beneficiary,
                   _external_audit_documents, _complaint_not_answered, _cancelled_duplicate,
-                  _backup_in_analysis, _audit_finding_registration, _low_survey_score):
+                  _backup_in_analysis, _audit_finding_registration):
+        # The NC from a low survey score is raised by the survey seed, from a real finding
+        # of a real wave (it used to name a wave "2026-S1" that does not exist).
         story(users, procs)
     return f"{nc.count_open()} open demo nonconformities (and one closed, one cancelled)."

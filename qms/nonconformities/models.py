@@ -33,6 +33,7 @@ from qms.core import geo
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import enum_column
+from qms.core.links import RecordUrl
 from qms.core.storage import StoredFile
 from qms.core.time import today_local
 from qms.nonconformities.enums import (
@@ -65,6 +66,7 @@ class NCYearCounter(Model):
 
 class Nonconformity(Audited, VersionedMixin, Model):
     __tablename__ = "nonconformity"
+    __record_url__ = RecordUrl("nonconformities.detail", nc_id="id")
     __audit_label__ = _l("No conformidad")
     __audit_fields__ = {
         "code": _l("Código"), "year": _l("Año"), "number": _l("Número"),
@@ -212,6 +214,7 @@ class NCAnalysis(Audited, VersionedMixin, Model):
     """Root-cause analysis of one round: 5 whys (ordered), Ishikawa 6M, stated root cause."""
 
     __tablename__ = "nc_analysis"
+    __record_url__ = RecordUrl("nonconformities.detail", nc_id="nc_id")
     __audit_label__ = _l("Análisis de causas")
     __audit_fields__ = {
         "nc_id": _l("No conformidad"), "round": _l("Ronda"), "whys": _l("Los 5 porqués"),
@@ -244,6 +247,7 @@ class NCAnalysis(Audited, VersionedMixin, Model):
 
 class CorrectiveAction(Audited, VersionedMixin, Model):
     __tablename__ = "corrective_action"
+    __record_url__ = RecordUrl("nonconformities.detail", nc_id="nc_id")
     __audit_label__ = _l("Acción correctiva")
     __audit_fields__ = {
         "nc_id": _l("No conformidad"), "number": _l("Número"), "round": _l("Ronda de análisis"),
@@ -306,6 +310,7 @@ class EffectivenessVerification(Audited, VersionedMixin, Model):
     a new row, so an earlier "not effective" result stays in the record."""
 
     __tablename__ = "nc_verification"
+    __record_url__ = RecordUrl("nonconformities.detail", nc_id="nc_id")
     __audit_label__ = _l("Verificación de eficacia")
     __audit_fields__ = {
         "nc_id": _l("No conformidad"), "round": _l("Ronda de análisis"),
@@ -355,6 +360,7 @@ class NCAttachment(Audited, Model):
     """A file attached to an NC, or as evidence to one of its actions or verifications."""
 
     __tablename__ = "nc_attachment"
+    __record_url__ = RecordUrl("nonconformities.detail", nc_id="nc_id")
     __audit_label__ = _l("Adjunto de NC")
     __audit_fields__ = {
         "nc_id": _l("No conformidad"), "action_id": _l("Acción correctiva"),

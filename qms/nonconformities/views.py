@@ -10,11 +10,10 @@ from flask_login import current_user, login_required
 from qms.auth.models import User
 from qms.auth.services import people_choices
 from qms.core import geo
-from qms.core.db import now_utc
 from qms.core.permissions import authorize, can, get_or_404_authorized
-from qms.core.spreadsheets import send_export
+from qms.core.spreadsheets import export_filename, send_export
 from qms.core.storage import send_stored_file
-from qms.core.time import to_local, today_local
+from qms.core.time import today_local
 from qms.core.uow import attempt, checkpoint, write_first
 from qms.extensions import db
 from qms.nonconformities import register, services
@@ -71,7 +70,7 @@ def list_ncs():
 
 
 def _export_name(ext: str) -> str:
-    return f"no-conformidades-{to_local(now_utc()):%Y%m%d-%H%M}.{ext}"
+    return export_filename(_("no conformidades"), ext=ext)
 
 
 @bp.get("/exportar.csv")

@@ -23,6 +23,7 @@ from qms.auth.models import User
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, now_utc
 from qms.core.enums import LabelledEnum, enum_column
+from qms.core.links import RecordUrl
 
 
 class PaymentChannel(LabelledEnum):
@@ -52,6 +53,7 @@ class PaymentImport(Audited, Model):
     carries the file's SHA-256 and what changed per period."""
 
     __tablename__ = "payment_import"
+    __record_url__ = RecordUrl("payments.list")
     __audit_label__ = _l("Importación de pagos")
     __audit_fields__ = {
         "status": _l("Estado"), "file_name": _l("Archivo"), "file_sha256": _l("SHA-256"),

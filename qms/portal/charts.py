@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from qms.core import formats
 from qms.core.charts import bar_chart, line_chart
 
 
 def fmt(value, decimals: int = 0, unit: str = "") -> str:
-    """Thousands with commas (as written in Honduras); "—" for a suppressed cell."""
+    """A figure in the reader's locale (:mod:`qms.core.formats`); "—" for a suppressed
+    cell; a unit of " %" is the locale's own percent sign."""
     if value is None:
         return "—"
     if isinstance(value, str):
         return value
-    text = f"{value:,.{decimals}f}"
-    return f"{text}{unit}"
+    if unit.strip() == "%":
+        return formats.percent(value, decimals)
+    return f"{formats.number(value, decimals)}{unit}"
 
 
 def rows(dataset, **where) -> list[dict]:

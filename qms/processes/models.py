@@ -12,6 +12,7 @@ from qms.auth.models import User
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import LabelledEnum, enum_column
+from qms.core.links import RecordUrl
 
 #: Clause references carry their edition (DESIGN.md: the 2026 edition will live beside it).
 ISO_CLAUSE = ("ISO 9001:2015", "4.4")
@@ -25,6 +26,7 @@ class ProcessCategory(LabelledEnum):
 
 class Process(Audited, VersionedMixin, Model):
     __tablename__ = "process"
+    __record_url__ = RecordUrl("processes.detail", process_id="id")
     __audit_label__ = _l("Proceso")
     __audit_fields__ = {
         "code": _l("Código"), "name": _l("Nombre"), "category": _l("Tipo de proceso"),

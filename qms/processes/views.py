@@ -17,6 +17,7 @@ from qms.extensions import db
 from qms.processes import services
 from qms.processes.forms import ProcessForm
 from qms.processes.models import Process
+from qms.processes.sections import sections_for
 
 bp = Blueprint("processes", __name__, url_prefix="/procesos")
 
@@ -59,7 +60,8 @@ def new():
 def detail(process_id: int):
     process = get_or_404_authorized(Process, process_id, "process.view")
     events = audit.history(db.session, process)
-    return render_template("processes/detail.html", process=process, events=events)
+    return render_template("processes/detail.html", process=process, events=events,
+                           sections=sections_for(process.id, current_user))
 
 
 @bp.route("/<int:process_id>/editar", methods=["GET", "POST"])

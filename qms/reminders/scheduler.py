@@ -27,6 +27,8 @@ SCHEDULER_LOCK_KEY = 0x51_4D_53_5C
 JOBS = (
     ("reminders.sweep", "qms.reminders.jobs:sweep", "cron", {"minute": 5}),
     ("reminders.send", "qms.reminders.jobs:send", "interval", {"minutes": 1}),
+    ("audit.verify_chain", "qms.reminders.jobs:verify_audit_chain", "cron",
+     {"hour": 2, "minute": 30}),
 )
 
 

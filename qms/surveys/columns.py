@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from qms.core.formats import shorten
 from qms.surveys.models import Question, QuestionType
 from qms.surveys.values import norm
 
@@ -250,9 +251,9 @@ def target_choices(questions: Sequence[Question]) -> list[tuple[str, str]]:
     """(target, label) for the mapping form."""
     options = [(IGNORE, _("— No importar esta columna —"))]
     options += [(key, str(label)) for key, label in FIELD_LABELS.items()]
-    for q in questions:
-        options.append((q.code, f"{q.code} · {q.text[:70]}"))
+    for q in questions:  # the question's text, as every page names it (never its code)
+        options.append((q.code, shorten(q.text, 70)))
         if q.type == QuestionType.MULTIPLE:
-            options += [(f"{q.code}/{c}", f"{q.code} → {label}")
+            options += [(f"{q.code}/{c}", f"{shorten(q.text, 40)} → {label}")
                         for c, label in (q.choices or {}).items()]
     return options

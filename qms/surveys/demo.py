@@ -49,5 +49,31 @@ def seed_surveys() -> str:
             if number < len(WAVES):
                 services.move_wave(wave, WaveStatus.CLOSED)
     services.save_mapping(survey, {"datos_generales/id_hogar": "_beneficiary_id"})
+    raised = _raise_demo_finding(wave)
     return (f"Survey {survey.code}: {len(WAVES)} waves, {total} responses "
-            f"(groups under {get_setting('surveys.min_group_size')} suppressed).")
+            f"(groups under {get_setting('surveys.min_group_size')} suppressed)"
+            + (f"; {raised} raised from its lowest finding." if raised else "."))
+
+
+def _raise_demo_finding(wave) -> str | None:
+    """The quality officer raises an NC from the lowest-scoring finding of the latest wave,
+    as the results page offers: the NC links back to a wave that exists."""
+    from sqlalchemy import select
+
+    from qms.auth.models import User
+    from qms.extensions import db
+    from qms.nonconformities.enums import NCSeverity
+    from qms.processes.models import Process
+    from qms.surveys import findings, results
+
+    # a low score first (the lowest share satisfied), else the complaints finding
+    found = sorted(findings.findings(results.wave_results(wave)),
+                   key=lambda f: (not f.key.startswith("low_score:"), f.pct))
+    officer = db.session.scalar(select(User).where(User.username == "calidad"))
+    if not found or officer is None:
+        return None
+    process = db.session.scalar(select(Process).where(Process.code == "PAG"))
+    nc = findings.raise_nonconformity(wave, found[0].key, department_code=None,
+                                      process=process, severity=NCSeverity.MINOR,
+                                      detected_by=officer)
+    return nc.code

@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from qms.core.spreadsheets import safe_cell
+from qms.core.spreadsheets import Column, safe_cell
 from qms.extensions import db
 from qms.surveys.models import QuestionType, Response, Wave
 from qms.surveys.publishing import visible_responses
@@ -41,28 +41,33 @@ def _summary_cells(summary: Summary) -> list[Any]:
 
 RESULT_HEADER = ["ambito", "codigo_ambito", "pregunta", "n", "media", "margen_error_media",
                  "pct_satisfechos", "margen_error_pct", "indice_0_100", "margen_error_indice",
-                 "pct_insatisfechos"]
+                 "pct_insatisfechos", "texto_pregunta"]
 
 
 def result_rows(results: WaveResults) -> Iterator[list[Any]]:
     scope = _("departamento") if results.department else _("nacional")
     code = results.department or "HN"
-    yield [scope, code, "_respuestas", results.responses, "", "", "", "", "", "", ""]
-    yield [scope, code, "_indice", *_summary_cells(results.index)]
+    yield [scope, code, "_respuestas", results.responses, "", "", "", "", "", "", "",
+           _("Respuestas")]
+    yield [scope, code, "_indice", *_summary_cells(results.index), _("Índice de satisfacción")]
     if results.complaint is not None:
-        yield [scope, code, "_quejas", *_summary_cells(results.complaint)]
+        yield [scope, code, "_quejas", *_summary_cells(results.complaint),
+               _("Hogares que reportan quejas")]
     for item in results.questions:
         if item.question.type == QuestionType.TEXT:
             continue
-        yield [scope, code, item.question.code, *_summary_cells(item.summary)]
+        yield [scope, code, item.question.code, *_summary_cells(item.summary),
+               item.question.text]
     group_scope = _("municipio") if results.group_by == "municipality" else _("departamento")
     for group in results.groups:
         yield [group_scope, group.code, "_respuestas",
                group.responses if group.responses >= results.min_n or not group.responses
-               else _("suprimido"), "", "", "", "", "", "", ""]
-        yield [group_scope, group.code, "_indice", *_summary_cells(group.index)]
+               else _("suprimido"), "", "", "", "", "", "", "", _("Respuestas")]
+        yield [group_scope, group.code, "_indice", *_summary_cells(group.index),
+               _("Índice de satisfacción")]
         if group.complaint is not None:
-            yield [group_scope, group.code, "_quejas", *_summary_cells(group.complaint)]
+            yield [group_scope, group.code, "_quejas", *_summary_cells(group.complaint),
+                   _("Hogares que reportan quejas")]
 
 
 def response_header(wave: Wave) -> list[str]:
@@ -101,14 +106,7 @@ def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def xlsx_bytes(title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    from openpyxl import Workbook  # heavy: loaded when an XLSX is asked for, not at start-up
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append([safe_cell(c) for c in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def columns(header: list[str]) -> list[Column]:
+    """The XLSX columns of an export whose headings are data names (``pct_satisfechos``):
+    wide enough for the heading; question texts get room to be read."""
+    return [Column(h, 60 if h.startswith("texto") else max(10, len(h) + 3)) for h in header]

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from qms.auth.models import User
-from qms.core import geo
+from qms.core import formats, geo
 from qms.core.errors import ValidationError
 from qms.core.settings import get_setting, register_setting
 from qms.core.time import today_local
@@ -66,16 +66,17 @@ def findings(data: results.WaveResults) -> list[Finding]:
             found.append(Finding(
                 key=f"low_score:{row.question.code}",
                 title=_("Satisfacción baja en «%(q)s» %(place)s (%(survey)s %(wave)s)",
-                        q=row.question.code, place=place, survey=wave.survey.code,
+                        q=row.question.label, place=place, survey=wave.survey.code,
                         wave=wave.code)[:200],
                 description=_(
                     "En la ronda %(wave)s de la encuesta %(survey)s, %(place)s, la pregunta "
-                    "«%(text)s» obtuvo %(pct).1f %% de hogares satisfechos (4–5), ± %(moe).1f "
+                    "«%(text)s» obtuvo %(pct)s de hogares satisfechos (4–5), ± %(moe)s "
                     "puntos al 95 %%, sobre %(n)s respuestas válidas; el umbral del SGC es "
-                    "%(t).0f %%.",
+                    "%(t)s.",
                     wave=wave.code, survey=wave.survey.code, place=place,
-                    text=row.question.text, pct=s.pct_satisfied, moe=s.moe_pct or 0.0,
-                    n=s.n, t=threshold),
+                    text=row.question.text, pct=formats.percent(s.pct_satisfied),
+                    moe=formats.number(s.moe_pct or 0.0, 1), n=formats.number(s.n),
+                    t=formats.percent(threshold, 0)),
                 pct=s.pct_satisfied, moe=s.moe_pct))
     c = data.complaint
     if c is not None and not c.suppressed and c.pct_satisfied:
@@ -84,11 +85,12 @@ def findings(data: results.WaveResults) -> list[Finding]:
             title=_("Hogares que reportan quejas %(place)s (%(survey)s %(wave)s)", place=place,
                     survey=wave.survey.code, wave=wave.code)[:200],
             description=_(
-                "En la ronda %(wave)s de la encuesta %(survey)s, %(place)s, el %(pct).1f %% "
-                "de los hogares (± %(moe).1f puntos al 95 %%, n = %(n)s) declaró haber "
+                "En la ronda %(wave)s de la encuesta %(survey)s, %(place)s, el %(pct)s "
+                "de los hogares (± %(moe)s puntos al 95 %%, n = %(n)s) declaró haber "
                 "presentado una queja (pregunta «%(q)s»).",
-                wave=wave.code, survey=wave.survey.code, place=place, pct=c.pct_satisfied,
-                moe=c.moe_pct or 0.0, n=c.n, q=data.complaint_question.code),
+                wave=wave.code, survey=wave.survey.code, place=place,
+                pct=formats.percent(c.pct_satisfied), moe=formats.number(c.moe_pct or 0.0, 1),
+                n=formats.number(c.n), q=data.complaint_question.text),
             pct=c.pct_satisfied, moe=c.moe_pct))
     return found
 

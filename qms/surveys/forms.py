@@ -8,17 +8,16 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    FloatField,
     HiddenField,
     IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from qms.core import geo
-from qms.core.forms import VersionedForm
+from qms.core.forms import LocaleFloatField, VersionedForm
 from qms.core.forms import choices as select_choices
 from qms.core.text import TextLength
 from qms.nonconformities.enums import NCSeverity
@@ -50,8 +49,8 @@ class QuestionForm(FlaskForm):
     is_complaint = BooleanField(_l("«Sí» significa que presentó una queja"))
     choices = TextAreaField(_l("Opciones"), validators=[TextLength(5000)],
                             description=_l("Una por línea: código = etiqueta."))
-    min_value = FloatField(_l("Mínimo"), validators=[Optional()])
-    max_value = FloatField(_l("Máximo"), validators=[Optional()])
+    min_value = LocaleFloatField(_l("Mínimo"), validators=[Optional()])
+    max_value = LocaleFloatField(_l("Máximo"), validators=[Optional()])
 
 
 class WaveForm(VersionedForm):
@@ -102,8 +101,8 @@ class ImportStartForm(FlaskForm):
 class SettingsForm(FlaskForm):
     min_group_size = IntegerField(_l("Tamaño mínimo de grupo"),
                                   validators=[DataRequired(), NumberRange(min=1, max=1000)])
-    confidence_z = FloatField(_l("Valor z del nivel de confianza (1,96 = 95 %)"),
-                              validators=[DataRequired(), NumberRange(min=1.0, max=3.5)])
+    confidence_z = LocaleFloatField(_l("Valor z del nivel de confianza (1,96 = 95 %)"),
+                                    validators=[InputRequired(), NumberRange(min=1.0, max=3.5)])
 
 
 class RaiseNCForm(FlaskForm):

@@ -32,11 +32,16 @@ from qms.core import geo
 from qms.core.audit import Audited, Recorded
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import LabelledEnum, enum_column
+from qms.core.links import RecordUrl
 
 ISO_CLAUSE = ("ISO 9001:2015", "9.1.2")
 #: Pseudo-question codes kept in the aggregates beside the real questions.
 RESPONSES_CODE = "_respuestas"
 INDEX_CODE = "_indice"
+
+
+#: Characters of a question's text shown where space is short (charts, headers, titles).
+QUESTION_LABEL_WIDTH = 48
 
 
 class QuestionType(LabelledEnum):
@@ -81,6 +86,7 @@ def _department_name(code: str) -> str:
 
 class Survey(Audited, VersionedMixin, Model):
     __tablename__ = "survey"
+    __record_url__ = RecordUrl("surveys.detail", survey_id="id")
     __audit_redact__ = frozenset({"webhook_secret_hash"})
     __audit_label__ = _l("Encuesta")
     __audit_fields__ = {
@@ -112,6 +118,7 @@ class SurveyVersion(Audited, VersionedMixin, Model):
     """One version of the questionnaire; a published version is never edited in place."""
 
     __tablename__ = "survey_version"
+    __record_url__ = RecordUrl("surveys.detail", survey_id="survey_id")
     __audit_label__ = _l("Versión del cuestionario")
     __audit_title__ = "number"
     __audit_fields__ = {
@@ -175,6 +182,14 @@ class Question(Audited, Model):
 
     __table_args__ = (UniqueConstraint("version_id", "code", name="uq_survey_question_code"),)
 
+    @property
+    def label(self) -> str:
+        """How pages, charts and findings name the question: its text, shortened (the
+        full text goes in a tooltip); never its code."""
+        from qms.core.formats import shorten
+
+        return shorten(self.text, QUESTION_LABEL_WIDTH)
+
     def __repr__(self) -> str:
         return f"<Question {self.code} ({self.type.value})>"
 
@@ -183,6 +198,7 @@ class Wave(Audited, VersionedMixin, Model):
     """A fieldwork round: a period, a target sample per department, a status."""
 
     __tablename__ = "survey_wave"
+    __record_url__ = RecordUrl("surveys.wave", wave_id="id")
     __audit_label__ = _l("Ronda de encuesta")
     __audit_fields__ = {
         "survey_id": _l("Encuesta"), "questionnaire_id": _l("Versión del cuestionario"),
@@ -222,6 +238,7 @@ class Wave(Audited, VersionedMixin, Model):
 
 class WaveTarget(Audited, Model):
     __tablename__ = "survey_wave_target"
+    __record_url__ = RecordUrl("surveys.wave", wave_id="wave_id")
     __audit_label__ = _l("Meta de muestra por departamento")
     __audit_fields__ = {
         "wave_id": _l("Ronda de encuesta"), "department_code": _l("Departamento"),
@@ -250,6 +267,7 @@ class ColumnMapping(Audited, VersionedMixin, Model):
     """Export column → question code (or a response field), saved per survey and reused."""
 
     __tablename__ = "survey_mapping"
+    __record_url__ = RecordUrl("surveys.detail", survey_id="survey_id")
     __audit_label__ = _l("Correspondencia de columnas")
     __audit_fields__ = {"survey_id": _l("Encuesta"), "columns": _l("Columnas")}
 
@@ -266,6 +284,7 @@ class ImportBatch(Recorded, Model):
     """One import of one file. Written once, when the import ends, with one audit event."""
 
     __tablename__ = "survey_import_batch"
+    __record_url__ = RecordUrl("surveys.wave", wave_id="wave_id")
     __audit_label__ = _l("Importación de respuestas")
     __audit_title__ = "file_name"
     __audit_actions__ = {

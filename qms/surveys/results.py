@@ -195,3 +195,13 @@ def trend(survey: Survey) -> list[TrendPoint]:
                                 population=population, min_n=min_n, z=z) if complaint_q else None,
             satisfied=satisfied))
     return points
+
+
+def question_texts(survey: Survey) -> dict[str, str]:
+    """Question code → its text in the most recent questionnaire that has it (the
+    waves' questionnaires, oldest first): what a trend shows instead of the code."""
+    texts: dict[str, str] = {}
+    for wave in survey.waves:
+        for question in wave.questionnaire.questions:
+            texts[question.code] = question.text
+    return texts

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from qms.core import audit, charts, geo
 from qms.core.errors import ServiceError
+from qms.core.formats import shorten
 from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.limits import body_limit
 from qms.core.permissions import authorize, get_or_404_authorized
-from qms.core.spreadsheets import send_export
+from qms.core.spreadsheets import export_filename, send_export, xlsx_bytes
 from qms.core.uow import after_commit, attempt, write_first
 from qms.extensions import db
 from qms.processes.facts import process_choices
@@ -92,7 +93,7 @@ def _results_charts(data: results.WaveResults) -> dict:
     likert = [r for r in data.questions if r.question.type == QuestionType.LIKERT]
     suppressed = _("suprimido")
     by_question = charts.bar_chart(
-        [(r.question.code, None if r.summary.suppressed else r.summary.pct_satisfied)
+        [(r.question.text, None if r.summary.suppressed else r.summary.pct_satisfied)
          for r in likert], title=_("Satisfechos (4–5) por pregunta"), unit=" %",
         max_value=100, empty_label=suppressed)
     title = _("Índice de satisfacción por municipio") if data.department else \
@@ -106,8 +107,8 @@ def _results_charts(data: results.WaveResults) -> dict:
                                                                QuestionType.YES_NO) else "mean"
         focus = charts.bar_chart(
             [(g.name, None if g.focus is None or g.focus.suppressed else getattr(g.focus, key))
-             for g in data.groups], title=f"{data.focus_question.code}: {data.focus_question.text}"
-            [:80], max_value=100 if key == "pct_satisfied" else None, empty_label=suppressed,
+             for g in data.groups], title=shorten(data.focus_question.text, 80),
+            max_value=100 if key == "pct_satisfied" else None, empty_label=suppressed,
             color=charts.PALETTE[1])
     return {"by_question": by_question, "by_group": by_group, "focus": focus}
 
@@ -145,13 +146,14 @@ def trend(survey_id: int):
                                   else p.complaint.pct_satisfied) for p in points],
     }, title=_("Tendencia entre rondas"), y_max=100)
     codes = sorted({c for p in points for c in p.satisfied})
+    texts = results.question_texts(survey)
     question_chart = charts.line_chart(
-        {c: [(p.wave.code, None if c not in p.satisfied or p.satisfied[c].suppressed
+        {texts.get(c, c): [(p.wave.code, None if c not in p.satisfied or p.satisfied[c].suppressed
               else p.satisfied[c].pct_satisfied) for p in points] for c in codes},
-        title=_("Satisfechos (4–5) por pregunta"), unit=" %", y_max=100, height=320,
-        width=max(640, 60 + 150 * len(codes)))
+        title=_("Satisfechos (4–5) por pregunta"), unit=" %", y_max=100, height=320)
     return render_template("surveys/trend.html", survey=survey, points=points, labels=labels,
-                           codes=codes, index_chart=index_chart, question_chart=question_chart)
+                           codes=codes, texts=texts, index_chart=index_chart,
+                           question_chart=question_chart)
 
 
 @bp.get("/rondas/<int:wave_id>/resultados.<fmt>")
@@ -165,8 +167,11 @@ def export_results(wave_id: int, fmt: str):
         abort(404)
     data = results.wave_results(wave, department=department)
     rows = list(exports.result_rows(data))
-    name = f"resultados-{wave.survey.code}-{wave.code}{'-' + department if department else ''}"
-    return _send(fmt, name, exports.RESULT_HEADER, rows)
+    place = geo.department(department).name if department else _("nacional")
+    return _send(fmt, [_("resultados"), wave.survey.code, wave.code, department or ""],
+                 _("Resultados de la ronda %(w)s de «%(s)s» (%(p)s)", w=wave.code,
+                   s=wave.survey.title, p=place),
+                 exports.RESULT_HEADER, rows)
 
 
 @bp.get("/rondas/<int:wave_id>/respuestas.<fmt>")
@@ -175,14 +180,19 @@ def export_responses(wave_id: int, fmt: str):
     wave = get_or_404_authorized(Wave, wave_id, "survey.export_responses")
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    name = f"respuestas-anonimizadas-{wave.survey.code}-{wave.code}"
-    return _send(fmt, name, exports.response_header(wave), exports.response_rows(wave))
+    return _send(fmt, [_("respuestas anonimizadas"), wave.survey.code, wave.code],
+                 _("Respuestas anonimizadas de la ronda %(w)s de «%(s)s»", w=wave.code,
+                   s=wave.survey.title),
+                 exports.response_header(wave), exports.response_rows(wave))
 
 
-def _send(fmt: str, name: str, header, rows):
-    body = (exports.csv_stream(header, rows) if fmt == "csv"
-            else exports.xlsx_bytes(name[:31], header, rows))
-    return send_export(body, f"{name}.{fmt}")
+def _send(fmt: str, name: list[str], title: str, header, rows):
+    """Survey CSVs keep the ``;`` of Kobo's exports (they read back into the importer and
+    into the analysts' scripts); the XLSX has the shape of every other export."""
+    if fmt == "csv":
+        return send_export(exports.csv_stream(header, rows), export_filename(*name, ext="csv"))
+    return send_export(xlsx_bytes(title, _("Datos"), exports.columns(header), rows),
+                       export_filename(*name, ext="xlsx"))
 
 
 # ---------------------------------------------------------------- import from the browser
@@ -284,8 +294,8 @@ def comments(wave_id: int):
 def export_comments(wave_id: int):
     wave = get_or_404_authorized(Wave, wave_id, "survey.read_comments")
     filters = _comment_filters(wave)
-    name = f"comentarios-{wave.survey.code}-{wave.code}"
-    return _send("csv", name, survey_comments.EXPORT_HEADER,
+    return _send("csv", [_("comentarios"), wave.survey.code, wave.code],
+                 _("Comentarios de la ronda %(w)s", w=wave.code), survey_comments.EXPORT_HEADER,
                  survey_comments.export_rows(wave, **filters))
 
 

@@ -39,9 +39,11 @@ def test_officer_creates_a_process_finds_it_switches_language_and_logs_out(page:
     page.get_by_role("button", name="Filtrar").click()
     expect(page.get_by_role("link", name="SUP")).to_be_visible()
 
+    page.locator("#nav-account").click()  # language and logout live in the account menu
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name=re.compile("QMS processes"))).to_be_visible()
     expect(page.get_by_role("link", name="SUP")).to_be_visible()
+    page.locator("#nav-account").click()
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     expect(page.get_by_text("Logged out.")).to_be_visible()

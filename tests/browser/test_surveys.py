@@ -50,7 +50,7 @@ def test_import_map_columns_and_see_the_charts(app, live_server, page, tmp_path,
     assert page.inner_text("#stat-responses") == "40"
     charts = page.locator("figure.chart svg")
     assert charts.count() == 2
-    assert "p1_trato" in charts.nth(0).text_content()
+    assert "Trato recibido del personal" in charts.nth(0).text_content()  # the text, not p1_trato
     assert charts.nth(0).locator("rect").count() == 5  # one bar per Likert question
     assert page.locator("#groups-table").get_by_text("Francisco Morazán").count() == 1
     # The mapping is remembered for the next file of this survey.

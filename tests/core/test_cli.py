@@ -49,7 +49,11 @@ def test_seed_demo_on_an_empty_database(app):
         db.session.commit()
     result = run(app, "seed-demo")
     assert result.exit_code == 0, result.output
-    assert "Demo logins" in result.output and "calidad" in result.output
+    assert "7 demo accounts" in result.output
+    table = run(app, "demo-logins")  # what `make run` prints on every start
+    assert table.exit_code == 0 and "Cuentas de demostración" in table.output
+    assert "calidad       Responsable de calidad" in table.output  # the role's Spanish name
+    assert "Auditor externo (certificador)" in table.output and "quality_officer" not in table.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Process.id))) >= 8
         assert db.session.scalar(select(func.count(User.id))) == 7

@@ -18,7 +18,7 @@ ROUTES = [
     Row("POST", "/transparencia/quejas/seguimiento", PUBLIC),
     # Staff
     Row("GET", "/quejas/", VIEW),
-    Row("GET", "/quejas/exportar.csv", VIEW),
+    Row("GET", "/quejas/exportar.<fmt>", VIEW, path="/quejas/exportar.csv"),
     Row("GET", "/quejas/<int:complaint_id>", VIEW, "/quejas/{complaint}"),
     Row("POST", "/quejas/<int:complaint_id>/contacto", EDITORS, "/quejas/{complaint}/contacto"),
     Row("POST", "/quejas/<int:complaint_id>/acuse", EDITORS, "/quejas/{complaint}/acuse"),

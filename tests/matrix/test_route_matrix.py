@@ -15,7 +15,7 @@ import tests.matrix as matrix_pkg
 from qms.auth.models import User
 from qms.auth.services import DEVICE_COOKIE, issue_token
 from qms.core import audit
-from qms.extensions import db
+from qms.extensions import db, limiter
 from tests.conftest import CSRF_RE, PASSWORD, ROLE_USER, reset_database
 from tests.matrix import PUBLIC, ROLES, PerActor, Row
 
@@ -127,6 +127,7 @@ def _log_in(app, username: str | None) -> ClientState:
 
 def _build(app, root: Path) -> MatrixWorld:
     reset_database(app)
+    limiter.reset()  # built on first use, maybe right after a test that tripped the limits
     saved = {key: app.config[key] for key in FILE_DIRS}
     live = root / "files"
     live.mkdir()

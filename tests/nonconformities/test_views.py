@@ -116,7 +116,7 @@ def test_exports_neutralise_formulas(app, login_as):
     book = load_workbook(io.BytesIO(client.get(f"{P}/exportar.xlsx").data))
     sheet = book.active
     assert sheet["A1"].value.startswith("Registro de no conformidades")  # the title row
-    assert sheet["A2"].value == "Código" and sheet.auto_filter.ref == "A2:Q3"
+    assert sheet["A2"].value == "Código" and sheet.auto_filter.ref == "A2:V3"
     assert sheet["B3"].value.startswith("'=") and sheet["B3"].data_type == "s"
     assert sheet.column_dimensions["B"].width == 45
     filtered = client.get(f"{P}/exportar.csv", query_string={"status": "closed"})

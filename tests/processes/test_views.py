@@ -115,3 +115,30 @@ def test_user_text_is_escaped(app, login_as):
         db.session.commit()
     html = login_as("calidad").get("/procesos/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_process_page_shows_its_documents_open_ncs_and_audits(app, login_as):
+    """Each domain fills its section through qms.processes.sections (no import of theirs
+    in the processes domain); a closed or another process's record is not listed."""
+    from qms.core import audit
+    from tests.audits.conftest import make_audit
+    from tests.documents.conftest import make_document
+    from tests.nonconformities.conftest import make_nc
+
+    with app.app_context(), audit.acting_as(user("calidad")):
+        process = create_process(code="PAG", name="Pago del bono",
+                                 category=ProcessCategory.OPERATIONAL, owner=user("duenio"))
+        other = create_process(code="TIC", name="Tecnología",
+                               category=ProcessCategory.SUPPORT, owner=user("duenio"))
+        make_document("PR-PAG-01", process=process)
+        make_nc(process, title="Planilla tardía")
+        make_nc(other, title="Respaldo sin prueba")
+        make_audit([process], title="Auditoría del pago")
+        db.session.commit()
+        process_id = process.id
+    html = login_as("certificador").get(f"/procesos/{process_id}").get_data(as_text=True)
+    for section in ("Documentos", "No conformidades abiertas", "Auditorías"):
+        assert f'{section} <span class="badge' in html, section
+    assert "PR-PAG-01" in html and "Planilla tardía" in html and "Auditoría del pago" in html
+    assert "Respaldo sin prueba" not in html
+    assert '<a class="code" href="/documentos/' in html  # codes never break across lines

@@ -53,7 +53,7 @@ def test_officer_raises_a_nonconformity_from_a_low_score(app, login_as, tmp_path
     wave_id, process_id = _wave_with_answers(app, tmp_path, 12)
     client = login_as("calidad")
     page = client.get(f"/encuestas/rondas/{wave_id}").get_data(as_text=True)
-    assert "Satisfacción baja en «p4_acceso_pago» a nivel nacional" in page
+    assert "Satisfacción baja en «Facilidad de acceso al punto de pago» a nivel nacional" in page
     response = post_form(client, f"/encuestas/rondas/{wave_id}/no-conformidad", {
         "finding": "low_score:p4_acceso_pago", "process_id": process_id, "severity": "major"},
         token_from=f"/encuestas/rondas/{wave_id}")
@@ -64,7 +64,7 @@ def test_officer_raises_a_nonconformity_from_a_low_score(app, login_as, tmp_path
         assert (nc.origin_type, nc.origin_id) == (
             "survey_wave", f"{wave_id}/low_score:p4_acceso_pago@HN")
         assert db.session.get(Process, process_id) is nc.process
-        assert "0.0 % de hogares satisfechos" in nc.description
+        assert "0,0\u00a0% de hogares satisfechos" in nc.description  # the locale's format
         code = nc.code
     page = client.get(f"/encuestas/rondas/{wave_id}").get_data(as_text=True)
     assert code in page  # the wave lists the NCs raised from it

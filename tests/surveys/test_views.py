@@ -140,7 +140,7 @@ def test_department_drilldown_and_focus_question(app, login_as, write):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Por municipio" in html and "Distrito Central" in html
-    assert "p1_trato: Trato recibido" in html  # the comparison chart
+    assert ">p1_trato<" not in html and "Trato recibido" in html  # the comparison chart
     assert client.get(f"/encuestas/rondas/{wave_id}?departamento=99").status_code == 404
 
 
@@ -168,7 +168,8 @@ def test_results_exports(app, login_as):
     assert {len(r) for r in rows} == {len(rows[0])}
     book = load_workbook(io.BytesIO(client.get(
         f"/encuestas/rondas/{wave_id}/resultados.xlsx").data), read_only=True)
-    assert next(book.worksheets[0].iter_rows(values_only=True))[0] == "ambito"
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    assert next(rows)[0].startswith("Resultados de la ronda") and next(rows)[0] == "ambito"
 
 
 def test_exported_results_hide_suppressed_groups(app, login_as):
@@ -197,7 +198,7 @@ def test_anonymised_responses_have_no_keys_ids_or_free_text(app, login_as, write
     assert "p1_trato" in header and len(text.splitlines()) == 3
     book = load_workbook(io.BytesIO(client.get(
         f"/encuestas/rondas/{wave_id}/respuestas.xlsx").data), read_only=True)
-    assert len(list(book.worksheets[0].iter_rows(values_only=True))) == 3
+    assert len(list(book.worksheets[0].iter_rows(values_only=True))) == 4  # title, header, 2
 
 
 def test_formula_injection_is_neutralised():

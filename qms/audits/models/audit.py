@@ -23,6 +23,7 @@ from qms.auth.models import User
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import enum_column
+from qms.core.links import RecordUrl
 from qms.core.storage import StoredFile
 from qms.processes.models import Process
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 class Audit(Audited, VersionedMixin, Model):
     __tablename__ = "audit"
+    __record_url__ = RecordUrl("audits.detail", audit_id="id")
     __audit_label__ = _l("Auditoría")
     __audit_fields__ = {
         "programme_id": _l("Programa"), "code": _l("Código"), "year": _l("Año"),
@@ -152,6 +154,7 @@ class AuditProcess(Audited, Model):
     """A process in the scope of an audit."""
 
     __tablename__ = "audit_process"
+    __record_url__ = RecordUrl("audits.detail", audit_id="audit_id")
     __audit_label__ = _l("Proceso auditado")
     __audit_fields__ = {"audit_id": _l("Auditoría"), "process_id": _l("Proceso")}
 
@@ -171,6 +174,7 @@ class AuditMember(Audited, Model):
     """A person in an audit: on the team (lead, auditor, expert, observer) or an auditee."""
 
     __tablename__ = "audit_member"
+    __record_url__ = RecordUrl("audits.detail", audit_id="audit_id")
     __audit_label__ = _l("Integrante de la auditoría")
     __audit_fields__ = {"audit_id": _l("Auditoría"), "user_id": _l("Persona"),
                         "role": _l("Papel en la auditoría")}

@@ -15,6 +15,7 @@ from qms.auth.models import User
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
 from qms.core.enums import enum_column
+from qms.core.links import RecordUrl
 from qms.core.storage import StoredFile
 from qms.processes.models import Process
 
@@ -26,6 +27,7 @@ class AuditChecklistItem(Audited, VersionedMixin, Model):
     """One question of an audit's own copy of its checklist, with its answer."""
 
     __tablename__ = "audit_checklist_item"
+    __record_url__ = RecordUrl("audits.detail", audit_id="audit_id")
     __audit_label__ = _l("Pregunta de la lista de verificación")
     __audit_fields__ = {"audit_id": _l("Auditoría"), "position": _l("N.º"),
                         "clause": _l("Cláusula"), "question": _l("Pregunta"),
@@ -89,6 +91,7 @@ class AuditEvidence(Audited, Model):
 
 class Finding(Audited, VersionedMixin, Model):
     __tablename__ = "audit_finding"
+    __record_url__ = RecordUrl("audits.finding", finding_id="id")
     __audit_label__ = _l("Hallazgo de auditoría")
     __audit_fields__ = {
         "audit_id": _l("Auditoría"), "number": _l("N.º"), "finding_type": _l("Tipo de hallazgo"),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.core.audit import Audited
 from qms.core.db import Model, UTCDateTime, VersionedMixin, now_utc
+from qms.core.links import RecordUrl
 
 if TYPE_CHECKING:
     from qms.audits.models.audit import Audit
@@ -20,6 +21,7 @@ class AuditProgramme(Audited, VersionedMixin, Model):
     """The audits planned for one year [9.2.2 a)], with their objectives."""
 
     __tablename__ = "audit_programme"
+    __record_url__ = RecordUrl("audits.programme", year="year")
     __audit_label__ = _l("Programa de auditorías")
     __audit_fields__ = {"year": _l("Año"), "objectives": _l("Objetivos del programa"),
                         "created_at": _l("Creado")}
