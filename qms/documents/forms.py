@@ -23,7 +23,7 @@ from qms.documents.models import Confidentiality, DocumentType
 
 CONTENT_HELP = _l("Markdown: # Título, ## Subtítulo, **negrita**, listas con «-», tablas. "
                   "No se admite HTML.")
-FILE_HELP = _l("Opcional. PDF, DOCX, XLSX, ODT o imagen; el tipo se comprueba por el contenido.")
+FILE_HELP = _l("Opcional. El tipo se comprueba por el contenido, no por el nombre.")
 
 
 class DocumentForm(VersionedForm):
