@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
         cli,
         demo,
         lifecycle,
+        pending,
         permissions,
         revision_views,
         views,

@@ -12,6 +12,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from qms.auth.models import User
@@ -213,8 +214,9 @@ def make_obsolete(revision: Revision, actor: User, reason: str) -> Revision:
 
 
 def revisions_to_approve(user: User) -> list[Revision]:
-    """Revisions under review that ``user`` may sign."""
+    """Revisions under review that ``user`` may sign (one query, documents loaded with it)."""
     candidates = db.session.scalars(select(Revision).where(Revision.status == S.IN_REVIEW)
+                                    .options(joinedload(Revision.document))
                                     .order_by(Revision.submitted_at))
     return [r for r in candidates if user.role in approver_roles_for(r.document)
             and user.id not in (r.author_id, r.submitted_by_id)]

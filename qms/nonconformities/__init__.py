@@ -5,7 +5,15 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from qms.api import register_api_blueprint
-    from qms.nonconformities import api, cards, demo, models, permissions, views  # noqa: F401 - models, policies, routes, card
+    from qms.nonconformities import (  # noqa: F401 - models, policies, routes, cards
+        api,
+        cards,
+        demo,
+        models,
+        pending,
+        permissions,
+        views,
+    )
 
     app.register_blueprint(views.bp)
     register_api_blueprint(app, api.blp)

@@ -210,7 +210,8 @@ def test_reading_list_and_acknowledgement(app, login_as):
     client = login_as("duenio2")
     assert "Documento PR-PAG-01" in client.get("/documentos/por-leer").get_data(as_text=True)
     dashboard = client.get("/inicio").get_data(as_text=True)
-    assert re.search(r"Pendientes de leer</dt><dd class=\"card-figure\">1<", dashboard)
+    assert re.search(r"Pendientes de leer</dt><dd class=\"card-figure\"><a href=\"[^\"]+\">1<",
+                     dashboard)
     detail = client.get(f"/documentos/{doc_id}").get_data(as_text=True)
     assert "Confirmo que leí" in detail
     response = post_form(client, f"/documentos/revisiones/{rid}/confirmar-lectura", {},
