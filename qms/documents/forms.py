@@ -72,6 +72,12 @@ class ActionForm(VersionedForm):
 
 
 
+class ReviewUnchangedForm(VersionedForm):
+    note = TextAreaField(_l("Qué se revisó"), validators=[DataRequired(), Length(max=1000)],
+                         description=_l("Queda en el historial del documento."),
+                         render_kw={"rows": 2})
+
+
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Motivo"), validators=[DataRequired(), Length(max=1000)],
                            render_kw={"rows": 2})

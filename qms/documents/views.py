@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from qms.core.storage import store
 from qms.core.time import today_local
 from qms.core.uow import attempt
 from qms.documents import lifecycle, master_list, reading, services
-from qms.documents.forms import ActionForm, DocumentForm, NewDocumentForm
+from qms.documents.forms import ActionForm, DocumentForm, NewDocumentForm, ReviewUnchangedForm
 from qms.documents.models import Document, DocumentType
 from qms.extensions import db
 from qms.processes.facts import process_choices
@@ -151,6 +152,29 @@ def _parse_day(value: str | None) -> date | None:
 @login_required
 def detail(document_id: int):
     document = get_or_404_authorized(Document, document_id, "document.view")
+    return _render_detail(document)
+
+
+@bp.post("/<int:document_id>/revision-periodica")
+@login_required
+def close_review(document_id: int):
+    """Close the periodic review as "reviewed, no changes" (no new revision)."""
+    document = get_or_404_authorized(Document, document_id, "document.edit")
+    form = ReviewUnchangedForm(prefix="review")
+    if form.validate_on_submit() and (done := attempt(lambda: services.close_review_unchanged(
+            document, expected_version=form.version.data, note=form.note.data,
+            actor=current_user), form)):
+        flash(_("Revisión periódica cerrada sin cambios; la próxima es el %(d)s.",
+                d=format_date(done.value)), "success")
+        return redirect(url_for("documents.detail", document_id=document.id))
+    return _render_detail(document, review_form=form, status=422)
+
+
+def _render_detail(document: Document, review_form: ReviewUnchangedForm | None = None,
+                   status: int = 200):
+    if review_form is None:
+        review_form = ReviewUnchangedForm(prefix="review", formdata=None)
+        review_form.version.data = document.version
     asked = request.args.get("fecha")
     day = _parse_day(asked)
     if asked and day is None:
@@ -167,7 +191,8 @@ def detail(document_id: int):
         status_label=services.DOCUMENT_STATUS_LABELS[services.document_status(document)],
         day=day, in_force=services.in_force_on(document, day) if day else None,
         reading=reading.reading_status(document), must_read=must_read,
-        events=audit.history(db.session, document), form=ActionForm())
+        events=audit.history(db.session, document), form=ActionForm(),
+        review_form=review_form), status
 
 
 @bp.route("/<int:document_id>/editar", methods=["GET", "POST"])
