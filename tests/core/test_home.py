@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from qms.auth.models import User
 from qms.auth.demo import demo_password
+from qms.auth.models import User
 from qms.core import audit
 from qms.core.cli import qms
 from qms.core.time import today_local
