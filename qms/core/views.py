@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -56,12 +57,14 @@ def pending():
         kind = None
     overdue_only = request.args.get("vencidos") == "1"
     today = today_local()
-    items = pending_work.pending_for(current_user, kind)
-    if overdue_only:
-        items = [i for i in items if i.overdue(today)]
+    everything = pending_work.pending_for(current_user)
+    counts = Counter(item.kind for item in everything)
+    items = [i for i in everything if (kind is None or i.kind == kind)
+             and (not overdue_only or i.overdue(today))]
     titles = {k.kind: k.title for k in pending_work.kinds()}
     return render_template("core/pending.html", items=items, kind=kind, titles=titles,
-                           overdue_only=overdue_only, today=today)
+                           counts=counts, overdue_only=overdue_only, today=today,
+                           overdue_total=sum(1 for i in everything if i.overdue(today)))
 
 
 @bp.post("/idioma")

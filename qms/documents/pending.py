@@ -4,6 +4,7 @@ documents to read, periodic reviews of one's documents that are due."""
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -50,7 +51,7 @@ def documents_to_read(user) -> list[PendingItem]:
     return [PendingItem("document_read", _("Leer y confirmar la lectura"),
                         f"{d.code} rev. {r.number} · {d.title}",
                         url_for("documents.detail", document_id=d.id),
-                        due_on=r.effective_from)
+                        detail=_("Vigente desde el %(d)s", d=format_date(r.effective_from)))
             for d, r in reading.documents_to_read(user)]
 
 

@@ -67,6 +67,7 @@ def my_process_ncs(user) -> list[PendingItem]:
         .outerjoin(earliest, earliest.c.nc_id == Nonconformity.id)
         .where(Process.owner_id == user.id, Nonconformity.status.in_(_OPEN))
         .order_by(Nonconformity.code))
-    return [PendingItem("nc_process", nc.status.label, _nc_title(nc),
+    return [PendingItem("nc_process", _("Siguiente paso: %(s)s", s=nc.status.label),
+                        _nc_title(nc),
                         url_for("nonconformities.detail", nc_id=nc.id), due_on=due)
             for nc, due in rows]
