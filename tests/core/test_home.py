@@ -163,3 +163,29 @@ def test_pending_lists_overdue_first_and_links_each_record(app, login_as):
 
 def test_the_certifier_has_no_pending_page(app, login_as):
     assert login_as("certificador").get("/pendientes").status_code == 403
+
+
+@pytest.mark.postgres
+def test_every_pending_provider_runs_on_postgresql(pg_app):
+    from sqlalchemy import select
+
+    from qms.core.pending import kinds, pending_for
+    from qms.nonconformities import services
+    from qms.processes.models import Process
+    from tests.nonconformities.conftest import make_nc, make_process, to_implementation
+
+    with pg_app.test_request_context(), audit.acting_as(user("calidad")):
+        process = db.session.scalar(select(Process).where(Process.code == "PENPG")) \
+            or make_process("PENPG")
+        nc = to_implementation(make_nc(process))
+        services.replan_action(nc.actions[0], expected_version=nc.actions[0].version,
+                               actor=user("calidad"), reason="Reprogramado",
+                               due_on=today_local() + timedelta(days=9))
+        db.session.commit()
+        for username in ("duenio", "calidad", "direccion", "auditor"):
+            for entry in kinds():
+                entry.provider(user(username))  # each provider's SQL runs on PostgreSQL
+        items = pending_for(user("duenio"))
+        assert {"nc_action", "nc_process"} <= {i.kind for i in items}
+        action = next(i for i in items if i.kind == "nc_action" and i.title.startswith("AC-1"))
+        assert action.due_on == today_local() + timedelta(days=9)
