@@ -39,7 +39,7 @@ def test_owner_replans_an_overdue_action_from_mis_pendientes(app, live_server, p
 
     expect(page.locator(".home-pending")).to_contain_text("Mis pendientes")
     page.get_by_role("navigation").get_by_role("link", name="Mis pendientes").first.click()
-    first = page.locator("tr.pending-item").first
+    first = page.locator("li.pending-item").first
     expect(first).to_have_attribute("data-overdue", "1")
     expect(first).to_contain_text("Vencido")
     first.get_by_role("link").click()

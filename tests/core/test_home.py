@@ -147,8 +147,8 @@ def test_pending_lists_overdue_first_and_links_each_record(app, login_as):
         nc_id = nc.id
     client = login_as("duenio")
     html = client.get("/pendientes").get_data(as_text=True)
-    rows = re.findall(r'<tr class="pending-item[^"]*" data-kind="([a-z_]+)"( data-overdue="1")?',
-                      html)
+    rows = re.findall(r'<li class="[^"]*pending-item[^"]*" data-kind="([a-z_]+)"'
+                      r'( data-overdue="1")?', html)
     assert rows[0] == ("nc_action", ' data-overdue="1"')  # the overdue action comes first
     assert [kind for kind, _late in rows].count("nc_action") == 2
     # and the NC of the owner's process, due with its earliest open action
