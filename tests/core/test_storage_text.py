@@ -11,9 +11,9 @@ from qms.core.storage import accepted_extensions, store
 
 
 @pytest.mark.parametrize("data, name, mime", [
-    ("dni,monto\n0801,1500\n".encode(), "pagos.csv", "text/csv"),
+    (b"dni,monto\n0801,1500\n", "pagos.csv", "text/csv"),
     ("municipio;valor\nSanta Bárbara;1,5\n".encode("latin-1"), "lista.CSV", "text/csv"),
-    ("Acta de la visita del 3 de marzo: sin novedades.\r\n".encode(), "acta.txt", "text/plain"),
+    (b"Acta de la visita del 3 de marzo: sin novedades.\r\n", "acta.txt", "text/plain"),
 ])
 def test_text_is_accepted(app_ctx, data, name, mime):
     assert store(io.BytesIO(data), name).mime_type == mime
