@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         demo,
         models,
         origins,
+        pending,
         permissions,
         process_section,
         views,

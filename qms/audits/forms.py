@@ -130,7 +130,7 @@ class CorrectionForm(FlaskForm):
 
 class SubmissionForm(FlaskForm):
     file = FileField(_l("Exportación de KoboToolbox u ODK (CSV o XLSX)"),
-                     validators=[FileRequired()])
+                     validators=[FileRequired()], render_kw={"data-types": "csv,xlsx"})
 
 
 class ProgrammeForm(VersionedForm):

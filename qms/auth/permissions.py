@@ -6,6 +6,8 @@ from qms.core.permissions import allow_roles, policy
 allow_roles("user.manage", Role.ADMIN)
 allow_roles("audit_log.view", Role.ADMIN, Role.QUALITY_OFFICER, Role.MANAGER, Role.AUDITOR,
             Role.CERTIFIER)
+#: "Mis pendientes": everybody who can be given work (an external certifier only reads).
+allow_roles("pending.view", *(role for role in Role if role != Role.CERTIFIER))
 
 
 @policy("token.manage")

@@ -52,7 +52,7 @@ class ComplaintForm(FlaskForm):
     photo = FileField(_l("Foto (opcional, JPG o PNG, hasta 5 MB)"),
                       description=_l("Borramos la ubicación y los demás datos ocultos de la "
                                      "foto antes de guardarla."),
-                      render_kw={"accept": "image/jpeg,image/png"})
+                      render_kw={"accept": "image/jpeg,image/png", "data-types": "jpg,png"})
     #: Honeypot: hidden from people, filled in by bots.
     website = StringField(_l("No llene este campo"), validators=[TextLength(200)],
                           render_kw={"autocomplete": "off", "tabindex": "-1"})

@@ -262,7 +262,8 @@ def reveal_contact(complaint: Complaint) -> dict[str, str | None]:
 
 
 def register_query(*, status: str | None = None, category: str | None = None,
-                   department: str | None = None, overdue_only: bool = False):
+                   department: str | None = None, overdue_only: bool = False,
+                   open_only: bool = False):
     query = select(Complaint).order_by(Complaint.received_at.desc())
     if status in {s.value for s in S}:
         query = query.where(Complaint.status == S(status))
@@ -270,7 +271,7 @@ def register_query(*, status: str | None = None, category: str | None = None,
         query = query.where(Complaint.category == ComplaintCategory(category))
     if department and geo.department(department):
         query = query.where(Complaint.department_code == geo.department(department).code)
-    if overdue_only:
+    if overdue_only or open_only:
         query = query.where(Complaint.status.in_([S.RECEIVED, S.UNDER_REVIEW]))
     return query
 

@@ -29,7 +29,8 @@ def _filters() -> dict:
     return {"status": request.args.get("estado") or None,
             "category": request.args.get("tipo") or None,
             "department": request.args.get("departamento") or None,
-            "overdue_only": request.args.get("atrasadas") == "1"}
+            "overdue_only": request.args.get("atrasadas") == "1",
+            "open_only": request.args.get("abiertas") == "1"}
 
 
 def _rows(filters: dict) -> list[tuple[Complaint, list[str]]]:
@@ -199,13 +200,19 @@ def register_card() -> None:
 
     @card_provider
     def _complaints_card(user) -> Card | None:
-        if not can(user, "complaint.view"):
+        from qms.core.dashboard import Figure
+        from qms.core.pending import pending_for
+
+        if not can(user, "complaint.handle"):  # readers of the register have nothing to do
             return None
-        open_ = list(db.session.scalars(services.register_query(status=None).where(
-            Complaint.status.in_([ComplaintStatus.RECEIVED, ComplaintStatus.UNDER_REVIEW]))))
+        open_ = list(db.session.scalars(services.register_query(open_only=True)))
         late = sum(1 for c in open_ if services.overdue(c))
         return Card(title=_("Quejas ciudadanas"), url=url_for("complaints.list"), order=45,
-                    figures=[(_("Abiertas"), len(open_)), (_("Atrasadas"), late)])
+                    figures=[Figure(_("Abiertas"), len(open_),
+                                    url_for("complaints.list", abiertas=1)),
+                             Figure(_("Atrasadas"), late, url_for("complaints.list", atrasadas=1)),
+                             Figure(_("Asignadas a usted"), len(pending_for(user, "complaint")),
+                                    url_for("core.pending", tipo="complaint"))])
 
 
 register_card()

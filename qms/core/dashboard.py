@@ -1,18 +1,29 @@
-"""Home-page cards. Each domain registers a function that returns its card for a user."""
+"""Home-page cards. Each domain registers a function that returns its card for a user.
+
+A card appears only for a user who can act on what it counts (the provider returns None
+otherwise), and every figure links to a list filtered to exactly the records it counts:
+that list shows the same number (``data-count``), so no counter leads nowhere.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Figure(NamedTuple):
+    label: str
+    value: Any
+    #: The register filtered to exactly the records counted.
+    url: str
 
 
 @dataclass
 class Card:
     title: str
     url: str
-    #: (label, value) pairs shown in the card.
-    figures: list[tuple[str, Any]] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
     order: int = 100
 
 

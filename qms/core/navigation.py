@@ -11,6 +11,7 @@ from flask import request
 #: Endpoint (exact) or blueprint name → navigation section key (see _nav_items.html).
 _SECTIONS: dict[str, str] = {
     "core.dashboard": "home",
+    "core.pending": "pending",
     "core.audit_log": "audit_log",
     "core.audit_log_export": "audit_log",
     "admin": "users",

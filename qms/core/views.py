@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlsplit
 
 from flask import (
@@ -21,11 +22,13 @@ from sqlalchemy import text
 
 from qms.core import audit_log, chain, formats, history
 from qms.core import dashboard as dashboard_cards
+from qms.core import pending as pending_work
 from qms.core.db import now_utc
 from qms.core.errors import ValidationError
 from qms.core.i18n import LANGUAGE_CHOSEN
-from qms.core.permissions import authorize
+from qms.core.permissions import authorize, can
 from qms.core.spreadsheets import send_table
+from qms.core.time import today_local
 from qms.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -51,7 +54,32 @@ def index():
 @bp.get("/inicio")
 @login_required
 def dashboard():
-    return render_template("core/dashboard.html", cards=dashboard_cards.cards_for(current_user))
+    items = pending_work.pending_for(current_user) if can(current_user, "pending.view") else []
+    today = today_local()
+    return render_template("core/dashboard.html", cards=dashboard_cards.cards_for(current_user),
+                           pending_total=len(items),
+                           pending_overdue=sum(1 for i in items if i.overdue(today)))
+
+
+@bp.get("/pendientes")
+@login_required
+def pending():
+    """Everything waiting for the current user, overdue first; ``?tipo=`` one section,
+    ``?vencidos=1`` only what is overdue."""
+    authorize("pending.view")
+    kind = request.args.get("tipo") or None
+    if kind is not None and pending_work.kind_title(kind) is None:
+        kind = None
+    overdue_only = request.args.get("vencidos") == "1"
+    today = today_local()
+    everything = pending_work.pending_for(current_user)
+    counts = Counter(item.kind for item in everything)
+    items = [i for i in everything if (kind is None or i.kind == kind)
+             and (not overdue_only or i.overdue(today))]
+    titles = {k.kind: k.title for k in pending_work.kinds()}
+    return render_template("core/pending.html", items=items, kind=kind, titles=titles,
+                           counts=counts, overdue_only=overdue_only, today=today,
+                           overdue_total=sum(1 for i in everything if i.overdue(today)))
 
 
 @bp.post("/idioma")

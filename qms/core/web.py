@@ -25,12 +25,24 @@ from qms.core.workflow import WORKFLOWS
 API_PATH_PREFIX = "/api/"
 
 
+def _upload_types(kinds: str | None = None) -> list[str]:
+    """Extensions an upload accepts: ``kinds`` ("csv,xlsx") or the storage's own list."""
+    from qms.core.storage import accepted_extensions
+
+    return [k.strip() for k in kinds.split(",")] if kinds else accepted_extensions()
+
+
+def _upload_accept(kinds: str | None = None) -> str:
+    return ",".join(f".{ext}" for ext in _upload_types(kinds))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
                                  workflows=WORKFLOWS, readable_history=history.describe,
                                  record_type_label=history.record_type_label,
                                  origin_link=origin_link, nav_section=nav_section)
     formats.init_app(app)
+    app.jinja_env.globals.update(upload_types=_upload_types, upload_accept=_upload_accept)
 
     @app.context_processor
     def programme_identity() -> dict:

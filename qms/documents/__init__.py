@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
         cli,
         demo,
         lifecycle,
+        pending,
         permissions,
         process_section,
         revision_views,

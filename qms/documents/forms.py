@@ -24,7 +24,7 @@ from qms.documents.models import Confidentiality, DocumentType
 
 CONTENT_HELP = _l("Markdown: # Título, ## Subtítulo, **negrita**, listas con «-», tablas. "
                   "No se admite HTML.")
-FILE_HELP = _l("Opcional. PDF, DOCX, XLSX, ODT o imagen; el tipo se comprueba por el contenido.")
+FILE_HELP = _l("Opcional. El tipo se comprueba por el contenido, no por el nombre.")
 
 
 class DocumentForm(VersionedForm):
@@ -71,6 +71,12 @@ class RevisionForm(VersionedForm):
 class ActionForm(VersionedForm):
     """A bare POST with CSRF (submit for review, acknowledge)."""
 
+
+
+class ReviewUnchangedForm(VersionedForm):
+    note = TextAreaField(_l("Qué se revisó"), validators=[DataRequired(), TextLength(1000)],
+                         description=_l("Queda en el historial del documento."),
+                         render_kw={"rows": 2})
 
 
 class ReasonForm(FlaskForm):

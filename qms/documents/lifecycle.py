@@ -12,6 +12,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from qms.auth.models import User
@@ -212,9 +213,25 @@ def make_obsolete(revision: Revision, actor: User, reason: str) -> Revision:
     return revision
 
 
+def possible_approvers(revision: Revision, submitter: User) -> list[User]:
+    """Who could sign ``revision`` once ``submitter`` sends it: active people of the roles
+    that approve its document type, minus everyone who wrote, edited or would submit it
+    (two queries). Shown before "Enviar a revisión", so the author knows who will read it."""
+    from qms.auth.services import people
+
+    contributors = set(db.session.scalars(select(AuditEvent.actor_id).where(
+        AuditEvent.entity_type == Revision.__tablename__,
+        AuditEvent.entity_id == str(revision.id),
+        AuditEvent.action.in_(("insert", "update")))))
+    contributors |= {revision.author_id, submitter.id}
+    return [u for u in people(roles=approver_roles_for(revision.document))
+            if u.id not in contributors]
+
+
 def revisions_to_approve(user: User) -> list[Revision]:
-    """Revisions under review that ``user`` may sign."""
+    """Revisions under review that ``user`` may sign (one query, documents loaded with it)."""
     candidates = db.session.scalars(select(Revision).where(Revision.status == S.IN_REVIEW)
+                                    .options(joinedload(Revision.document))
                                     .order_by(Revision.submitted_at))
     return [r for r in candidates if user.role in approver_roles_for(r.document)
             and user.id not in (r.author_id, r.submitted_by_id)]

@@ -15,8 +15,10 @@ from flask_babel import gettext as _
 
 from qms.core.spreadsheets import Column, csv_chunks, xlsx_bytes
 from qms.documents import services
-from qms.documents.models import Document
+from qms.documents.models import Document, RevisionStatus
 from qms.extensions import db
+
+S = RevisionStatus
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,14 @@ class MasterRow:
         return str(services.DOCUMENT_STATUS_LABELS[self.status])
 
 
+#: The revision queue filter (``?cola=``): documents whose revision in preparation is…
+QUEUES = {"en_revision": S.IN_REVIEW, "aprobadas": S.APPROVED}
+
+
 def master_rows(*, search=None, doc_type=None, process_id=None, status=None,
-                review=None) -> list[MasterRow]:
-    """The register with its derived columns; ``status``/``review`` filter on derived facts."""
+                review=None, queue=None) -> list[MasterRow]:
+    """The register with its derived columns; ``status``/``review`` filter on derived facts,
+    ``queue`` ("en_revision", "aprobadas") on the revision in preparation."""
     rows = []
     for document in db.session.scalars(services.list_documents(
             search=search, doc_type=doc_type, process_id=process_id)):
@@ -52,6 +59,8 @@ def master_rows(*, search=None, doc_type=None, process_id=None, status=None,
             pending_revision=f"{pending.number} · {pending.status.label}" if pending else None,
         )
         if status and row.status != status:
+            continue
+        if queue in QUEUES and (pending is None or pending.status != QUEUES[queue]):
             continue
         if review == "due" and row.review_state not in ("due", "overdue"):
             continue

@@ -81,7 +81,9 @@ class Document(Audited, VersionedMixin, Model):
         "owner_role": _l("Rol responsable"), "confidentiality": _l("Confidencialidad"),
         "review_interval_months": _l("Revisión periódica (meses)"),
         "source_path": _l("Archivo en procedures/"), "source_hash": _l("Huella del archivo"),
+        "last_reviewed_on": _l("Última revisión periódica sin cambios"),
     }
+    __audit_actions__ = {"review_no_changes": _l("Revisión periódica: revisado, sin cambios")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Unique stable code, e.g. "PR-SGC-01".
@@ -106,6 +108,9 @@ class Document(Audited, VersionedMixin, Model):
     source_path: Mapped[str | None] = mapped_column(String(255), unique=True)
     #: SHA-256 of the procedures/ file last imported (sync compares with it).
     source_hash: Mapped[str | None] = mapped_column(String(64))
+    #: Local day the periodic review was closed as "reviewed, no changes" (the next review
+    #: counts from it when it is later than the current revision's effective date).
+    last_reviewed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc,
                                                  onupdate=now_utc)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from qms.auth.models import User
 from qms.core.errors import TransitionError, ValidationError
@@ -81,11 +82,15 @@ def acknowledge(revision: Revision, user: User) -> Acknowledgement:
 
 
 def documents_to_read(user: User) -> list[tuple[Document, Revision]]:
-    """Documents in force whose distribution includes ``user`` and that they have not confirmed."""
+    """Documents in force whose distribution includes ``user`` and that they have not confirmed.
+
+    Three queries whatever the number of documents: the documents, their revisions (loaded
+    together), the user's acknowledgements."""
+    mine = select(DistributionEntry.document_id).where(
+        or_(DistributionEntry.user_id == user.id, DistributionEntry.role == user.role))
     documents = db.session.scalars(
-        select(Document).join(DistributionEntry)
-        .where(or_(DistributionEntry.user_id == user.id, DistributionEntry.role == user.role))
-        .distinct().order_by(Document.code))
+        select(Document).where(Document.id.in_(mine))
+        .options(selectinload(Document.revisions)).order_by(Document.code))
     pending = []
     read = set(db.session.scalars(select(Acknowledgement.revision_id)
                                   .where(Acknowledgement.user_id == user.id)))

@@ -15,6 +15,7 @@ from qms.core.uow import attempt
 from qms.documents import lifecycle, reading, services
 from qms.documents.forms import ActionForm, ApproveForm, EffectiveForm, ReasonForm, RevisionForm
 from qms.documents.models import OPEN_STATUSES, Document, Revision, RevisionStatus
+from qms.documents.permissions import approver_roles_for
 from qms.documents.rendering import side_by_side
 from qms.documents.views import bp, upload_from
 from qms.extensions import db
@@ -36,8 +37,11 @@ def _forms(revision: Revision) -> dict:
 
 def _render_revision(revision: Revision, status: int = 200, **forms):
     context = {**_forms(revision), **forms}
+    approvers = (lifecycle.possible_approvers(revision, current_user)
+                 if revision.status == RevisionStatus.DRAFT else [])
     return render_template("documents/revision.html", revision=revision,
-                           document=revision.document,
+                           document=revision.document, approvers=approvers,
+                           approver_roles=[r.label for r in approver_roles_for(revision.document)],
                            events=audit.history(db.session, revision), **context), status
 
 
@@ -48,22 +52,37 @@ def revision(revision_id: int):
     return _render_revision(revision)
 
 
-@bp.post("/<int:document_id>/revisiones")
+@bp.route("/<int:document_id>/revisiones/nueva", methods=["GET", "POST"])
 @login_required
 def new_revision(document_id: int):
+    """The draft form, filled with the text in force; nothing is created until it is
+    saved, so leaving the page (or "Cancelar") leaves no orphan draft behind."""
     document = get_or_404_authorized(Document, document_id, "document.draft")
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    pending = services.open_revision(document)
+    if pending is not None:
+        flash(_("La revisión %(n)s de este documento aún está en preparación (%(s)s): "
+                "termínela o descártela antes de iniciar otra.", n=pending.number,
+                s=pending.status.label), "warning")
+        return redirect(url_for("documents.detail", document_id=document.id))
     base = services.current_revision(document) or (document.revisions[-1]
                                                      if document.revisions else None)
-    done = attempt(lambda: lifecycle.new_revision(
-        document, author=current_user, content_md=base.content_md if base else "",
-        file=base.file if base else None))
-    if not done:
-        return redirect(url_for("documents.detail", document_id=document.id))
-    flash(_("Revisión %(n)s creada en borrador a partir del texto vigente.",
-            n=done.value.number), "success")
-    return redirect(url_for("documents.edit_revision", revision_id=done.value.id))
+    form = RevisionForm()
+    if request.method == "GET":
+        form.content_md.data = base.content_md if base else ""
+    base_file = base.file if base is not None else None
+
+    def create():
+        upload = upload_from(form.file)
+        keep = None if form.remove_file.data else base_file
+        return lifecycle.new_revision(
+            document, author=current_user, content_md=form.content_md.data,
+            change_summary=form.change_summary.data, file=upload or keep)
+
+    if form.validate_on_submit() and (done := attempt(create, form)):
+        flash(_("Revisión %(n)s guardada en borrador.", n=done.value.number), "success")
+        return _to_revision(done.value)
+    return render_template("documents/revision_form.html", form=form, revision=None,
+                           document=document, conflict=None, base_file=base_file)
 
 
 @bp.route("/revisiones/<int:revision_id>/editar", methods=["GET", "POST"])

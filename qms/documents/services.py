@@ -211,10 +211,15 @@ def add_months(day: date, months: int) -> date:
 
 
 def next_review_on(document: Document) -> date | None:
+    """The current revision's effective date (or the last "reviewed, no changes", when
+    later) plus the document's review interval."""
     revision = current_revision(document)
     if revision is None or revision.effective_from is None:
         return None
-    return add_months(revision.effective_from, document.review_interval_months)
+    base = revision.effective_from
+    if document.last_reviewed_on is not None and document.last_reviewed_on > base:
+        base = document.last_reviewed_on
+    return add_months(base, document.review_interval_months)
 
 
 #: A review is "due" this many days before its date (the reminders issue may make it a setting).
@@ -245,6 +250,32 @@ def due_for_review(today: date | None = None) -> list[tuple[Document, date, str]
         if state is not None:
             found.append((document, next_review_on(document), state))
     return found
+
+
+def close_review_unchanged(document: Document, *, expected_version: int | None, note: str,
+                           actor: User) -> date:
+    """Close a due periodic review as "reviewed, no changes": no new revision; the next
+    review counts from today; the audit trail keeps who decided it and why."""
+    from qms.core import audit
+    from qms.core.errors import TransitionError
+
+    check_version(document, expected_version)
+    if current_revision(document) is None:
+        raise TransitionError(_l("El documento no tiene una revisión vigente que revisar."))
+    if review_state(document) is None:
+        raise TransitionError(_l("La revisión periódica de %(code)s no está próxima ni vencida "
+                                 "(próxima: %(d)s).", code=document.code,
+                                 d=next_review_on(document).isoformat()))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_l("Anote qué se revisó y por qué no necesita cambios."),
+                              field="note")
+    if len(note) > 1000:
+        raise ValidationError(_l("Máximo %(n)s caracteres.", n=1000), field="note")
+    document.last_reviewed_on = today_local()
+    audit.annotate(db.session, document, "review_no_changes", f"{actor.full_name}: {note}")
+    flush_or_conflict()
+    return next_review_on(document)
 
 
 def document_status(document: Document) -> str:

@@ -5,22 +5,23 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from qms.auth.models import User
 from qms.auth.services import people_choices
 from qms.core import audit, formats
-from qms.core.dashboard import Card, card_provider
+from qms.core.dashboard import Card, Figure, card_provider
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.spreadsheets import export_filename, send_export
 from qms.core.storage import store
 from qms.core.time import today_local
 from qms.core.uow import attempt
 from qms.documents import lifecycle, master_list, reading, services
-from qms.documents.forms import ActionForm, DocumentForm, NewDocumentForm
+from qms.documents.forms import ActionForm, DocumentForm, NewDocumentForm, ReviewUnchangedForm
 from qms.documents.models import Document, DocumentType
 from qms.extensions import db
 from qms.processes.facts import process_choices
@@ -53,8 +54,9 @@ def _filters() -> dict:
     doc_type = args.get("tipo") if args.get("tipo") in {t.value for t in DocumentType} else None
     status = args.get("estado") if args.get("estado") in services.DOCUMENT_STATUS_LABELS else None
     review = args.get("revision") if args.get("revision") in ("due", "overdue") else None
+    queue = args.get("cola") if args.get("cola") in master_list.QUEUES else None
     return {"search": args.get("q", "").strip() or None, "doc_type": doc_type,
-            "process_id": process_id, "status": status, "review": review}
+            "process_id": process_id, "status": status, "review": review, "queue": queue}
 
 
 @bp.get("/", endpoint="list")
@@ -150,6 +152,29 @@ def _parse_day(value: str | None) -> date | None:
 @login_required
 def detail(document_id: int):
     document = get_or_404_authorized(Document, document_id, "document.view")
+    return _render_detail(document)
+
+
+@bp.post("/<int:document_id>/revision-periodica")
+@login_required
+def close_review(document_id: int):
+    """Close the periodic review as "reviewed, no changes" (no new revision)."""
+    document = get_or_404_authorized(Document, document_id, "document.edit")
+    form = ReviewUnchangedForm(prefix="review")
+    if form.validate_on_submit() and (done := attempt(lambda: services.close_review_unchanged(
+            document, expected_version=form.version.data, note=form.note.data,
+            actor=current_user), form)):
+        flash(_("Revisión periódica cerrada sin cambios; la próxima es el %(d)s.",
+                d=format_date(done.value)), "success")
+        return redirect(url_for("documents.detail", document_id=document.id))
+    return _render_detail(document, review_form=form, status=422)
+
+
+def _render_detail(document: Document, review_form: ReviewUnchangedForm | None = None,
+                   status: int = 200):
+    if review_form is None:
+        review_form = ReviewUnchangedForm(prefix="review", formdata=None)
+        review_form.version.data = document.version
     asked = request.args.get("fecha")
     day = _parse_day(asked)
     if asked and day is None:
@@ -166,7 +191,8 @@ def detail(document_id: int):
         status_label=services.DOCUMENT_STATUS_LABELS[services.document_status(document)],
         day=day, in_force=services.in_force_on(document, day) if day else None,
         reading=reading.reading_status(document), must_read=must_read,
-        events=audit.history(db.session, document), form=ActionForm())
+        events=audit.history(db.session, document), form=ActionForm(),
+        review_form=review_form), status
 
 
 @bp.route("/<int:document_id>/editar", methods=["GET", "POST"])
@@ -212,16 +238,40 @@ def compare(document_id: int):
 
 @card_provider
 def _documents_card(user) -> Card | None:
+    """Shown to whoever can act on documents: read them, draft, approve or publish."""
+    from qms.auth.models import Role
+    from qms.core.pending import pending_for
+    from qms.documents.models import Revision, RevisionStatus
+
     if not can(user, "document.view"):
         return None
-    figures = [(_("Pendientes de leer"), len(reading.documents_to_read(user)))]
+    to_read = len(pending_for(user, "document_read"))
+    figures = [Figure(_("Pendientes de leer"), to_read, url_for("documents.reading_list"))]
     if can(user, "revision.approve"):
-        figures.append((_("Revisiones por aprobar"), len(lifecycle.revisions_to_approve(user))))
+        figures.append(Figure(_("Revisiones que usted puede aprobar"),
+                              len(pending_for(user, "revision_approve")),
+                              url_for("core.pending", tipo="revision_approve")))
+    if user.role == Role.PROCESS_OWNER:
+        figures.append(Figure(_("Revisión periódica de sus documentos"),
+                              len(pending_for(user, "document_review")),
+                              url_for("core.pending", tipo="document_review")))
     if can(user, "document.publish"):
+        queued = dict(db.session.execute(
+            select(Revision.status, func.count(Revision.id))
+            .where(Revision.status.in_([RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED]))
+            .group_by(Revision.status)).all())
+        figures.append(Figure(_("En revisión"), queued.get(RevisionStatus.IN_REVIEW, 0),
+                              url_for("documents.list", cola="en_revision")))
+        figures.append(Figure(_("Aprobadas, aún no vigentes"),
+                              queued.get(RevisionStatus.APPROVED, 0),
+                              url_for("documents.list", cola="aprobadas")))
         rows = master_list.master_rows(review="due")
-        figures.append((_("Revisión periódica vencida"),
-                        sum(1 for r in rows if r.review_state == "overdue")))
-        figures.append((_("Revisión periódica próxima"),
-                        sum(1 for r in rows if r.review_state == "due")))
-    url = url_for("documents.reading_list") if figures[0][1] else url_for("documents.list")
+        figures.append(Figure(_("Revisión periódica vencida"),
+                              sum(1 for r in rows if r.review_state == "overdue"),
+                              url_for("documents.list", revision="overdue")))
+        figures.append(Figure(_("Revisión periódica próxima o vencida"), len(rows),
+                              url_for("documents.list", revision="due")))
+    if len(figures) == 1 and not to_read and not can(user, "document.create"):
+        return None  # nothing to read, approve, draft or publish
+    url = url_for("documents.reading_list") if to_read else url_for("documents.list")
     return Card(title=_("Documentos"), url=url, order=20, figures=figures)

@@ -5,11 +5,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from qms.api import register_api_blueprint
-    from qms.nonconformities import (  # noqa: F401 - models, policies, routes, card, section
+    from qms.nonconformities import (  # noqa: F401 - models, policies, routes, card, section, pending work
         api,
         cards,
         demo,
         models,
+        pending,
         permissions,
         process_section,
         views,

@@ -189,7 +189,8 @@ class NCActionItem(MethodView):
             abort(404)
         return services.update_action(
             action, expected_version=data["version"], status=data["status"],
-            evidence=data["evidence"])
+            evidence=data["evidence"], actor=current_user,
+            on_behalf_reason=data["on_behalf_reason"])
 
 
 @blp.route("/<int:nc_id>/attachments")

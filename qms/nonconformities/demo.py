@@ -72,10 +72,10 @@ class Story:
         action = self.nc.actions[action_index]
         with self.at(day, action.owner.username):
             nc.update_action(action, expected_version=action.version,
-                             status=ActionStatus.IN_PROGRESS)
+                             status=ActionStatus.IN_PROGRESS, actor=action.owner)
             if finish:
                 nc.update_action(action, expected_version=action.version,
-                                 status=ActionStatus.DONE, evidence=evidence)
+                                 status=ActionStatus.DONE, evidence=evidence, actor=action.owner)
 
     def to_verification(self, day: int, username: str, planned: int, verifier: str):
         with self.at(day, username):

@@ -119,7 +119,22 @@ class ActionUpdateForm(VersionedForm):
     evidence = TextAreaField(_l("Evidencia"), validators=[Optional(), TextLength(5000)],
                              description=_l("Qué se hizo y dónde se puede comprobar."))
     file = FileField(_l("Archivo de evidencia (opcional)"))
+    on_behalf_reason = TextAreaField(
+        _l("Motivo de registrarla en nombre del responsable"),
+        validators=[Optional(), TextLength(1000)])
     status = HiddenField()
+    #: The action this form was posted for (set by the view), so a refused step shows
+    #: what was typed in that action's row.
+    action_id: int | None = None
+
+
+class ReplanForm(VersionedForm):
+    due_on = DateField(_l("Nueva fecha límite"), validators=[Optional()])
+    owner_id = SelectField(_l("Responsable"), coerce=int, validators=[Optional()])
+    reason = TextAreaField(_l("Motivo de la replanificación"),
+                           validators=[DataRequired(), TextLength(1000)],
+                           description=_l("Queda en el historial de la acción."))
+    action_id: int | None = None
 
 
 class VerificationPlanForm(VersionedForm):

@@ -254,10 +254,14 @@ class CorrectiveAction(Audited, VersionedMixin, Model):
         "description": _l("Descripción"), "owner_id": _l("Responsable"),
         "due_on": _l("Fecha límite"), "status": _l("Estado"), "evidence": _l("Evidencia"),
         "started_on": _l("Iniciada el"), "completed_at": _l("Realizada el"),
+        "completed_by_id": _l("Registrada como realizada por"),
+        "previous_due_on": _l("Fecha límite anterior"),
     }
     __audit_actions__ = {
         "insert": _l("Acción correctiva planificada"),
         "update": _l("Acción correctiva actualizada"),
+        "complete_on_behalf": _l("Acción registrada como realizada en nombre del responsable"),
+        "replan": _l("Acción correctiva replanificada"),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,10 +280,17 @@ class CorrectiveAction(Audited, VersionedMixin, Model):
     evidence: Mapped[str | None] = mapped_column(Text)
     started_on: Mapped[date | None] = mapped_column(Date)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Who marked it done: the owner, or a quality officer on their behalf (with a reason
+    #: in the audit trail). NULL for actions finished before this was recorded.
+    completed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="RESTRICT"))
+    #: The due date before the last re-planning, kept visible ("antes 2026-11-30").
+    previous_due_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
 
     nc: Mapped[Nonconformity] = relationship(back_populates="actions")
-    owner: Mapped[User] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
     attachments: Mapped[list[NCAttachment]] = relationship(
         back_populates="action", order_by="NCAttachment.id")
 

@@ -38,6 +38,16 @@ def can_update_action(user, action=None) -> bool:
     return action.owner_id == user.id or owns_process(user, action.nc)
 
 
+@policy("nc.action.complete")
+def can_complete_action(user, action=None) -> bool:
+    """Mark an action done: its owner, or a quality officer on the owner's behalf (with a
+    reason, see services.update_action). The process owner does not tick off someone
+    else's action."""
+    if user.role in SGC_EDITORS:
+        return True
+    return action is not None and user.role != Role.CERTIFIER and action.owner_id == user.id
+
+
 @policy("nc.attach")
 def can_attach(user, nc=None) -> bool:
     """Attach files to the NC (or as evidence to one of its actions)."""

@@ -37,6 +37,9 @@ class ActionSchema(Schema):
     evidence = Text(allow_none=True)
     started_on = fields.Date(dump_only=True, allow_none=True)
     completed_at = fields.DateTime(dump_only=True, allow_none=True)
+    completed_by_username = fields.Str(attribute="completed_by.username", dump_only=True,
+                                       allow_none=True)
+    previous_due_on = fields.Date(dump_only=True, allow_none=True)
     version = fields.Int(dump_only=True)
 
 
@@ -210,6 +213,8 @@ class ActionUpdateSchema(Schema):
     version = StrictInt(required=True, metadata={"description": "The action's version."})
     status = fields.Enum(ActionStatus, by_value=True, load_default=None)
     evidence = Text(load_default=None)
+    on_behalf_reason = Text(load_default=None, metadata={
+        "description": "Required when a quality officer marks someone else's action done."})
 
 
 class UploadFileSchema(Schema):

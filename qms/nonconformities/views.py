@@ -33,6 +33,7 @@ from qms.nonconformities.forms import (
     CorrectionForm,
     NCForm,
     ReassignVerifierForm,
+    ReplanForm,
     TransitionForm,
     VerificationPlanForm,
     VerificationResultForm,
@@ -163,6 +164,7 @@ def _forms(nc: Nonconformity, **given) -> dict:
         "transition": TransitionForm(formdata=None),
         "action": ActionForm(formdata=None),
         "action_update": ActionUpdateForm(formdata=None),
+        "replan": ReplanForm(formdata=None),
         "verification_plan": VerificationPlanForm(formdata=None),
         "verification_result": VerificationResultForm(formdata=None),
         "verifier_reassign": ReassignVerifierForm(formdata=None),
@@ -173,11 +175,12 @@ def _forms(nc: Nonconformity, **given) -> dict:
     forms["analysis"].fill(nc.current_analysis)
     people = people_choices()
     forms["action"].owner_id.choices = people
+    forms["replan"].owner_id.choices = people
     forms["verification_plan"].verifier_id.choices = [
         choice for choice in people if choice.value != nc.process.owner_id]
     forms["verifier_reassign"].verifier_id.choices = forms["verification_plan"].verifier_id.choices
     for name, form in forms.items():
-        if name != "action_update" and hasattr(form, "version"):
+        if name not in ("action_update", "replan") and hasattr(form, "version"):
             form.version.data = nc.version
     forms.update(given)
     return forms
@@ -217,14 +220,27 @@ def _step(nc: Nonconformity, form_name: str, form, action, success: str | None,
     return redirect(url_for("nonconformities.detail", nc_id=nc.id))
 
 
+def _redirected(response) -> bool:
+    """Whether a :func:`_step` succeeded (a refusal re-renders the page: a tuple)."""
+    return getattr(response, "status_code", None) == 302
+
+
 @bp.post("/<int:nc_id>/correccion")
 @login_required
 def correction(nc_id: int):
     nc = get_or_404_authorized(Nonconformity, nc_id, "nc.manage")
     form = CorrectionForm()
-    return _step(nc, "correction", form, lambda: services.record_correction(
+    advance = "advance" in request.form
+    response = _step(nc, "correction", form, lambda: services.record_correction(
         nc, expected_version=form.version.data, correction=form.correction.data,
-        correction_on=form.correction_on.data), _("Corrección registrada."))
+        correction_on=form.correction_on.data), None if advance else _("Corrección registrada."))
+    if not advance or not _redirected(response):
+        return response
+    # "Save and start the analysis": the correction stands even if the move is refused.
+    checkpoint()
+    return _step(nc, "correction", form, lambda: services.start_analysis(
+        nc, expected_version=nc.version),
+        _("Corrección registrada; comienza el análisis de causas."), validate=False)
 
 
 @bp.post("/<int:nc_id>/analisis")
@@ -237,7 +253,7 @@ def analysis(nc_id: int):
         nc, expected_version=form.version.data, whys=[f.data for f in form.whys()],
         ishikawa={c.value: form[f"ishikawa_{c.value}"].data for c in IshikawaCategory},
         root_cause=form.root_cause.data), None if advance else _("Análisis de causas guardado."))
-    if not advance or response.status_code != 302:
+    if not advance or not _redirected(response):
         return response
     # "Save and go on": the analysis is saved either way; the move has its own guard.
     checkpoint()
@@ -287,17 +303,50 @@ def update_action(nc_id: int, action_id: int):
     if action.nc_id != nc_id:
         abort(404)
     form = ActionUpdateForm()
+    form.action_id = action.id
+
+    upload = form.file.data if form.file.data and form.file.data.filename else None
+    success = _("Acción %(a)s actualizada.", a=action.label)
+    # The typed evidence is saved first and stands even when the upload or the step
+    # after it is refused; the page then shows the refusal with the text in its place.
+    response = _step(action.nc, "action_update", form, lambda: services.update_action(
+        action, expected_version=form.version.data, evidence=form.evidence.data,
+        actor=current_user), success if not (upload or form.status.data) else None)
+    if not _redirected(response) or not (upload or form.status.data):
+        return response
+    checkpoint()
+    form.version.data = action.version
 
     def run():
-        upload = form.file.data
-        if upload and upload.filename:
+        if upload is not None:
             services.attach_file(action.nc, upload.stream, upload.filename,
                                  uploader=current_user, action=action)
-        services.update_action(action, expected_version=form.version.data,
-                               status=form.status.data or None, evidence=form.evidence.data)
+        if form.status.data:
+            services.update_action(action, expected_version=action.version,
+                                   status=form.status.data, actor=current_user,
+                                   on_behalf_reason=form.on_behalf_reason.data)
 
-    return _step(action.nc, "action_update", form, run,
-                 _("Acción %(a)s actualizada.", a=action.label))
+    return _step(action.nc, "action_update", form, run, success, validate=False)
+
+
+@bp.post("/<int:nc_id>/acciones/<int:action_id>/replanificar")
+@login_required
+def replan_action(nc_id: int, action_id: int):
+    action = db.session.get(CorrectiveAction, action_id)
+    if action is None or action.nc_id != nc_id:
+        abort(404)
+    authorize("nc.manage", action.nc)
+    form = ReplanForm()
+    form.action_id = action.id
+    form.owner_id.choices = [(0, "—"), *people_choices()]
+
+    def run():
+        owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+        services.replan_action(action, expected_version=form.version.data, actor=current_user,
+                               reason=form.reason.data, due_on=form.due_on.data, owner=owner)
+
+    return _step(action.nc, "replan", form, run,
+                 _("Acción %(a)s replanificada.", a=action.label))
 
 
 @bp.post("/<int:nc_id>/verificacion")

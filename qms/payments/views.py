@@ -21,7 +21,8 @@ bp = Blueprint("payments", __name__, url_prefix="/pagos")
 
 class ImportForm(FlaskForm):
     file = FileField(_l("Archivo del sistema de pagos (CSV o XLSX)"),
-                     validators=[FileRequired(_l("Elija un archivo."))])
+                     validators=[FileRequired(_l("Elija un archivo."))],
+                     render_kw={"data-types": "csv,xlsx"})
 
 
 @bp.get("/", endpoint="list")

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from qms.auth.models import User
+from qms.auth.models import Role, User
 from qms.auth.services import people_choices
 from qms.core import audit
-from qms.core.dashboard import Card, card_provider
+from qms.core.dashboard import Card, Figure, card_provider
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.uow import attempt
 from qms.extensions import db
@@ -35,9 +35,13 @@ def list_processes():
     authorize("process.view")
     show_all = request.args.get("todos") == "1"
     search = request.args.get("q", "").strip()
-    page = db.paginate(services.list_processes(include_inactive=show_all, search=search),
-                       per_page=50)
-    return render_template("processes/list.html", page=page, show_all=show_all, search=search)
+    mine = request.args.get("mios") == "1"
+    query = services.list_processes(include_inactive=show_all, search=search)
+    if mine:
+        query = query.where(Process.owner_id == current_user.id)
+    page = db.paginate(query, per_page=50)
+    return render_template("processes/list.html", page=page, show_all=show_all, search=search,
+                           mine=mine)
 
 
 @bp.route("/nuevo", methods=["GET", "POST"])
@@ -93,10 +97,13 @@ def edit(process_id: int):
 
 @card_provider
 def _processes_card(user) -> Card | None:
-    if not can(user, "process.view"):
+    """For who acts on processes: document control, and the owners of processes."""
+    if not can(user, "process.create") and user.role != Role.PROCESS_OWNER:
         return None
     own = db.session.scalar(select(func.count(Process.id)).where(
         Process.owner_id == user.id, Process.active.is_(True)))
     total = db.session.scalar(select(func.count(Process.id)).where(Process.active.is_(True)))
     return Card(title=_("Procesos"), url=url_for("processes.list"), order=10,
-                figures=[(_("Procesos vigentes"), total), (_("Bajo su responsabilidad"), own)])
+                figures=[Figure(_("Procesos vigentes"), total, url_for("processes.list")),
+                         Figure(_("Bajo su responsabilidad"), own,
+                                url_for("processes.list", mios=1))])

@@ -35,7 +35,8 @@ class SurveyForm(FlaskForm):
 class YamlForm(FlaskForm):
     file = FileField(_l("Archivo YAML del cuestionario"), validators=[FileRequired()],
                      description=_l("code, title, description y questions (code, text, type, "
-                                    "required, index, complaint, choices)."))
+                                    "required, index, complaint, choices)."),
+                     render_kw={"data-types": "yaml,yml"})
 
 
 class QuestionForm(FlaskForm):
@@ -81,7 +82,7 @@ def wave_edit_form(formdata=None, obj=None) -> FlaskForm:
 
 class UploadForm(FlaskForm):
     file = FileField(_l("Exportación de KoboToolbox u ODK (CSV o XLSX)"),
-                     validators=[FileRequired()])
+                     validators=[FileRequired()], render_kw={"data-types": "csv,xlsx"})
 
 
 class ImportStartForm(FlaskForm):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qms.core import audit
-from qms.core.dashboard import Card, card_provider
+from qms.core.dashboard import Card, Figure, card_provider
 from qms.core.forms import EmptyForm
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.settings import get_setting, set_setting
@@ -26,10 +26,15 @@ bp = Blueprint("surveys", __name__, url_prefix="/encuestas")
 def list_surveys():
     authorize("survey.view")
     surveys = db.session.scalars(services.list_surveys()).all()
+    open_only = request.args.get("rondas") == "abiertas"
+    if open_only:  # the home card's figure: only surveys with an open wave, only those waves
+        surveys = [s for s in surveys if any(w.status == WaveStatus.OPEN for w in s.waves)]
     wave_ids = [w.id for s in surveys for w in s.waves]
     totals = aggregates.response_totals(wave_ids) if wave_ids else {}
+    open_count = sum(1 for s in surveys for w in s.waves if w.status == WaveStatus.OPEN)
     return render_template("surveys/list.html", surveys=surveys, totals=totals,
-                           yaml_form=YamlForm(), published=services.published_version)
+                           yaml_form=YamlForm(), published=services.published_version,
+                           open_only=open_only, open_count=open_count)
 
 
 @bp.route("/nueva", methods=["GET", "POST"])
@@ -187,10 +192,11 @@ def settings():
 
 @card_provider
 def _surveys_card(user) -> Card | None:
-    if not can(user, "survey.view"):
+    """For who runs the surveys; the figure links to the open waves, each with its count
+    of responses."""
+    if not can(user, "survey.manage"):
         return None
-    waves = db.session.scalars(select(Wave).where(Wave.status == WaveStatus.OPEN)).all()
-    totals = aggregates.response_totals([w.id for w in waves]) if waves else {}
+    waves = db.session.scalar(select(func.count(Wave.id)).where(Wave.status == WaveStatus.OPEN))
     return Card(title=_("Satisfacción de participantes"), url=url_for("surveys.list"), order=50,
-                figures=[(_("Rondas abiertas"), len(waves)),
-                         (_("Respuestas en rondas abiertas"), sum(totals.values()))])
+                figures=[Figure(_("Rondas abiertas"), waves,
+                                url_for("surveys.list", rondas="abiertas"))])

@@ -108,7 +108,8 @@ def test_nc_from_report_to_signed_closing(app, live_server, page: Page):
     page.locator("textarea[name=correction]").fill("Billetera bloqueada y reversión solicitada.")
     page.get_by_role("button", name="Guardar corrección").click()
     _ok(page, "Corrección registrada")
-    page.get_by_role("button", name="Iniciar análisis de causas").click()
+    page.get_by_role("button", name="Guardar e iniciar análisis de causas").click()
+    _ok(page, "comienza el análisis de causas")
     whys = ["El pago fue a otra billetera.", "La planilla cruza por nombre.",
             "El registro de billeteras no tiene el número de identidad.",
             "El procedimiento no exige validar la identidad.",

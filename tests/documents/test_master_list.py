@@ -80,4 +80,5 @@ def test_neutralise_covers_every_trigger():
 def test_dashboard_card_counts_overdue_reviews_for_the_officer(app, login_as):
     _register(app)
     html = login_as("calidad").get("/inicio").get_data(as_text=True)
-    assert "Revisión periódica vencida</dt><dd class=\"card-figure\">1<" in html
+    assert ("Revisión periódica vencida</dt><dd class=\"card-figure\">"
+            "<a href=\"/documentos/?revision=overdue\">1</a>") in html

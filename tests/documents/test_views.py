@@ -210,7 +210,8 @@ def test_reading_list_and_acknowledgement(app, login_as):
     client = login_as("duenio2")
     assert "Documento PR-PAG-01" in client.get("/documentos/por-leer").get_data(as_text=True)
     dashboard = client.get("/inicio").get_data(as_text=True)
-    assert re.search(r"Pendientes de leer</dt><dd class=\"card-figure\">1<", dashboard)
+    assert re.search(r"Pendientes de leer</dt><dd class=\"card-figure\"><a href=\"[^\"]+\">1<",
+                     dashboard)
     detail = client.get(f"/documentos/{doc_id}").get_data(as_text=True)
     assert "Confirmo que leí" in detail
     response = post_form(client, f"/documentos/revisiones/{rid}/confirmar-lectura", {},
@@ -268,12 +269,25 @@ def test_new_revision_starts_from_the_text_in_force(app, login_as):
         db.session.commit()
         doc_id = document.id
     client = login_as("duenio")
-    response = post_form(client, f"/documentos/{doc_id}/revisiones", {},
-                         token_from=f"/documentos/{doc_id}")
-    assert response.status_code == 302 and "/editar" in response.headers["Location"]
-    assert "# Vigente" in client.get(response.headers["Location"]).get_data(as_text=True)
-    again = post_form(client, f"/documentos/{doc_id}/revisiones", {},
-                      token_from=f"/documentos/{doc_id}", follow_redirects=True)
+    form = client.get(f"/documentos/{doc_id}/revisiones/nueva").get_data(as_text=True)
+    assert "# Vigente" in form and "si cancela, no queda nada" in form
+    with app.app_context():  # opening the form created nothing
+        assert db.session.scalar(select(func.count(Revision.id))
+                                 .where(Revision.document_id == doc_id)) == 1
+    path = f"/documentos/{doc_id}/revisiones/nueva"
+    refused = post_form(client, path, {"change_summary": "", "content_md": "# Mi texto nuevo"},
+                        token_from=path)
+    assert refused.status_code == 200 and "# Mi texto nuevo" in refused.get_data(as_text=True)
+    response = post_form(client, path, {"change_summary": "Aclara el paso 2",
+                                        "content_md": "# Vigente\nPaso 2 aclarado"},
+                         token_from=path)
+    assert response.status_code == 302 and "/revisiones/" in response.headers["Location"]
+    with app.app_context():
+        draft = db.session.scalar(select(Revision).where(Revision.document_id == doc_id,
+                                                         Revision.number == 2))
+        assert draft.status == RevisionStatus.DRAFT and "Paso 2 aclarado" in draft.content_md
+        assert draft.change_summary == "Aclara el paso 2"
+    again = client.get(path, follow_redirects=True)
     assert "aún está en preparación" in again.get_data(as_text=True)
 
 

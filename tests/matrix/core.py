@@ -6,6 +6,7 @@ AUDIT_LOG_READERS = frozenset({"admin", "quality_officer", "manager", "auditor",
 ROUTES = [
     Row("GET", "/", PUBLIC),
     Row("GET", "/inicio", ANY_USER),
+    Row("GET", "/pendientes", ANY_USER - {"certifier"}),
     Row("POST", "/idioma", PUBLIC, data={"lang": "en"}),
     Row("GET", "/healthz", PUBLIC),
     Row("GET", "/auditoria", AUDIT_LOG_READERS),

@@ -59,10 +59,11 @@ def to_implementation(nc, owners=("duenio",)):
 def finish_actions(nc):
     for action in nc.actions:
         if action.status.value == "planned":
-            services.update_action(action, expected_version=action.version, status="in_progress")
+            services.update_action(action, expected_version=action.version, status="in_progress",
+                                   actor=action.owner)
         if action.status.value == "in_progress":
             services.update_action(action, expected_version=action.version, status="done",
-                                   evidence="Hecho y comprobado.")
+                                   evidence="Hecho y comprobado.", actor=action.owner)
     return nc
 
 

@@ -140,13 +140,15 @@ def test_implementation_needs_an_action_and_verification_needs_them_done(officer
 def test_an_action_is_done_only_with_evidence(officer, process):
     nc = to_implementation(make_nc(process))
     action = nc.actions[0]
-    services.update_action(action, expected_version=action.version, status="in_progress")
+    services.update_action(action, expected_version=action.version, status="in_progress",
+                           actor=action.owner)
     with pytest.raises(ValidationError) as err:
         services.update_action(action, expected_version=action.version, status="done",
-                               evidence="")
+                               evidence="", actor=action.owner)
     assert err.value.field == "evidence"
     with pytest.raises(TransitionError):  # done → planned is not in the table
-        services.update_action(action, expected_version=action.version, status="planned")
+        services.update_action(action, expected_version=action.version, status="planned",
+                               actor=action.owner)
 
 
 def test_closing_with_open_actions_is_refused(officer, process):

@@ -306,7 +306,8 @@ def test_home_card_counts_open_ncs_and_my_pending_actions(app, login_as):
     page = login_as("duenio").get("/inicio").get_data(as_text=True)
 
     def figure(label):
-        return re.search(rf"{label}</dt><dd class=\"card-figure\">(\d+)<", page).group(1)
+        return re.search(rf"{label}</dt><dd class=\"card-figure\"><a href=\"[^\"]+\">(\d+)<",
+                         page).group(1)
 
     assert (figure("Abiertas"), figure("Mis acciones pendientes")) == ("1", "1")
 

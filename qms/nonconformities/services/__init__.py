@@ -12,7 +12,12 @@ for a finding (``origin_type="audit_finding"``), inside :func:`qms.core.uow.writ
 because it takes the yearly counter. Services flush, never commit.
 """
 
-from qms.nonconformities.services.actions import add_action, start_implementation, update_action
+from qms.nonconformities.services.actions import (
+    add_action,
+    replan_action,
+    start_implementation,
+    update_action,
+)
 from qms.nonconformities.services.rules import (
     ACTION_FLOW,
     ACTION_STATES,
@@ -50,7 +55,7 @@ __all__ = [
     "ACTION_FLOW", "ACTION_STATES", "ALLOW_SELF_CLOSE", "CLOSE_MEANING", "EDITABLE", "NC_FLOW",
     "REOPEN_NOTE", "add_action", "attach_file", "cancel_nonconformity", "check_place",
     "clean_ishikawa", "clean_whys", "close_nonconformity", "count_open", "format_code",
-    "reassign_verifier", "record_correction",
+    "reassign_verifier", "record_correction", "replan_action",
     "record_verification", "reopen_analysis", "report_nonconformity", "save_analysis",
     "send_to_verification", "start_analysis", "start_implementation", "submit_analysis",
     "transition", "update_action", "update_nonconformity",
