@@ -4,4 +4,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from qms.objectives import cli, demo, models, permissions  # noqa: F401 - registers
+    from qms.api import register_api_blueprint
+    from qms.objectives import api, cli, demo, models, permissions, views  # noqa: F401 - registers
+
+    app.register_blueprint(views.bp)
+    register_api_blueprint(app, api.blp)
