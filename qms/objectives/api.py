@@ -90,6 +90,10 @@ class ObjectiveUpdateSchema(ObjectiveWriteSchema):
     version = fields.Int(required=True, metadata={"description": "The version you read; "
                                                   "a stale version gets 409 Conflict."})
     active = fields.Bool(load_default=True)
+    #: Left out, these keep what the objective has (never reset to a default).
+    method = fields.Enum(MeasureMethod, by_value=True)
+    computation = fields.Str(allow_none=True)
+    computation_params = fields.Dict()
 
 
 def _fields(data: dict) -> dict:
@@ -131,6 +135,9 @@ class ObjectiveItem(MethodView):
         """Update an objective (send back the version you read)"""
         objective = get_or_404_authorized(Objective, objective_id, "objective.manage")
         version, active = data.pop("version"), data.pop("active")
+        data.setdefault("method", objective.method)
+        data.setdefault("computation", objective.computation)
+        data.setdefault("computation_params", objective.computation_params)
         return services.update_objective(objective, expected_version=version, active=active,
                                          **_fields(data))
 

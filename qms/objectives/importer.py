@@ -100,9 +100,9 @@ def import_values(data: bytes, *, actor: User,
     codes = {r["objetivo"].strip().upper() for r in rows}
     objectives = {o.code: o for o in db.session.scalars(
         select(Objective).where(Objective.code.in_(codes)))}
-    taken = set(db.session.execute(
+    taken = {(code, period) for code, period in db.session.execute(
         select(Objective.code, KPIValue.period).join(KPIValue.objective)
-        .where(Objective.code.in_(codes))).tuples())
+        .where(Objective.code.in_(codes)))}
     problems: list[Problem] = []
     planned: list[tuple[Objective, object, float, str]] = []
     seen: dict[tuple[str, str], int] = {}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from qms.auth.services import issue_token
+from qms.core import audit
 from qms.extensions import db
 from qms.objectives import services
 from qms.processes.models import Process, ProcessCategory
@@ -24,3 +28,23 @@ def make_objective(code="OBJ-PAG-01", *, process="PAG", owner="duenio", frequenc
                   plan_evaluation="Informe trimestral de conciliación")
     fields.update(overrides)
     return services.create_objective(code=code, frequency=frequency, **fields)
+
+
+@pytest.fixture
+def objective_id(app):
+    """A quarterly objective (≥ 95 %) of the PAG process, owned by duenio."""
+    with app.app_context(), audit.acting_as(user("calidad")):
+        objective = make_objective()
+        db.session.commit()
+        return objective.id
+
+
+@pytest.fixture
+def token(app):
+    def _token(username: str) -> dict:
+        with app.app_context():
+            _, secret = issue_token(user(username), "pruebas")
+            db.session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return _token
