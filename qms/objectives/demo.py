@@ -58,10 +58,50 @@ OBJECTIVES = [
 ]
 
 
+#: NCs of the past year closed after these many days, so the NC KPIs have a history
+#: (some beyond the 60-day target): (days ago detected, days to close, process, title).
+HISTORY = [
+    (350, 35, "PAG", "Planilla de pago enviada al banco con un día de retraso"),
+    (320, 72, "REG", "Hogares con ficha socioeconómica incompleta en el padrón"),
+    (290, 28, "COR", "Verificación de asistencia escolar sin respaldo firmado"),
+    (255, 49, "PAG", "Conciliación de la billetera móvil con diferencias sin explicar"),
+    (230, 95, "TIC", "Respaldo semanal de la base de pagos no verificado"),
+    (200, 41, "QUE", "Quejas registradas sin categoría"),
+    (170, 55, "REG", "Cambio de titular sin documento de identidad archivado"),
+    (140, 63, "PAG", "Jornada de pago sin lista de asistencia"),
+    (115, 30, "COR", "Reporte de controles de salud recibido fuera de plazo"),
+    (90, 44, "SGC", "Formato de acta de reunión no controlado en uso"),
+]
+
+
+def _nc_history(users, processes) -> int:
+    """Closed NCs spread over the past year, told through the NC services (as the NC
+    demo does), so the computed NC indicators have a year of figures."""
+    from qms.nonconformities.demo import Story
+    from qms.nonconformities.enums import NCSeverity, NCSource
+
+    for days_ago, days, process, title in HISTORY:
+        s = Story(users, days_ago)
+        s.report("calidad", title=title, description=f"{title}. Detectado en el seguimiento "
+                 "mensual del proceso.", source=NCSource.PROCESS_MONITORING,
+                 process=processes[process], severity=NCSeverity.MINOR,
+                 detected_by=users["calidad"])
+        s.contain(1, "calidad", "Se corrigió el caso detectado.")
+        s.analyse(3, "calidad", ["El control no estaba definido.", "El procedimiento no lo "
+                                 "exigía."], "El procedimiento no define el control.")
+        s.act(4, "calidad", [("Incluir el control en el procedimiento.", "duenio", days - 10)])
+        s.complete(days - 12, 0, "Procedimiento actualizado y personal informado.")
+        s.to_verification(days - 11, "calidad", days - 2, "auditor")
+        s.verify(days - 1, "auditor", "effective", "Dos meses sin repetición.")
+        s.close(days, "calidad")
+    return len(HISTORY)
+
+
 @seed_step(70, "objectives")
 def seed_objectives() -> str:
     users = {u.username: u for u in db.session.scalars(select(User))}
     processes = {p.code: p for p in db.session.scalars(select(Process))}
+    history = _nc_history(users, processes)
     rng = random.Random(62)  # noqa: S311 - demo data, not security
     today = today_local()
     entered = computed = 0
@@ -84,4 +124,5 @@ def seed_objectives() -> str:
             services.record_value(objective, period=period.label, value=value,
                                   actor=users[owner], note="")
             entered += 1
-    return f"{len(OBJECTIVES)} demo objectives ({entered} values entered, {computed} computed)."
+    return (f"{len(OBJECTIVES)} demo objectives ({entered} values entered, {computed} computed; "
+            f"{history} closed NCs of the past year behind them).")
