@@ -7,7 +7,7 @@ of the SGC; external people are a text column); review_decision (9.3.3 outputs, 
 optional tracked action: owner, due date, status, evidence text or file).
 
 Revision ID: 0012_reviews
-Revises: 0006_audits
+Revises: 0011_objectives
 Create Date: 2026-12-02 00:14:42.103196
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_reviews'
-down_revision = '0006_audits'
+down_revision = '0011_objectives'
 branch_labels = None
 depends_on = None
 

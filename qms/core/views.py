@@ -36,7 +36,8 @@ def index():
 @bp.get("/inicio")
 @login_required
 def dashboard():
-    return render_template("core/dashboard.html", cards=dashboard_cards.cards_for(current_user))
+    return render_template("core/dashboard.html", cards=dashboard_cards.cards_for(current_user),
+                           panels=dashboard_cards.panels_for(current_user))
 
 
 @bp.post("/idioma")
