@@ -138,11 +138,9 @@ def satisfaction(start: date, end: date) -> dict:
 
 
 def _objective_results(start: date, end: date):
-    """The objectives' results, or None while the objectives register is not installed."""
-    try:
-        from qms.objectives import facts as objectives
-    except ImportError:  # pragma: no cover - the objectives domain ships with issue 14
-        return None
+    """Each active quality objective's result in the period (objectives facts)."""
+    from qms.objectives import facts as objectives
+
     return objectives.objective_results(start, end)
 
 

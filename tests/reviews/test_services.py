@@ -234,7 +234,29 @@ def test_cancel_needs_a_reason(officer):
         services.cancel_review(review, expected_version=review.version, reason=" ")
     services.cancel_review(review, expected_version=review.version, reason="Se reprogramó")
     assert review.status == ReviewStatus.CANCELLED
-    with trail.acting_as(user("calidad")):
-        with pytest.raises(TransitionError):
-            services.hold_review(review, expected_version=review.version,
-                                 held_on=today_local(), actor=user("calidad"))
+    with trail.acting_as(user("calidad")), pytest.raises(TransitionError):
+        services.hold_review(review, expected_version=review.version,
+                             held_on=today_local(), actor=user("calidad"))
+
+
+def test_objectives_met_come_from_the_objectives_register(officer):
+    from qms.objectives import services as objective_services
+    from tests.objectives.conftest import make_objective
+
+    today = today_local()
+    month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    met = make_objective("OBJ-PAG-01", frequency="monthly", target=95.0)
+    missed = make_objective("OBJ-PAG-02", frequency="monthly", target=90.0, name="Quejas a tiempo")
+    objective_services.record_value(met, period=month, value="97.5", actor=user("calidad"))
+    objective_services.record_value(missed, period=month, value="80", actor=user("calidad"))
+    review = services.compile_review(make_review())
+    data = review.compiled
+    assert _figure(data, "c2", "objectives_total") == 2
+    assert _figure(data, "c2", "objectives_met") == 1
+    assert _figure(data, "c2", "objectives_not_met") == 1
+    rows = data["sections"]["c2"]["tables"][0]["rows"]
+    assert rows[0]["c"][0].startswith("OBJ-PAG-01") and rows[0]["c"][-1] == "Sí"
+    assert rows[0]["u"] == f"/objetivos/{met.id}"
+    process_rows = data["sections"]["c3"]["tables"][0]["rows"]
+    assert next(r for r in process_rows if r["c"][0].startswith("PAG"))["c"][-1] == "1 / 2"
+    assert _figure(data, "c5", "kpi_values") == 2
