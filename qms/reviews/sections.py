@@ -72,6 +72,7 @@ LABELS: dict[str, Any] = {
     "owner": _l("Responsable"),
     "due": _l("Fecha límite"),
     "status": _l("Estado"),
+    "actions": _l("Acciones decididas en revisiones anteriores"),
     # c1) satisfaction and complaints
     "waves": _l("Rondas de encuesta en el periodo"),
     "wave": _l("Ronda"),
@@ -93,6 +94,7 @@ LABELS: dict[str, Any] = {
     "objectives_not_met": _l("No cumplidos"),
     "objectives_no_data": _l("Sin medición en el periodo"),
     "objective": _l("Objetivo"),
+    "objectives": _l("Objetivos de la calidad y su último valor en el periodo"),
     "process": _l("Proceso"),
     "target": _l("Meta"),
     "latest": _l("Último valor"),
@@ -121,6 +123,7 @@ LABELS: dict[str, Any] = {
     "ver_effective": _l("Verificaciones de eficacia: eficaces"),
     "ver_not_effective": _l("Verificaciones de eficacia: no eficaces"),
     "source": _l("Fuente"),
+    "by_source": _l("No conformidades del periodo por fuente"),
     "count": _l("Cantidad"),
     # c5) monitoring and measurement
     "kpi_values": _l("Mediciones de indicadores en el periodo"),
@@ -139,6 +142,7 @@ LABELS: dict[str, Any] = {
     "findings_obs": _l("Hallazgos: observaciones"),
     "findings_ofi": _l("Hallazgos: oportunidades de mejora"),
     "audit": _l("Auditoría"),
+    "audits": _l("Auditorías del periodo y sus hallazgos"),
     "type": _l("Tipo"),
     "findings": _l("Hallazgos (mayor / menor / obs. / mejora)"),
     # c7) providers

@@ -22,6 +22,7 @@ from qms.extensions import db
 from qms.reviews import minutes, services
 from qms.reviews.enums import ReviewActionStatus, ReviewStatus
 from qms.reviews.facts import URL_PREFIX
+from qms.reviews.sections import C_HEADING
 from qms.reviews.forms import (
     ActionForm,
     ApproveForm,
@@ -104,7 +105,7 @@ def _detail_context(review: ManagementReview, **forms) -> dict:
         hold_form.held_on.data = min(review.planned_on, today_local())
     context = {
         "review": review, "sections": minutes.section_views(data) if data else None,
-        "data": data, "held": held,
+        "data": data, "held": held, "c_heading": str(C_HEADING),
         "intact": services.snapshot_intact(review) if held else None,
         "missing": services.missing_entered_inputs(review)
         if review.status == ReviewStatus.PLANNED else [],

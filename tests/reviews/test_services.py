@@ -69,6 +69,12 @@ def test_compile_counts_the_period_and_links_to_the_records(officer):
     rows = review.compiled["sections"]["c3"]["tables"][0]["rows"]
     assert any(r["c"][0].startswith("PAG") and r["c"][1] == 1 for r in rows)
     assert set(review.compiled["sections"]) == {s.id for s in SECTIONS}
+    from qms.reviews.sections import LABELS
+
+    keys = {f["k"] for part in review.compiled["sections"].values() for f in part["figures"]}
+    keys |= {k for part in review.compiled["sections"].values() for t in part["tables"]
+             for k in (t["k"], *t["cols"])}
+    assert keys - set(LABELS) == set(), "every figure and column key has a label"
     assert inside.code  # the NC stays where it is: compiling reads, never writes
 
 
