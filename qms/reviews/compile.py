@@ -98,13 +98,11 @@ def previous_actions(review: ManagementReview) -> dict:
         else [])
 
 
-def satisfaction(start: date, end: date) -> dict:
+def satisfaction(start: date, end: date, waves) -> dict:
     """c1) Satisfaction index of the waves of the period; complaints received."""
     from qms.complaints import facts as complaints
     from qms.core.geo import department
-    from qms.surveys import facts as surveys
 
-    waves = surveys.satisfaction_waves_in_period(start, end)
     figures = [_fig("waves", len(waves), _url("surveys.list"))]
     tables = []
     wave_rows = [([f"{w.survey_code} · {w.wave_name} ({w.starts_on} – {w.ends_on})",
@@ -226,13 +224,11 @@ def nonconformities(start: date, end: date) -> dict:
             for k, n in sorted(f.by_source.items())])] if f.by_source else [])
 
 
-def monitoring(start: date, end: date, results, channels) -> dict:
+def monitoring(start: date, end: date, results, channels, waves) -> dict:
     """c5) What was measured in the period: KPI values, survey responses, payment
     periods reported, documents overdue for their periodic review."""
     from qms.documents import facts as documents
-    from qms.surveys import facts as surveys
 
-    waves = surveys.satisfaction_waves_in_period(start, end)
     due = documents.documents_due_for_review(end, min(end, today_local()))
     figures = []
     if results is not None:
@@ -305,18 +301,20 @@ def compile_inputs(review: ManagementReview) -> dict:
     """
     start, end = review.period_start, review.period_end
     from qms.payments import facts as payments
+    from qms.surveys import facts as surveys
 
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "es")):
         results = _objective_results(start, end)
         channels = payments.payment_channel_figures_in_period(*_payment_months(start, end))
+        waves = surveys.satisfaction_waves_in_period(start, end)
         builders: dict[str, Callable[[], dict]] = {
             "a": lambda: previous_actions(review),
             "b": lambda: _section(),
-            "c1": lambda: satisfaction(start, end),
+            "c1": lambda: satisfaction(start, end, waves),
             "c2": lambda: objectives_met(start, end, results),
             "c3": lambda: processes(start, end, results, channels),
             "c4": lambda: nonconformities(start, end),
-            "c5": lambda: monitoring(start, end, results, channels),
+            "c5": lambda: monitoring(start, end, results, channels, waves),
             "c6": lambda: audits(start, end),
             "c7": lambda: providers(channels),
             "d": lambda: _section(),
