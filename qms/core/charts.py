@@ -72,10 +72,8 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
     if target is not None:
         values.append(target)
     top = y_max if y_max is not None else (max(values) if values else 1)
-    if y_max is None and target is not None:
-        top = top * 1.1 if top > 0 else top + 1  # room above the target line's label
     top = top if top > y_min else y_min + 1
-    left, right, top_pad, bottom = 50, 20, 40, 60
+    left, right, top_pad, bottom = 50, 30, 40, 60
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     step = plot_w / max(1, len(labels) - 1)
 
@@ -105,9 +103,12 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
         parts.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}" '
                      'stroke="#a4262c" stroke-width="2" stroke-dasharray="6 4" '
                      'class="qms-chart-target"/>')
-        parts.append(f'<text x="{width - right}" y="{ty - 6:.1f}" font-size="11" '
-                     f'text-anchor="end" fill="#a4262c">{escape(target_label)} '
-                     f"{escape(_fmt(target, unit))}</text>")
+        # Its key sits in the legend row, after the series', never over the points.
+        lx = left + len(series) * 150
+        parts.append(f'<line x1="{lx}" y1="{height - 16}" x2="{lx + 22}" y2="{height - 16}" '
+                     'stroke="#a4262c" stroke-width="2" stroke-dasharray="6 4"/>')
+        parts.append(f'<text x="{lx + 28}" y="{height - 12}" font-size="12" fill="#a4262c">'
+                     f"{escape(target_label)} {escape(_fmt(target, unit))}</text>")
     for n, (name, points) in enumerate(series.items()):
         color = PALETTE[n % len(PALETTE)]
         lookup = dict(points)

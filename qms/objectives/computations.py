@@ -37,6 +37,11 @@ class Computation:
     func: Callable[[Period, dict], float | None]
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
 
+    def describe(self, params: dict | None) -> str:
+        """The parameters as "label: value" for people (the trail, the KPI page)."""
+        labels = {p.name: str(p.label) for p in self.parameters}
+        return ", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted((params or {}).items()))
+
     def clean_params(self, given: dict | None) -> dict:
         """The parameters with defaults filled in; ValueError naming a bad one."""
         given = dict(given or {})
@@ -55,6 +60,8 @@ class Computation:
                     raise ValueError(p.name)
             else:
                 value = str(raw or "").strip()
+                if not value:
+                    continue  # an empty text parameter means "all" and is not stored
             cleaned[p.name] = value
         return cleaned
 
@@ -88,14 +95,14 @@ _DEPARTMENT = Parameter("department_code", _l("Código de departamento (vacío: 
                         "", _l("Dos cifras, p. ej. 08 (Francisco Morazán)."))
 
 
-@register("nc_closed_on_time", _l("% de no conformidades cerradas a tiempo"), "%",
+@register("nc_closed_on_time", _l("Porcentaje de no conformidades cerradas a tiempo"), "%",
           _l("De las no conformidades cerradas en el periodo, porcentaje cerradas dentro del "
              "plazo objetivo contado desde su detección."), _TARGET_DAYS, _PROCESS)
 def nc_closed_on_time(period: Period, params: dict) -> float | None:
     from qms.nonconformities import facts
 
     figures = facts.nc_closure_figures(period.start, period.end, params["target_days"],
-                                       [params["process_code"]] if params["process_code"]
+                                       [params["process_code"]] if "process_code" in params
                                        else None)
     return _share(figures.closed_on_time, figures.closed)
 
@@ -107,10 +114,10 @@ def nc_median_days_to_close(period: Period, params: dict) -> float | None:
     from qms.nonconformities import facts
 
     return facts.nc_closure_figures(period.start, period.end, 1, [params["process_code"]]
-                                    if params["process_code"] else None).median_days
+                                    if "process_code" in params else None).median_days
 
 
-@register("actions_overdue", _l("% de acciones correctivas vencidas"), "%",
+@register("actions_overdue", _l("Porcentaje de acciones correctivas vencidas"), "%",
           _l("Al cierre del periodo, porcentaje de las acciones correctivas pendientes cuya "
              "fecha límite ya había pasado."))
 def actions_overdue(period: Period, params: dict) -> float | None:
@@ -127,12 +134,12 @@ def satisfaction_index(period: Period, params: dict) -> float | None:
     from qms.surveys import facts
 
     for fact in facts.latest_wave_satisfaction(period.end):
-        if fact.department_code == params["department_code"] and fact.index is not None:
+        if fact.department_code == params.get("department_code", "") and fact.index is not None:
             return round(fact.index, 1)
     return None
 
 
-@register("documents_reviewed_on_time", _l("% de documentos con la revisión al día"), "%",
+@register("documents_reviewed_on_time", _l("Porcentaje de documentos con la revisión al día"), "%",
           _l("Al cierre del periodo, porcentaje de los documentos vigentes cuya revisión "
              "periódica no estaba vencida."))
 def documents_reviewed_on_time(period: Period, params: dict) -> float | None:
@@ -142,7 +149,7 @@ def documents_reviewed_on_time(period: Period, params: dict) -> float | None:
     return _share(figures.in_force - figures.overdue, figures.in_force)
 
 
-@register("audit_programme_completion", _l("% de cumplimiento del programa de auditorías"), "%",
+@register("audit_programme_completion", _l("Porcentaje de cumplimiento del programa de auditorías"), "%",
           _l("De las auditorías planificadas para terminar en el periodo (sin las anuladas), "
              "porcentaje ya informadas o cerradas."))
 def audit_programme_completion(period: Period, params: dict) -> float | None:
@@ -152,7 +159,7 @@ def audit_programme_completion(period: Period, params: dict) -> float | None:
     return _share(figures.completed, figures.planned)
 
 
-@register("complaints_answered_in_time", _l("% de quejas respondidas en plazo"), "%",
+@register("complaints_answered_in_time", _l("Porcentaje de quejas respondidas en plazo"), "%",
           _l("De las quejas recibidas en el periodo, porcentaje con respuesta pública dentro "
              "del plazo objetivo."),
           Parameter("target_days", _l("Plazo objetivo (días)"), int, 10,
@@ -164,7 +171,7 @@ def complaints_answered_in_time(period: Period, params: dict) -> float | None:
     return _share(figures.answered_in_time, figures.received)
 
 
-@register("payment_execution_rate", _l("% de ejecución de pagos del bono"), "%",
+@register("payment_execution_rate", _l("Porcentaje de ejecución de pagos del bono"), "%",
           _l("Hogares pagados sobre hogares programados en los periodos de pago del periodo."))
 def payment_execution_rate(period: Period, params: dict) -> float | None:
     from qms.payments import facts

@@ -134,6 +134,18 @@ def kpi_values(objective_id: int, start: date, end: date) -> list[KPIValueFact]:
                          v.recomputed_value) for v in rows]
 
 
+def _axis(values: list[float]) -> tuple[float, float]:
+    """A y range that shows the values and the target closely enough to see the trend
+    (values near a 95 % target would be a flat line on a 0–100 axis); never below zero
+    for non-negative figures."""
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or abs(hi) * 0.1 or 1.0
+    low = lo - span * 0.6
+    if lo >= 0:
+        low = max(0.0, low)
+    return round(low, 2), round(hi + span * 0.3, 2)
+
+
 def objective_chart_svg(objective_id: int, start: date, end: date) -> str:
     """The KPI's values in the window as a server-side SVG line against the dashed target
     line: safe markup (every text escaped), usable in pages and PDFs. Empty string for an
@@ -149,14 +161,14 @@ def objective_chart_svg(objective_id: int, start: date, end: date) -> str:
         return ""
     points = [(v.period, v.value) for v in kpi_values(objective_id, start, end)]
     unit = objective.unit if objective.unit in ("%",) else ""
-    low = min([0.0, objective.target, *(v for _p, v in points)])
+    low, high = _axis([objective.target, *(v for _p, v in points)])
     description = _("%(name)s: %(count)d valores; meta %(direction)s %(target)s %(unit)s.",
                     name=objective.name, count=len(points),
                     direction=objective.direction.symbol, target=f"{objective.target:g}",
                     unit=objective.unit)
     return charts.line_chart(
         {_("Valor"): points}, title=f"{objective.code} · {objective.name}", unit=unit,
-        y_min=low, target=objective.target,
+        y_min=low, y_max=high, target=objective.target,
         target_label=_("Meta %(direction)s", direction=objective.direction.symbol),
         desc=description)
 

@@ -29,6 +29,13 @@ from qms.processes.models import Process
 ISO_CLAUSE = ("ISO 9001:2015", "6.2")
 
 
+def _computation_label(key: str | None) -> str:
+    from qms.objectives import computations
+
+    found = computations.get(key)
+    return str(found.label) if found else (key or "—")
+
+
 class Objective(Audited, VersionedMixin, Model):
     """A quality objective with its KPI, target and the plan to reach it (6.2.2 a–e)."""
 
@@ -46,6 +53,11 @@ class Objective(Audited, VersionedMixin, Model):
         "active": _l("Objetivo vigente"),
     }
     __audit_skip__ = frozenset({"version", "created_at", "updated_at"})
+    __audit_formats__ = {
+        "computation": lambda key: _computation_label(key),
+        "computation_params": lambda params: ", ".join(
+            f"{k}={v}" for k, v in sorted((params or {}).items())) or "—",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Short stable code, e.g. "OBJ-PAG-01".
@@ -113,6 +125,11 @@ class KPIValue(Audited, Model):
         "recomputed_at": _l("Recalculado el"),
     }
     __audit_actions__ = {"recompute": _l("Valor recalculado y comparado")}
+    __audit_formats__ = {
+        "computation": lambda key: _computation_label(key),
+        "parameters": lambda params: ", ".join(
+            f"{k}={v}" for k, v in sorted((params or {}).items())) or "—",
+    }
     __audit_skip__ = frozenset({"recorded_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,7 +22,6 @@ from qms.extensions import db
 from qms.reviews import minutes, services
 from qms.reviews.enums import ReviewActionStatus, ReviewStatus
 from qms.reviews.facts import URL_PREFIX
-from qms.reviews.sections import C_HEADING
 from qms.reviews.forms import (
     ActionForm,
     ApproveForm,
@@ -33,6 +32,7 @@ from qms.reviews.forms import (
     ReviewForm,
 )
 from qms.reviews.models import ENTERED_INPUTS, ManagementReview, ReviewDecision
+from qms.reviews.sections import C_HEADING
 
 bp = Blueprint("reviews", __name__, url_prefix=URL_PREFIX)
 ATTENDEE_ROLES = (Role.MANAGER, Role.QUALITY_OFFICER, Role.PROCESS_OWNER, Role.ADMIN,
