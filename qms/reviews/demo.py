@@ -3,7 +3,7 @@ this year's, planned and ready to compile."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -22,9 +22,7 @@ def seed_reviews() -> str:
     users = {u.username: u for u in db.session.scalars(select(User))}
     calidad, direccion = users["calidad"], users["direccion"]
     today = today_local()
-    last_start = today.replace(month=1, day=1) - timedelta(days=365)
-    last_start = last_start.replace(month=1, day=1)
-    last_end = last_start.replace(month=12, day=31)
+    last_start, last_end = date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
     held_on = min(last_end + timedelta(days=20), today - timedelta(days=60))
     attendees = [users[n] for n in ("direccion", "calidad", "duenio", "duenia2") if n in users]
     with trail.acting_as(calidad):

@@ -6,6 +6,7 @@ through :mod:`qms.core.pdf`, and approved by top management with an electronic s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 from typing import Any
 
@@ -145,8 +146,6 @@ def gather(review: ManagementReview, *, signer: User | None = None,
         d.action_due_on.isoformat() if d.action_due_on else "",
         d.action_status.label if d.action_status else "") for d in review.decisions)
     compiled_at = snapshot.get("compiled_at")
-    from datetime import datetime
-
     return MinutesData(
         code=review.code, title=review.title, status_label=review.status.label,
         draft=approver is None, planned_on=review.planned_on.isoformat(),

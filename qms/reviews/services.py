@@ -281,8 +281,8 @@ def add_decision(review: ManagementReview, *, kind: DecisionKind | str, text: st
     number = max((d.number for d in review.decisions), default=0) + 1
     decision = ReviewDecision(
         review=review, number=number, kind=kind, text=text,
-        action_description=_text(action_description, "action_description", max_len=5000)
-        or None if owner else None,
+        action_description=(_text(action_description, "action_description", max_len=5000)
+                            or None) if owner else None,
         action_owner=owner, action_due_on=due_on,
         action_status=ReviewActionStatus.PLANNED if owner else None, created_by_id=actor.id)
     db.session.add(decision)

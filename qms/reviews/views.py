@@ -3,6 +3,8 @@ holding (freezing), decisions and their actions, the minutes and their approval.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -84,8 +86,7 @@ def new():
     if request.method == "GET":
         today = today_local()
         form.planned_on.data = today
-        form.period_start.data = today.replace(year=today.year - 1, day=1) \
-            if not (today.month == 2 and today.day == 29) else today.replace(day=1)
+        form.period_start.data = today.replace(year=today.year - 1, day=1)
         form.period_end.data = today
     if form.validate_on_submit() and (done := attempt(lambda: services.create_review(
             title=form.title.data, planned_on=form.planned_on.data,
@@ -106,6 +107,7 @@ def _detail_context(review: ManagementReview, **forms) -> dict:
     context = {
         "review": review, "sections": minutes.section_views(data) if data else None,
         "data": data, "held": held, "c_heading": str(C_HEADING),
+        "frozen_at": datetime.fromisoformat(data["compiled_at"]) if held and data else None,
         "intact": services.snapshot_intact(review) if held else None,
         "missing": services.missing_entered_inputs(review)
         if review.status == ReviewStatus.PLANNED else [],
