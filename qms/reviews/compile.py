@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -149,7 +149,7 @@ def objectives_met(start: date, end: date, results) -> dict:
     met = sum(1 for r in results if r.met is True)
     not_met = sum(1 for r in results if r.met is False)
     rows = [([f"{r.code} · {r.name}", r.process_code or "—",
-              f"{r.direction} {_num(r.target)} {r.unit}".strip(),
+              f"{SIGNS.get(r.direction, r.direction)} {_num(r.target)} {r.unit}".strip(),
               f"{_num(r.latest_value)} {r.unit}".strip() if r.latest_value is not None else "—",
               r.latest_period or "—",
               {True: "Sí", False: "No", None: "Sin datos"}[r.met]], r.url) for r in results]
@@ -161,11 +161,12 @@ def objectives_met(start: date, end: date, results) -> dict:
                 rows)] if rows else [])
 
 
+SIGNS = {">=": "≥", "<=": "≤"}
+
+
 def _num(value) -> str:
-    if value is None:
-        return "—"
-    value = float(value)
-    return f"{value:.0f}" if value.is_integer() else f"{value:.2f}"
+    """A number as the SGC's language writes it (compiled under its locale)."""
+    return "—" if value is None else format_decimal(float(value), format="#,##0.##")
 
 
 def _payment_months(start: date, end: date) -> tuple[str, str]:

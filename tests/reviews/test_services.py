@@ -262,6 +262,7 @@ def test_objectives_met_come_from_the_objectives_register(officer):
     assert _figure(data, "c2", "objectives_not_met") == 1
     rows = data["sections"]["c2"]["tables"][0]["rows"]
     assert rows[0]["c"][0].startswith("OBJ-PAG-01") and rows[0]["c"][-1] == "Sí"
+    assert rows[0]["c"][2:4] == ["≥ 95 %", "97,5 %"]  # the SGC's own notation
     assert rows[0]["u"] == f"/objetivos/{met.id}"
     process_rows = data["sections"]["c3"]["tables"][0]["rows"]
     assert next(r for r in process_rows if r["c"][0].startswith("PAG"))["c"][-1] == "1 / 2"
