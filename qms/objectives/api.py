@@ -89,11 +89,21 @@ class ObjectiveCreateSchema(ObjectiveWriteSchema):
 class ObjectiveUpdateSchema(ObjectiveWriteSchema):
     version = fields.Int(required=True, metadata={"description": "The version you read; "
                                                   "a stale version gets 409 Conflict."})
-    active = fields.Bool(load_default=True)
     #: Left out, these keep what the objective has (never reset to a default).
+    active = fields.Bool()
+    process_id = fields.Int(allow_none=True)
     method = fields.Enum(MeasureMethod, by_value=True)
     computation = fields.Str(allow_none=True)
     computation_params = fields.Dict()
+    plan_what = fields.Str(validate=validate.Length(max=5000))
+    plan_resources = fields.Str(validate=validate.Length(max=5000))
+    plan_who = fields.Str(validate=validate.Length(max=5000))
+    plan_due_on = fields.Date(allow_none=True)
+    plan_evaluation = fields.Str(validate=validate.Length(max=5000))
+
+    #: The attributes a PATCH may leave out.
+    KEPT = ("active", "process_id", "method", "computation", "computation_params",
+            "plan_what", "plan_resources", "plan_who", "plan_due_on", "plan_evaluation")
 
 
 def _fields(data: dict) -> dict:
@@ -134,10 +144,9 @@ class ObjectiveItem(MethodView):
     def patch(self, data, objective_id):
         """Update an objective (send back the version you read)"""
         objective = get_or_404_authorized(Objective, objective_id, "objective.manage")
+        for name in ObjectiveUpdateSchema.KEPT:
+            data.setdefault(name, getattr(objective, name))
         version, active = data.pop("version"), data.pop("active")
-        data.setdefault("method", objective.method)
-        data.setdefault("computation", objective.computation)
-        data.setdefault("computation_params", objective.computation_params)
         return services.update_objective(objective, expected_version=version, active=active,
                                          **_fields(data))
 

@@ -127,8 +127,12 @@ def import_values(data: bytes, *, actor: User,
             continue
         try:
             period = parse_period(row["periodo"], objective.frequency)
+            services.refuse_future(period)
         except ValueError as exc:
             problems.append(Problem(line, "periodo", str(exc)))
+            period = None
+        except ValidationError as exc:
+            problems.append(Problem(line, "periodo", str(exc.message)))
             period = None
         try:
             value = services.parse_number(row["valor"])

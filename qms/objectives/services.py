@@ -148,6 +148,13 @@ def _period(objective: Objective, text: str, field: str = "period") -> Period:
         raise ValidationError(str(exc), field=field) from None
 
 
+def refuse_future(period: Period, field: str = "period") -> None:
+    """A period that has not begun has nothing to measure yet."""
+    if period.start > today_local():
+        raise ValidationError(_l("El periodo %(period)s aún no ha comenzado.",
+                                 period=period.label), field=field)
+
+
 def _refuse_duplicate(objective: Objective, period: Period, field: str = "period") -> None:
     if db.session.scalar(select(KPIValue.id).where(KPIValue.objective_id == objective.id,
                                                    KPIValue.period == period.label)):
@@ -176,6 +183,7 @@ def record_value(objective: Objective, *, period: str, value, actor: User,
     if not objective.active:
         raise ValidationError(_l("El objetivo ya no está vigente."), field="period")
     found = _period(objective, period)
+    refuse_future(found)
     number = parse_number(value)
     _refuse_duplicate(objective, found)
     return add_value(KPIValue(objective_id=objective.id, period=found.label, period_start=found.start,

@@ -131,13 +131,16 @@ def latest_wave_satisfaction(until: date) -> list[LatestWaveIndexFact]:
 
     from qms.extensions import db
     from qms.surveys import aggregates
-    from qms.surveys.models import INDEX_CODE, RESPONSES_CODE, Aggregate, Wave
+    from qms.surveys.models import INDEX_CODE, RESPONSES_CODE, Aggregate, Survey, Wave, WaveTarget
     from qms.surveys.stats import summarise
 
-    wave = db.session.scalar(
-        select(Wave).where(Wave.ends_on <= until, select(Aggregate.wave_id).where(
+    wave = db.session.execute(
+        select(Wave.id, Wave.code, Wave.name, Wave.ends_on, Wave.population,
+               Survey.code.label("survey_code"))
+        .join(Survey, Survey.id == Wave.survey_id)
+        .where(Wave.ends_on <= until, select(Aggregate.wave_id).where(
             Aggregate.wave_id == Wave.id, Aggregate.question_code == RESPONSES_CODE)
-            .exists()).order_by(Wave.ends_on.desc(), Wave.id.desc()).limit(1))
+            .exists()).order_by(Wave.ends_on.desc(), Wave.id.desc()).limit(1)).first()
     if wave is None:
         return []
     # Only the two rows that matter (responses, index) per municipality of one wave.
@@ -150,7 +153,9 @@ def latest_wave_satisfaction(until: date) -> list[LatestWaveIndexFact]:
         select(Aggregate.question_code, Aggregate.department_code, *columns)
         .where(Aggregate.wave_id == wave.id, wanted)
         .group_by(Aggregate.question_code, Aggregate.department_code))}
-    populations = {t.department_code: t.population for t in wave.targets}
+    populations = dict(db.session.execute(
+        select(WaveTarget.department_code, WaveTarget.population)
+        .where(WaveTarget.wave_id == wave.id)).all())
     groups = [("", national, wave.population or None)] + [
         (code, by_dept, populations.get(code))
         for code in sorted({k[2] for k in by_dept if k[2]})]
@@ -162,7 +167,7 @@ def latest_wave_satisfaction(until: date) -> list[LatestWaveIndexFact]:
                       population=population, min_n=1)
         index = None if s.index is None or math.isnan(s.index) else s.index
         moe = None if s.moe_index is None or math.isnan(s.moe_index) else s.moe_index
-        facts.append(LatestWaveIndexFact(wave.id, wave.survey.code, wave.code, wave.name,
+        facts.append(LatestWaveIndexFact(wave.id, wave.survey_code, wave.code, wave.name,
                                          wave.ends_on, code, s.n, index, moe))
     return facts
 

@@ -75,16 +75,20 @@ def test_the_dashboard_is_for_managers_and_quality_officers_only(app, login_as, 
         assert "Tablero de la dirección" not in fresh.get("/inicio").get_data(as_text=True)
 
 
-def test_the_number_of_queries_does_not_grow_with_the_ncs(app, login_as):
+def test_queries_do_not_grow_with_the_ncs_and_a_change_shows_at_once(app, login_as):
     _seed(app, 3)
     client = login_as("direccion")
-    client.get("/inicio")
-    few, _html = _queries(app, client, "/inicio")
+    first, html = _queries(app, client, "/inicio")  # gathered: nothing cached yet
+    assert ">3</a>" in html.split("dashboard-ages", 1)[1]
+    repeat, again = _queries(app, client, "/inicio")  # nothing changed: reused
+    assert repeat < first and again.count("dashboard-ages") == html.count("dashboard-ages")
     with app.app_context(), audit.acting_as(user("calidad")):
         process = make_process("PAG")
         for i in range(40):
             make_nc(process, title=f"Más {i}", detected_on=today_local() - timedelta(days=i * 7))
         db.session.commit()
     many, html = _queries(app, client, "/inicio")
-    assert many == few, (few, many)
-    assert few <= 30, few
+    assert many == first, (first, many)
+    assert first <= 30, first
+    totals = html.split("dashboard-ages", 1)[1].split("<tfoot>", 1)[1]
+    assert ">43</a>" in totals  # the 40 new NCs count at once, not after a delay

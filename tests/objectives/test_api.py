@@ -25,7 +25,7 @@ def test_process_owner_records_a_value_and_bad_input_is_named(client, token, obj
                               ({"period": "2026-T3", "value": True}, "value", "número")):
         refused = client.post(path, json=body, headers=owner)
         assert refused.status_code == 422, body
-        assert text in str(refused.get_json()), (body, refused.get_json())
+        assert text in str(refused.get_json()) and field in str(refused.get_json()), body
     assert client.post(path, json={"period": "2026-T3", "value": 1},
                        headers=token("duenio2")).status_code == 403
     listed = client.get(path, headers=token("certificador")).get_json()
@@ -39,7 +39,8 @@ def test_quality_officer_creates_and_updates_with_version(app, client, token, ob
     created = client.post("/api/v1/objectives/", headers=officer, json={
         "code": "OBJ-API-01", "name": "Quejas en plazo", "owner_id": owner_id, "unit": "%",
         "direction": ">=", "target": 90, "frequency": "monthly", "method": "computed",
-        "computation": "complaints_answered_in_time", "computation_params": {"target_days": 7}})
+        "computation": "complaints_answered_in_time", "computation_params": {"target_days": 7},
+        "plan_what": "Respuesta en el portal"})
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["computation_params"] == {"target_days": 7}
@@ -52,8 +53,11 @@ def test_quality_officer_creates_and_updates_with_version(app, client, token, ob
     update = {"version": body["version"], "name": "Quejas respondidas", "owner_id": owner_id,
               "unit": "%", "direction": ">=", "target": 95}
     patched = client.patch(item, json=update, headers=officer).get_json()
+    assert patched["plan_what"] == "Respuesta en el portal"  # left out: kept
     assert (patched["method"], patched["computation"]) == ("computed",
                                                           "complaints_answered_in_time")
+    assert (patched["target"], patched["name"], patched["active"]) == (95, "Quejas respondidas",
+                                                                       True)
     stale = client.patch(item, json=update, headers=officer)
     assert stale.status_code == 409
     assert client.patch(item, json=update, headers=token("duenio")).status_code == 403

@@ -103,7 +103,7 @@ def test_a_computed_value_keeps_its_query_and_recomputation_shows_the_change(app
                                    computation_params={"target_days": 60})
         value = services.compute_value(objective, period="2026-T1", actor=user("calidad"))
         assert (value.value, value.computation, value.parameters) == (
-            50.0, "nc_closed_on_time", {"target_days": 60, "process_code": ""})
+            50.0, "nc_closed_on_time", {"target_days": 60})
         # The objective's parameters change later: the stored value keeps its own.
         objective.computation_params = {"target_days": 120}
         db.session.commit()

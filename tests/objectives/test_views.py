@@ -41,7 +41,8 @@ def test_bad_values_are_refused_on_the_form_and_nothing_is_stored(app, login_as,
              ({"period": "2026-T5", "value": "90"}, "no es un periodo válido"),
              ({"period": "2026-T1", "value": "97"}, "ya tiene un valor para el periodo 2026-T1"),
              ({"period": "2026-T2", "value": "noventa"}, "«noventa» no es un número"),
-             ({"period": "2026-T2", "value": "nan"}, "no es un número")]
+             ({"period": "2026-T2", "value": "nan"}, "no es un número"),
+             ({"period": "2099-T1", "value": "90"}, "El periodo 2099-T1 aún no ha comenzado.")]
     for data, message in cases:
         response = post_form(client, f"{page}/valores", data, token_from=page)
         assert response.status_code == 422, data
