@@ -92,3 +92,148 @@ def reports_unsigned(ended_by: date) -> list[UnsignedReportFact]:
         .where(Audit.status == AuditStatus.IN_PROGRESS, end <= ended_by)
         .order_by(Audit.id))
     return [UnsignedReportFact(r[0], r[1], r[2], r[3] or r[4], r[5]) for r in rows]
+
+
+@dataclass(frozen=True)
+class AuditProgrammeCompletion:
+    """Audits planned to finish within a window (not cancelled), and how many of them had
+    been carried out (reported or closed)."""
+
+    planned: int
+    completed: int
+
+
+def audit_programme_completion(start: date, end: date) -> AuditProgrammeCompletion:
+    """Audits whose planned end falls within [start, end], cancelled ones left out; done
+    means reported or closed. One query."""
+    from sqlalchemy import case, func, select
+
+    from qms.audits.enums import AuditStatus
+    from qms.audits.models import Audit
+    from qms.extensions import db
+
+    done = [AuditStatus.REPORTED.value, AuditStatus.CLOSED.value]
+    row = db.session.execute(
+        select(func.count(Audit.id), func.sum(case((Audit.status.in_(done), 1), else_=0)))
+        .where(Audit.planned_end >= start, Audit.planned_end <= end,
+               Audit.status != AuditStatus.CANCELLED)).one()
+    return AuditProgrammeCompletion(int(row[0] or 0), int(row[1] or 0))
+
+
+@dataclass(frozen=True)
+class UpcomingAuditFact:
+    id: int
+    code: str
+    title: str
+    audit_type: str
+    audit_type_label: str
+    status: str
+    status_label: str
+    planned_start: date
+    planned_end: date
+
+
+def upcoming_audits(today: date, limit: int = 5) -> list[UpcomingAuditFact]:
+    """The next planned or running audits (not yet reported) ending on or after ``today``,
+    soonest first. One bounded query."""
+    from sqlalchemy import select
+
+    from qms.audits.enums import AuditStatus
+    from qms.audits.models import Audit
+    from qms.extensions import db
+
+    rows = db.session.scalars(
+        select(Audit).where(Audit.status.in_([AuditStatus.PLANNED, AuditStatus.IN_PROGRESS]),
+                            Audit.planned_end >= today)
+        .order_by(Audit.planned_start, Audit.id).limit(limit))
+    return [UpcomingAuditFact(a.id, a.code, a.title, a.audit_type.value, a.audit_type.label,
+                              a.status.value, a.status.label, a.planned_start, a.planned_end)
+            for a in rows]
+
+
+@dataclass(frozen=True)
+class AuditResultFact:
+    """One audit of a period with its findings counted by type [9.3.2 c6]."""
+
+    id: int
+    code: str
+    title: str
+    type_label: str
+    external: bool
+    status: str
+    status_label: str
+    planned_start: date
+    #: finding type value → count.
+    findings: dict[str, int]
+    conclusion: str
+    url: str
+
+
+def audit_results_for_review(start: date, end: date) -> list[AuditResultFact]:
+    """Audits (not cancelled) planned to start between ``start`` and ``end``, with their
+    findings counted by type. Two queries."""
+    from sqlalchemy import func, select
+
+    from qms.audits.enums import AuditStatus
+    from qms.audits.models import Audit, Finding
+    from qms.extensions import db
+
+    audits = db.session.execute(
+        select(Audit.id, Audit.code, Audit.title, Audit.audit_type, Audit.status,
+               Audit.planned_start, Audit.conclusion)
+        .where(Audit.planned_start.between(start, end), Audit.status != AuditStatus.CANCELLED)
+        .order_by(Audit.planned_start, Audit.code)).all()
+    counts: dict[int, dict[str, int]] = {}
+    if audits:
+        for audit_id, kind, n in db.session.execute(
+                select(Finding.audit_id, Finding.finding_type, func.count(Finding.id))
+                .where(Finding.audit_id.in_([a.id for a in audits]))
+                .group_by(Finding.audit_id, Finding.finding_type)):
+            counts.setdefault(audit_id, {})[kind.value] = n
+    return [AuditResultFact(a.id, a.code, a.title, a.audit_type.label, a.audit_type.is_external,
+                            a.status.value, a.status.label, a.planned_start,
+                            counts.get(a.id, {}), a.conclusion or "", f"/auditorias/{a.id}")
+            for a in audits]
+
+
+def audit_finding_type_labels() -> dict[str, str]:
+    from qms.audits.enums import FindingType
+
+    return {t.value: t.label for t in FindingType}
+
+
+@dataclass(frozen=True)
+class AuditOpportunityFact:
+    """An opportunity for improvement (or observation) an audit recorded [9.3.2 f]."""
+
+    finding_id: int
+    audit_code: str
+    label: str
+    type_label: str
+    process_code: str
+    description: str
+    url: str
+
+
+def audit_opportunities_for_review(start: date, end: date,
+                                   limit: int = 50) -> list[AuditOpportunityFact]:
+    """Opportunities for improvement and observations of audits planned to start between
+    ``start`` and ``end`` (the ``limit`` latest). One query."""
+    from sqlalchemy import select
+
+    from qms.audits.enums import AuditStatus, FindingType
+    from qms.audits.models import Audit, Finding
+    from qms.extensions import db
+    from qms.processes.models import Process
+
+    rows = db.session.execute(
+        select(Finding.id, Finding.number, Finding.finding_type, Finding.description,
+               Audit.code, Process.code.label("process_code"))
+        .join(Audit, Audit.id == Finding.audit_id)
+        .join(Process, Process.id == Finding.process_id)
+        .where(Audit.planned_start.between(start, end), Audit.status != AuditStatus.CANCELLED,
+               Finding.finding_type.in_([FindingType.OPPORTUNITY, FindingType.OBSERVATION]))
+        .order_by(Audit.planned_start.desc(), Finding.number).limit(limit))
+    return [AuditOpportunityFact(r.id, r.code, f"H-{r.number}", r.finding_type.label,
+                                 r.process_code, r.description,
+                                 f"/auditorias/hallazgos/{r.id}") for r in rows]

@@ -66,21 +66,29 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, unit: st
 
 def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: str,
                unit: str = "", y_min: float = 0, y_max: float | None = None,
-               width: int = 640, height: int = 280) -> Markup:
-    """One line per series over shared x labels (e.g. survey waves, months)."""
+               width: int = 640, height: int = 280, target: float | None = None,
+               target_label: str = "", desc: str = "") -> Markup:
+    """One line per series over shared x labels (e.g. survey waves, months).
+
+    ``target`` draws a dashed horizontal reference line (an objective's target) labelled
+    ``target_label``; the y axis always reaches it. ``desc`` is read by screen readers.
+    """
     labels: list[str] = []
     for points in series.values():
         for label, _ in points:
             if label not in labels:
                 labels.append(label)
     values = [v for pts in series.values() for _, v in pts if v is not None]
+    if target is not None:
+        values.append(target)
     top = y_max if y_max is not None else (max(values) if values else 1)
     top = top if top > y_min else y_min + 1
-    left, right, top_pad, bottom = 50, 20, 40, 60
+    left, right, top_pad, bottom = 50, 30, 40, 60
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     # The legend wraps onto rows of LEGEND_W-wide entries below the plot.
     per_row = max(1, (width - left) // LEGEND_W)
-    legend_rows = -(-len(series) // per_row)
+    legend_entries = len(series) + (1 if target is not None else 0)
+    legend_rows = -(-legend_entries // per_row)
     height += 18 * max(0, legend_rows - 1)
     step = plot_w / max(1, len(labels) - 1)
 
@@ -93,6 +101,7 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="qms-chart" {FONT}>',
         f"<title>{escape(title)}</title>",
+        *([f"<desc>{escape(desc)}</desc>"] if desc else []),
         f'<text x="0" y="18" font-size="14" font-weight="bold" fill="#222">{escape(title)}</text>',
     ]
     for k in range(5):  # horizontal grid with 5 ticks
@@ -106,6 +115,18 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
         x, _ = xy(i, y_min)
         parts.append(f'<text x="{x:.1f}" y="{top_pad + plot_h + 18}" font-size="12" '
                      f'text-anchor="middle" fill="#333">{escape(formats.shorten(label, 16))}</text>')
+    if target is not None:
+        _, ty = xy(0, target)
+        parts.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}" '
+                     'stroke="#a4262c" stroke-width="2" stroke-dasharray="6 4" '
+                     'class="qms-chart-target"/>')
+        # Its key is the legend's last entry, after the series', never over the points.
+        lx = left + (len(series) % per_row) * LEGEND_W
+        ly = top_pad + plot_h + 38 + 18 * (len(series) // per_row)
+        parts.append(f'<line x1="{lx}" y1="{ly + 6}" x2="{lx + 22}" y2="{ly + 6}" '
+                     'stroke="#a4262c" stroke-width="2" stroke-dasharray="6 4"/>')
+        parts.append(f'<text x="{lx + 28}" y="{ly + 10}" font-size="12" fill="#a4262c">'
+                     f"{escape(target_label)} {escape(_fmt(target, unit))}</text>")
     for n, (name, points) in enumerate(series.items()):
         color = PALETTE[n % len(PALETTE)]
         lookup = dict(points)

@@ -38,3 +38,23 @@ def card_provider(func: Callable[[Any], Card | None]) -> Callable[[Any], Card | 
 def cards_for(user: Any) -> list[Card]:
     cards = [card for provider in _PROVIDERS if (card := provider(user)) is not None]
     return sorted(cards, key=lambda c: c.order)
+
+
+#: Home-page panels: wide sections shown above the cards (the managers' dashboard).
+#: A provider returns rendered, safe markup for the user, or None when it has nothing.
+_PANELS: list[tuple[int, Callable[[Any], Any]]] = []
+
+
+def panel_provider(order: int = 100):
+    """Register a function ``user -> Markup | None`` whose markup heads the home page."""
+
+    def register(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        _PANELS.append((order, func))
+        return func
+
+    return register
+
+
+def panels_for(user: Any) -> list[Any]:
+    return [markup for _order, provider in sorted(_PANELS, key=lambda p: p[0])
+            if (markup := provider(user)) is not None]

@@ -57,6 +57,7 @@ def dashboard():
     items = pending_work.pending_for(current_user) if can(current_user, "pending.view") else []
     today = today_local()
     return render_template("core/dashboard.html", cards=dashboard_cards.cards_for(current_user),
+                           panels=dashboard_cards.panels_for(current_user),
                            pending_total=len(items),
                            pending_overdue=sum(1 for i in items if i.overdue(today)))
 

@@ -12,12 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select
 
 from qms.extensions import db
-from qms.nonconformities.enums import (
-    OPEN_STATUSES,
-    NCSeverity,
-    NCSource,
-    VerificationResult,
-)
+from qms.nonconformities.enums import OPEN_STATUSES, NCSeverity, NCSource, VerificationResult
 from qms.nonconformities.models import EffectivenessVerification, Nonconformity
 
 
@@ -274,3 +269,239 @@ def nc_process_ids(nc_ids: Iterable[int]) -> dict[int, int]:
         return {}
     return dict(db.session.execute(select(Nonconformity.id, Nonconformity.process_id)
                                    .where(Nonconformity.id.in_(ids))).all())
+
+
+@dataclass(frozen=True)
+class NCClosureFigures:
+    """NCs closed within a window: how many, how many within the target days, and the
+    median days from detection to closure."""
+
+    closed: int
+    closed_on_time: int
+    median_days: float | None
+
+
+def nc_closure_figures(start: date, end: date, target_days: int,
+                       process_codes: Iterable[str] | None = None) -> NCClosureFigures:
+    """NCs closed between ``start`` and ``end`` (local dates, inclusive): closed within
+    ``target_days`` of detection, and the median days to close. One bounded query."""
+    from datetime import UTC, time, timedelta
+    from statistics import median
+
+    from qms.core.time import local_zone, to_local
+    from qms.processes.models import Process
+
+    zone = local_zone()
+    since = datetime.combine(start, time.min, tzinfo=zone).astimezone(UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    query = (select(Nonconformity.detected_on, Nonconformity.closed_at)
+             .where(Nonconformity.closed_at >= since, Nonconformity.closed_at < until))
+    if process_codes is not None:
+        query = query.join(Process, Process.id == Nonconformity.process_id).where(
+            Process.code.in_(list(process_codes)))
+    days = [(to_local(closed).date() - detected).days
+            for detected, closed in db.session.execute(query)]
+    return NCClosureFigures(len(days), sum(1 for d in days if d <= target_days),
+                            float(median(days)) if days else None)
+
+
+@dataclass(frozen=True)
+class ActionOverdueFigures:
+    """Corrective actions still to be done on a date, and how many were past due."""
+
+    pending: int
+    overdue: int
+
+
+def corrective_actions_overdue_on(on: date) -> ActionOverdueFigures:
+    """Actions registered by ``on`` and not completed by then; of them, due before ``on``.
+
+    Counted from the actions' own dates, so the figure for a past date can be recomputed.
+    """
+    from datetime import UTC, time, timedelta
+
+    from qms.core.time import local_zone
+    from qms.nonconformities.models import CorrectiveAction
+
+    moment = datetime.combine(on + timedelta(days=1), time.min,
+                              tzinfo=local_zone()).astimezone(UTC)
+    pending = ((CorrectiveAction.created_at < moment)
+               & (CorrectiveAction.completed_at.is_(None)
+                  | (CorrectiveAction.completed_at >= moment)))
+    row = db.session.execute(select(
+        func.count(CorrectiveAction.id),
+        func.sum(case((CorrectiveAction.due_on < on, 1), else_=0))).where(pending)).one()
+    return ActionOverdueFigures(int(row[0] or 0), int(row[1] or 0))
+
+
+@dataclass(frozen=True)
+class OpenNCAgeCell:
+    """Open NCs of one process in one age band (days since detection)."""
+
+    process_id: int
+    process_code: str
+    process_name: str
+    #: Index into the ``bands`` the caller passed.
+    band: int
+    count: int
+
+
+def open_nc_age_bands(today: date, bands: tuple[int, ...]) -> list[OpenNCAgeCell]:
+    """Open NCs by process and age band: band i holds NCs detected more than bands[i-1]
+    and at most bands[i] days ago; the last band everything older. A grouped count read
+    from the (status, process, detected) index, then the processes' names."""
+    from datetime import timedelta
+
+    from qms.processes.models import Process
+
+    whens = [(Nonconformity.detected_on >= today - timedelta(days=limit), i)
+             for i, limit in enumerate(bands)]
+    band = case(*whens, else_=len(bands)).label("band")
+    counts = db.session.execute(
+        select(Nonconformity.process_id, band, func.count())
+        .where(Nonconformity.status.in_([s.value for s in OPEN_STATUSES]))
+        .group_by(Nonconformity.process_id, band)).all()
+    names = {pid: (code, name) for pid, code, name in db.session.execute(
+        select(Process.id, Process.code, Process.name)
+        .where(Process.id.in_({pid for pid, _b, _n in counts})))}
+    cells = [OpenNCAgeCell(pid, *names[pid], int(b), int(n)) for pid, b, n in counts]
+    return sorted(cells, key=lambda c: (c.process_code, c.band))
+
+
+def overdue_corrective_actions_count(today: date) -> int:
+    """Actions not done, of open NCs, whose due date has passed. One query."""
+    from qms.nonconformities.models import ActionStatus, CorrectiveAction
+
+    open_ncs = select(Nonconformity.id).where(
+        Nonconformity.status.in_([s.value for s in OPEN_STATUSES]))
+    return db.session.scalar(
+        select(func.count(CorrectiveAction.id))
+        .where(CorrectiveAction.nc_id.in_(open_ncs), CorrectiveAction.status != ActionStatus.DONE,
+               CorrectiveAction.due_on < today)) or 0
+
+
+@dataclass(frozen=True)
+class NCReviewFigures:
+    """Nonconformities and corrective actions over a period, for a management review
+    [9.3.2 c4]: counts only, each answerable by the register's own filters."""
+
+    opened: int
+    opened_major: int
+    closed: int
+    cancelled: int
+    open_at_end: int
+    #: source value → NCs detected in the period from it.
+    by_source: dict[str, int]
+    actions_due: int
+    actions_done: int
+    actions_overdue_now: int
+    verifications_effective: int
+    verifications_not_effective: int
+    median_days_to_close: float | None
+
+
+def nc_review_figures(start: date, end: date, today: date) -> NCReviewFigures:
+    """Bounded aggregates over NCs detected/closed between ``start`` and ``end`` (local
+    dates, both included) and their corrective actions. Six aggregate queries, whatever
+    the size of the register (no row is loaded but a median sample of closing times)."""
+    from datetime import UTC, time, timedelta
+    from statistics import median
+
+    from qms.core.time import local_zone
+    from qms.nonconformities.enums import ActionStatus, NCStatus
+    from qms.nonconformities.models import CorrectiveAction
+
+    zone = local_zone()
+    since = datetime.combine(start, time.min, zone).astimezone(UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC)
+    detected = Nonconformity.detected_on.between(start, end)
+    row = db.session.execute(select(
+        func.count(Nonconformity.id),
+        func.sum(case((Nonconformity.severity == NCSeverity.MAJOR, 1), else_=0)),
+        func.sum(case((Nonconformity.status == NCStatus.CANCELLED, 1), else_=0)),
+    ).where(detected)).one()
+    closed_in = (Nonconformity.closed_at >= since) & (Nonconformity.closed_at < until)
+    closed = db.session.scalar(select(func.count(Nonconformity.id)).where(closed_in)) or 0
+    open_at_end = db.session.scalar(select(func.count(Nonconformity.id)).where(
+        Nonconformity.detected_on <= end, Nonconformity.status != NCStatus.CANCELLED,
+        (Nonconformity.closed_at.is_(None)) | (Nonconformity.closed_at >= until))) or 0
+    by_source = {s.value: n for s, n in db.session.execute(
+        select(Nonconformity.source, func.count(Nonconformity.id)).where(detected)
+        .group_by(Nonconformity.source))}
+    due_in = CorrectiveAction.due_on.between(start, end)
+    done = CorrectiveAction.status == ActionStatus.DONE
+    actions = db.session.execute(select(
+        func.count(CorrectiveAction.id),
+        func.sum(case((done, 1), else_=0)),
+    ).where(due_in)).one()
+    overdue_now = db.session.scalar(
+        select(func.count(CorrectiveAction.id))
+        .join(Nonconformity, Nonconformity.id == CorrectiveAction.nc_id)
+        .where(~done, CorrectiveAction.due_on < today,
+               Nonconformity.status.in_(list(OPEN_STATUSES)))) or 0
+    results = dict(db.session.execute(
+        select(EffectivenessVerification.result, func.count(EffectivenessVerification.id))
+        .where(EffectivenessVerification.verified_at >= since,
+               EffectivenessVerification.verified_at < until,
+               EffectivenessVerification.result.is_not(None))
+        .group_by(EffectivenessVerification.result)).all())
+    # Days to close: a bounded sample (the 2,000 latest closures of the period).
+    pairs = db.session.execute(
+        select(Nonconformity.detected_on, Nonconformity.closed_at).where(closed_in)
+        .order_by(Nonconformity.closed_at.desc()).limit(2000)).all()
+    days = [(to_local_date(c) - d).days for d, c in pairs if c is not None]
+    return NCReviewFigures(
+        int(row[0] or 0), int(row[1] or 0), int(closed), int(row[2] or 0), int(open_at_end),
+        by_source, int(actions[0] or 0), int(actions[1] or 0), int(overdue_now),
+        int(results.get(VerificationResult.EFFECTIVE, 0)),
+        int(results.get(VerificationResult.NOT_EFFECTIVE, 0)),
+        float(median(days)) if days else None)
+
+
+def to_local_date(moment: datetime) -> date:
+    from datetime import UTC
+
+    from qms.core.time import to_local
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return to_local(moment).date()
+
+
+@dataclass(frozen=True)
+class ProcessNCPeriodFigures:
+    process_id: int
+    process_code: str
+    process_name: str
+    opened: int
+    opened_major: int
+    open_now: int
+    from_complaints: int
+
+
+def nc_figures_by_process_in_period(start: date, end: date) -> list[ProcessNCPeriodFigures]:
+    """Per active process: NCs detected between ``start`` and ``end``, of them major and
+    from complaints, and NCs open today. One grouped query, by process code."""
+    from qms.processes.models import Process
+
+    detected = Nonconformity.detected_on.between(start, end)
+    is_open = Nonconformity.status.in_([s.value for s in OPEN_STATUSES])
+    rows = db.session.execute(
+        select(Process.id, Process.code, Process.name,
+               func.sum(case((detected, 1), else_=0)),
+               func.sum(case((detected & (Nonconformity.severity == NCSeverity.MAJOR), 1),
+                             else_=0)),
+               func.sum(case((is_open, 1), else_=0)),
+               func.sum(case((detected & (Nonconformity.source == NCSource.CITIZEN_COMPLAINT),
+                              1), else_=0)))
+        .select_from(Process)
+        .outerjoin(Nonconformity, Nonconformity.process_id == Process.id)
+        .where(Process.active.is_(True))
+        .group_by(Process.id, Process.code, Process.name).order_by(Process.code))
+    return [ProcessNCPeriodFigures(pid, code, name, int(a or 0), int(b or 0), int(c or 0),
+                                   int(d or 0)) for pid, code, name, a, b, c, d in rows]
+
+
+def nc_source_labels() -> dict[str, str]:
+    """Source value → its label in the reader's language."""
+    return {s.value: s.label for s in NCSource}

@@ -153,6 +153,9 @@ class Nonconformity(Audited, VersionedMixin, Model):
         CheckConstraint("status <> 'closed' OR (closed_at IS NOT NULL AND closed_by_id IS NOT NULL)",
                         name="closed_is_signed"),
         CheckConstraint("number > 0", name="number_positive"),
+        #: Covers "open NCs by process and age" (the dashboard) without reading the table.
+        Index("ix_nonconformity_status_process_detected", "status", "process_id",
+              "detected_on"),
     )
 
     def __repr__(self) -> str:
@@ -297,6 +300,8 @@ class CorrectiveAction(Audited, VersionedMixin, Model):
     __table_args__ = (
         UniqueConstraint("nc_id", "number", name="uq_corrective_action_nc_number"),
         CheckConstraint("status <> 'done' OR completed_at IS NOT NULL", name="done_has_date"),
+        #: Covers "overdue actions of open NCs" (the dashboard) without reading the table.
+        Index("ix_corrective_action_nc_status_due", "nc_id", "status", "due_on"),
     )
 
     def __repr__(self) -> str:

@@ -5,7 +5,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from qms.reminders import builtin, cli, demo, permissions, views  # noqa: F401 - registers
+    from qms.reminders import (  # noqa: F401 - registers
+        builtin,
+        cli,
+        demo,
+        permissions,
+        rules_reviews,
+        views,
+    )
 
     app.register_blueprint(views.bp)
     app.context_processor(views.unread_badge)
