@@ -2,35 +2,40 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import case, func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from qms.core import charts, geo
 from qms.core.spreadsheets import Column, csv_chunks, xlsx_bytes
-from qms.core.time import to_local, today_local
+from qms.core.time import days_between, local_date, to_local, today_local
 from qms.extensions import db
 from qms.nonconformities.enums import OPEN_STATUSES, ActionStatus, NCSeverity, NCSource, NCStatus
-from qms.nonconformities.models import CorrectiveAction, EffectivenessVerification, Nonconformity
+from qms.nonconformities.models import (
+    STATUS_RANK_SQL,
+    CorrectiveAction,
+    EffectivenessVerification,
+    Nonconformity,
+)
 from qms.processes.models import Process
 
-#: Status and severity sort in workflow / gravity order, not alphabetically.
-_STATUS_ORDER = case({s.value: i for i, s in enumerate(NCStatus)}, value=Nonconformity.status)
-_SEVERITY_ORDER = case({NCSeverity.MAJOR.value: 0, NCSeverity.MINOR.value: 1},
-                       value=Nonconformity.severity)
+#: Status sorts in workflow order, not alphabetically: the same expression (literal text,
+#: qualified by the table) as the index ``ix_nonconformity_status_rank`` serves.
+_STATUS_ORDER = literal_column(STATUS_RANK_SQL.replace("status =", "nonconformity.status ="))
+#: Each sort is served by an index (see Nonconformity.__table_args__ and the plan test).
+#: Severity sorts by its stored value: "major" comes before "minor" alphabetically too.
 SORTS = {
     "code": (Nonconformity.year, Nonconformity.number),
     "detected_on": (Nonconformity.detected_on, Nonconformity.id),
     "title": (Nonconformity.title,),
     "status": (_STATUS_ORDER, Nonconformity.id),
-    "severity": (_SEVERITY_ORDER, Nonconformity.id),
-    "process": (Process.code, Nonconformity.id),
+    "severity": (Nonconformity.severity, Nonconformity.year, Nonconformity.number),
+    "process": (Process.code, Nonconformity.year, Nonconformity.number),
 }
 DEFAULT_SORT = "-code"
 
@@ -178,24 +183,37 @@ def export_xlsx(filters: Filters) -> bytes:
 # ------------------------------------------------------------------------ charts
 
 
-def chart_figures() -> dict:
+def chart_queries() -> dict:
+    """The three charts' aggregate queries, each answered from one index
+    (``ix_nonconformity_status_process`` or ``…_status_source``) without reading the NC
+    rows: their cost grows with the number of processes and sources, not with the
+    register, and no NC is loaded into Python (``tests/core/test_query_plans.py``)."""
     open_values = [s.value for s in OPEN_STATUSES]
-    by_process = db.session.execute(
-        select(Process.code, func.count(Nonconformity.id)).join(Nonconformity.process)
+    open_count = func.count()
+    days = func.avg(days_between(local_date(Nonconformity.closed_at), Nonconformity.detected_on))
+    return {
+        "by_process": select(Process.code, open_count).join(Nonconformity.process)
         .where(Nonconformity.status.in_(open_values)).group_by(Process.code)
-        .order_by(func.count(Nonconformity.id).desc(), Process.code)).all()
-    by_source = db.session.execute(
-        select(Nonconformity.source, func.count(Nonconformity.id))
-        .where(Nonconformity.status.in_(open_values)).group_by(Nonconformity.source)).all()
-    days: dict[str, list[int]] = defaultdict(list)
-    for code, detected_on, closed_at in db.session.execute(
-            select(Process.code, Nonconformity.detected_on, Nonconformity.closed_at)
-            .join(Nonconformity.process).where(Nonconformity.status == NCStatus.CLOSED)):
-        days[code].append((to_local(closed_at).date() - detected_on).days)
+        .order_by(open_count.desc(), Process.code),
+        "by_source": select(Nonconformity.source, func.count())
+        .where(Nonconformity.status.in_(open_values)).group_by(Nonconformity.source),
+        "days_to_close": select(Process.code, days).join(Nonconformity.process)
+        .where(Nonconformity.status == NCStatus.CLOSED).group_by(Process.code),
+    }
+
+
+def chart_figures() -> dict:
+    """Open NCs per process and per source, and the mean days from detection to closing
+    (local dates, as ``Nonconformity.days_to_close``) per process."""
+    queries = chart_queries()
+    by_process = db.session.execute(queries["by_process"]).all()
+    by_source = db.session.execute(queries["by_source"]).all()
+    closing = db.session.execute(queries["days_to_close"]).all()
     return {
         "by_process": [(code, n) for code, n in by_process],
         "by_source": sorted(((NCSource(s).label, n) for s, n in by_source), key=lambda x: -x[1]),
-        "days_to_close": sorted((code, round(sum(v) / len(v), 1)) for code, v in days.items()),
+        "days_to_close": sorted((code, round(float(avg), 1)) for code, avg in closing
+                                if avg is not None),
     }
 
 
