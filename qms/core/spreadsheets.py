@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from flask import Response, stream_with_context
@@ -52,11 +52,12 @@ def _plain(value: Any) -> Any:
 
 
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]],
-               chunk_size: int = 64 * 1024) -> Iterator[str]:
+               chunk_size: int = 64 * 1024, *, delimiter: str = ",") -> Iterator[str]:
     """A CSV (UTF-8 with a BOM, so Excel reads the accents) produced as ``rows`` are read:
-    chunks of about ``chunk_size`` characters, never the whole file in memory."""
+    chunks of about ``chunk_size`` characters, never the whole file in memory.
+    ``delimiter=";"`` writes what KoboToolbox writes (the survey exports)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([c.heading for c in columns])
     for row in rows:
@@ -68,11 +69,28 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]],
     yield buffer.getvalue()
 
 
-def xlsx_bytes(title: str, sheet_name: str, columns: Sequence[Column],
+def write_csv(out: BinaryIO, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
+              delimiter: str = ",") -> None:
+    """:func:`csv_chunks` into a binary file (a background export)."""
+    for chunk in csv_chunks(columns, rows, delimiter=delimiter):
+        out.write(chunk.encode("utf-8"))
+
+
+def xlsx_bytes(title: str | None, sheet_name: str, columns: Sequence[Column],
                rows: Iterable[Sequence[Any]]) -> bytes:
+    """:func:`write_xlsx` into memory: the bytes of the workbook."""
+    out = io.BytesIO()
+    write_xlsx(out, title, sheet_name, columns, rows)
+    return out.getvalue()
+
+
+def write_xlsx(out: BinaryIO, title: str | None, sheet_name: str, columns: Sequence[Column],
+               rows: Iterable[Sequence[Any]]) -> int:
     """An XLSX written in openpyxl's write-only mode (time linear in the rows, rows kept
-    on disk, not as cell objects): a title row, a bold header with an autofilter and
-    frozen panes, column widths, dates as dates, text never a formula."""
+    on disk, not as cell objects): a title row (none when ``title`` is None: a data file
+    whose first row is the header, as the survey exports), a bold header with an
+    autofilter and frozen panes, column widths, dates as dates, text never a formula.
+    Return the number of data rows."""
     from openpyxl import Workbook  # a third of a second to import: only for an XLSX
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -82,10 +100,12 @@ def xlsx_bytes(title: str, sheet_name: str, columns: Sequence[Column],
     sheet = book.create_sheet(title=sheet_name[:31])
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A3"
-    heading = WriteOnlyCell(sheet, value=title)
-    heading.font = Font(bold=True, size=13)
-    sheet.append([heading])
+    header_row = 1 if title is None else 2
+    sheet.freeze_panes = f"A{header_row + 1}"
+    if title is not None:
+        heading = WriteOnlyCell(sheet, value=title)
+        heading.font = Font(bold=True, size=13)
+        sheet.append([heading])
     bold = Font(bold=True)
     header = []
     for column in columns:
@@ -105,10 +125,10 @@ def xlsx_bytes(title: str, sheet_name: str, columns: Sequence[Column],
             values.append(value)
         sheet.append(values)
         count += 1
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{count + 2}"
-    out = io.BytesIO()
+    last = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A{header_row}:{last}{count + header_row}"
     book.save(out)
-    return out.getvalue()
+    return count
 
 
 def send_export(body: bytes | str | Iterable[str] | Iterable[bytes], filename: str) -> Response:

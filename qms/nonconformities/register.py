@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import BinaryIO
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
 
-from qms.core import charts, geo
-from qms.core.spreadsheets import Column, csv_chunks, xlsx_bytes
+from qms.core import charts, export_jobs, geo
+from qms.core.spreadsheets import Column, csv_chunks, write_csv, write_xlsx, xlsx_bytes
 from qms.core.time import days_between, local_date, to_local, today_local
 from qms.extensions import db
 from qms.nonconformities.enums import OPEN_STATUSES, ActionStatus, NCSeverity, NCSource, NCStatus
@@ -149,13 +151,20 @@ def export_columns() -> list[Column]:
             Column(_("Descripción"), 60)]
 
 
+def export_count(filters: Filters) -> int:
+    """How many NCs an export of ``filters`` holds (one count over the indexes)."""
+    return db.session.scalar(select(func.count()).select_from(
+        register_query(filters).order_by(None).subquery()))
+
+
 def export_rows(filters: Filters) -> Iterator[list]:
     """The register's rows for an export, read in batches of ``EXPORT_BATCH`` NCs with
-    their related rows loaded per batch (no query per NC)."""
+    their related rows loaded per batch (no query per NC): a fixed number of queries per
+    batch, and memory flat whatever the register's size (each batch is released)."""
     query = register_query(filters).options(
         joinedload(Nonconformity.detected_by), selectinload(Nonconformity.verifications),
         selectinload(Nonconformity.analyses),
-    )  # register_query already loads the actions and the process.execution_options(yield_per=EXPORT_BATCH)
+    ).execution_options(yield_per=EXPORT_BATCH)  # register_query loads actions and process
     for nc in db.session.scalars(query):
         analysis = nc.current_analysis or (nc.analyses[-1] if nc.analyses else None)
         dep = geo.department(nc.department_code)
@@ -175,9 +184,32 @@ def export_csv(filters: Filters) -> Iterator[str]:
     return csv_chunks(export_columns(), export_rows(filters))
 
 
+def _xlsx_title() -> str:
+    return _("Registro de no conformidades · %(d)s", d=today_local().isoformat())
+
+
 def export_xlsx(filters: Filters) -> bytes:
-    title = _("Registro de no conformidades · %(d)s", d=today_local().isoformat())
-    return xlsx_bytes(title, _("No conformidades"), export_columns(), export_rows(filters))
+    return xlsx_bytes(_xlsx_title(), _("No conformidades"), export_columns(),
+                      export_rows(filters))
+
+
+def filters_params(filters: Filters, args: dict) -> dict:
+    """What a background export needs to rebuild ``filters``: the query string, and the
+    user "assigned to me" stands for."""
+    return {"args": args, "assigned_to": filters.assigned_to}
+
+
+@export_jobs.exporter("nc_register")
+def build_export(params: dict, out: BinaryIO, progress) -> None:
+    """The register export as a background job (see :mod:`qms.core.export_jobs`)."""
+    filters = Filters.from_args(MultiDict(params["args"]))
+    if filters.mine:
+        filters.assigned_to = params.get("assigned_to")
+    rows = export_jobs.counted(export_rows(filters), progress)
+    if params["format"] == "xlsx":
+        write_xlsx(out, _xlsx_title(), _("No conformidades"), export_columns(), rows)
+    else:
+        write_csv(out, export_columns(), rows)
 
 
 # ------------------------------------------------------------------------ charts

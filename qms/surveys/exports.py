@@ -8,8 +8,6 @@ name people); groups below the minimum size are exported as "suprimido".
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -17,7 +15,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from qms.core.spreadsheets import safe_cell
+from qms.core.spreadsheets import Column, csv_chunks
+from qms.core.spreadsheets import xlsx_bytes as spreadsheet_bytes
 from qms.extensions import db
 from qms.surveys.models import QuestionType, Response, Wave
 from qms.surveys.publishing import visible_responses
@@ -86,29 +85,17 @@ def response_rows(wave: Wave) -> Iterator[list[Any]]:
         yield cells
 
 
+def columns(header: list[str]) -> list[Column]:
+    """The export's header as the shared writer's columns (qms.core.spreadsheets)."""
+    return [Column(name, max(10, min(40, len(name) + 2))) for name in header]
+
+
 def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
-    """UTF-8 with BOM (Excel opens it right), ``;`` like Kobo, streamed row by row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(c) for c in row])
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    """UTF-8 with BOM (Excel opens it right), ``;`` like Kobo, streamed as it is read."""
+    return csv_chunks(columns(header), rows, delimiter=";")
 
 
 def xlsx_bytes(title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    from openpyxl import Workbook  # heavy: loaded when an XLSX is asked for, not at start-up
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append([safe_cell(c) for c in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """One sheet named ``title`` whose first row is the header (a data file, no title
+    row), written in write-only mode by the shared writer."""
+    return spreadsheet_bytes(None, title, columns(header), rows)
