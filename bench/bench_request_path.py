@@ -28,9 +28,16 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 from bench._common import ROOT
-from bench.bench_portal import free_port
 
 LOGIN_FLOOR = 0.40
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def serve(module: str, env: dict, workers: int = 2) -> tuple[subprocess.Popen, str]:
