@@ -74,7 +74,7 @@ def pages(ids: dict, process_id: int) -> list[tuple[str, str]]:
         ("process detail", f"/procesos/{process_id}"),
         ("audit programme", f"/auditorias/programa/{date.today().year}"),
         ("complaints register", "/quejas/"),
-        ("reminders inbox", "/recordatorios/"),
+        ("reminders inbox", "/avisos/"),
     ]
 
 

@@ -136,17 +136,21 @@ def _cleanup_old() -> None:
 # ------------------------------------------------------------------ run
 
 
-def start(kind: str, *, params: dict, filename: str, total: int) -> str:
-    """Queue an export of ``total`` rows for the current user; return its token."""
+def start(kind: str, *, params: dict, filename: str, total: int,
+          back: str | None = None) -> str:
+    """Queue an export of ``total`` rows for the current user; return its token.
+    ``back`` is the page the progress page links back to (the filtered register)."""
     if kind not in EXPORTERS:
         raise KeyError(f"no exporter registered for {kind!r}")
     _cleanup_old()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     folder = _root() / token
     folder.mkdir(parents=True)
+    if back and (not back.startswith("/") or back.startswith("//")):
+        back = None  # only a page of this site
     write_status(folder, state="queued", kind=kind, params=params, filename=filename,
                  user_id=current_user.id, locale=str(get_locale() or ""), done=0, total=total,
-                 started_at=time.time())
+                 started_at=time.time(), back=back)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("EXPORTS_IN_THREAD", not app.testing):
         threading.Thread(target=run, args=(app, token), daemon=True,

@@ -94,7 +94,8 @@ def _export(fmt: str):
     if total > limit:
         params = {**register.filters_params(filters, request.args.to_dict()), "format": fmt}
         token = export_jobs.start("nc_register", params=params, filename=_export_name(fmt),
-                                  total=total)
+                                  total=total,
+                                  back=url_for("nonconformities.list", **request.args.to_dict()))
         return redirect(url_for("exports.progress", token=token))
     body = register.export_csv(filters) if fmt == "csv" else register.export_xlsx(filters)
     return send_export(body, _export_name(fmt))

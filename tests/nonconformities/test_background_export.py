@@ -68,6 +68,8 @@ def test_a_background_csv_keeps_the_filters_and_the_language(app, login_as, monk
     client.post("/idioma", data={"lang": "en", "csrf_token": _token(client)})
     answer = client.get(f"{P}/exportar.csv", query_string={"source": "other"})
     token = answer.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(f"/exportaciones/{token}").get_data(as_text=True)
+    assert 'href="/no-conformidades/?source=other"' in page  # back to the filtered register
     text = client.get(f"/exportaciones/{token}/archivo").get_data(as_text=True)
     table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert table[0][0] == "Code" and len(table) == 1 + 2
