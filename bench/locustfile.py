@@ -84,8 +84,9 @@ class Person(HttpUser):
             self.processes = VALUE.findall(select.group(0)) if select else []
         if token is None or not self.processes:
             return
-        detected_by = re.search(r'name="detected_by_id".*?<option[^>]*value="(\d+)"[^>]*selected',
-                                page, re.S)
+        select_by = re.search(r'<select[^>]*name="detected_by_id".*?</select>', page, re.S)
+        detected_by = re.search(r'<option(?=[^>]*\bselected\b)[^>]*value="(\d+)"',
+                                select_by.group(0)) if select_by else None
         data = {
             "csrf_token": token.group(1), "version": "",
             "title": f"Carga {self.username} {random.getrandbits(48):x}",
