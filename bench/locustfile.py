@@ -14,10 +14,12 @@ import itertools
 import os
 import random
 import re
-from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from locust import HttpUser, between, task
 
+LOCAL = ZoneInfo(os.environ.get("QMS_TIMEZONE", "America/Tegucigalpa"))
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 OPTION = re.compile(r'<select[^>]*name="process_id".*?</select>', re.S)
 VALUE = re.compile(r'<option value="(\d+)"')
@@ -93,7 +95,7 @@ class Person(HttpUser):
             "description": "No conformidad reportada durante la prueba de carga.",
             "source": "process_monitoring", "severity": random.choice(["major", "minor"]),
             "process_id": random.choice(self.processes),
-            "detected_on": date.today().isoformat(),
+            "detected_on": datetime.now(LOCAL).date().isoformat(),  # not future there
             "detected_by_id": detected_by.group(1) if detected_by else "",
             "department_code": "", "municipality_code": "", "origin_type": "",
             "origin_id": "", "origin_label": "",
