@@ -45,6 +45,21 @@ def get_metadata():
     return target_db.metadata
 
 
+def _expression_indexes():
+    from sqlalchemy import Column
+
+    return {index.name for table in get_metadata().tables.values()
+            for index in table.indexes
+            if any(not isinstance(e, Column) for e in index.expressions)}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave expression indexes (``ix_nonconformity_status_rank``) out of autogenerate:
+    their migration creates them, and the database gives their SQL back normalised
+    (PostgreSQL) or not at all (SQLite), so a comparison would report a false drift."""
+    return not (type_ == "index" and name in _expression_indexes())
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -104,6 +119,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from qms.auth import services
 from qms.auth.forms import LoginForm, PasswordChangeForm, TokenForm, UserForm
 from qms.auth.models import ApiToken, Role, User
+from qms.core import pagecache
 from qms.core.forms import EmptyForm
 from qms.core.i18n import LANGUAGE_CHOSEN
 from qms.core.permissions import authorize, get_or_404_authorized
@@ -55,11 +56,22 @@ def _too_many_attempts(_limit):
     return current_app.make_response((render_template("auth/login.html", form=form), 429))
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, on_breach=_too_many_attempts)
-@limiter.limit(_username_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed,
-               exempt_when=_known_device, on_breach=_too_many_attempts)
+@bp.get("/login")
 def login():
+    """The login page: the same for every visitor but for the CSRF token, so it is
+    rendered once per language (:mod:`qms.core.pagecache`), and the rate limiter, which
+    guards the POST only, is not consulted for it."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    return pagecache.render_anonymous(
+        "auth/login.html", lambda: {"form": LoginForm(next=request.args.get("next"))})
+
+
+@bp.post("/login", endpoint="login_submit")
+@limiter.limit(_login_limit, deduct_when=_failed, on_breach=_too_many_attempts)
+@limiter.limit(_username_limit, key_func=_username_key, deduct_when=_failed,
+               exempt_when=_known_device, on_breach=_too_many_attempts)
+def login_submit():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
     form = LoginForm(next=request.args.get("next"))

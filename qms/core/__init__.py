@@ -7,6 +7,7 @@ def init_app(app: Flask) -> None:
     from qms.core import (  # noqa: F401 - models, init steps
         checklists,
         cli,
+        export_jobs,
         settings,
         storage,
         submissions,
@@ -14,4 +15,5 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(export_jobs.bp)
     app.cli.add_command(cli.qms)

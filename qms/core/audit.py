@@ -115,8 +115,10 @@ class AuditEvent(Model):
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
 
-    #: One index to read a record's history in order.
-    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id", "id"),)
+    #: One index to read a record's history in order, one for the trail of one kind of
+    #: record newest first (the audit log's filter).
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id", "id"),
+                      Index("ix_audit_event_type_id", "entity_type", "id"))
 
     def __repr__(self) -> str:
         return f"<AuditEvent #{self.id} {self.action} {self.entity_type}:{self.entity_id}>"

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from flask import Response, stream_with_context
@@ -54,11 +54,12 @@ def _plain(value: Any) -> Any:
 
 
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]],
-               chunk_size: int = 64 * 1024) -> Iterator[str]:
+               chunk_size: int = 64 * 1024, *, delimiter: str = ",") -> Iterator[str]:
     """A CSV (UTF-8 with a BOM, so Excel reads the accents) produced as ``rows`` are read:
-    chunks of about ``chunk_size`` characters, never the whole file in memory."""
+    chunks of about ``chunk_size`` characters, never the whole file in memory.
+    ``delimiter=";"`` writes what KoboToolbox writes (the survey exports)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([c.heading for c in columns])
     for row in rows:
@@ -79,24 +80,39 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
 
 
-def xlsx_bytes(title: str, sheet_name: str, columns: Sequence[Column],
-               rows: Iterable[Sequence[Any]], *more: Sheet) -> bytes:
-    """An XLSX written in openpyxl's write-only mode (time linear in the rows, rows kept
-    on disk, not as cell objects). Every sheet has the same shape: the title in its
-    first row, a bold header with an autofilter and frozen panes, column widths, dates
-    as dates, text never a formula. ``more`` sheets follow the first (an NC register's
-    actions)."""
-    from openpyxl import Workbook  # a third of a second to import: only for an XLSX
+def write_csv(out: BinaryIO, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
+              delimiter: str = ",") -> None:
+    """:func:`csv_chunks` into a binary file (a background export)."""
+    for chunk in csv_chunks(columns, rows, delimiter=delimiter):
+        out.write(chunk.encode("utf-8"))
 
-    book = Workbook(write_only=True)
-    for sheet in (Sheet(sheet_name, columns, rows), *more):
-        _write_sheet(book, title, sheet)
+
+def xlsx_bytes(title: str | None, sheet_name: str, columns: Sequence[Column],
+               rows: Iterable[Sequence[Any]], *more: Sheet) -> bytes:
+    """:func:`write_xlsx` into memory: the bytes of the workbook."""
     out = io.BytesIO()
-    book.save(out)
+    write_xlsx(out, title, sheet_name, columns, rows, *more)
     return out.getvalue()
 
 
-def _write_sheet(book: Any, title: str, spec: Sheet) -> None:
+def write_xlsx(out: BinaryIO, title: str | None, sheet_name: str, columns: Sequence[Column],
+               rows: Iterable[Sequence[Any]], *more: Sheet) -> int:
+    """An XLSX written in openpyxl's write-only mode (time linear in the rows, rows kept
+    on disk, not as cell objects). Every sheet has the same shape: the title in its
+    first row (none when ``title`` is None: a data file whose first row is the header),
+    a bold header with an autofilter and frozen panes, column widths, dates as dates,
+    text never a formula. ``more`` sheets follow the first (an NC register's actions).
+    Return the number of data rows of the first sheet."""
+    from openpyxl import Workbook  # a third of a second to import: only for an XLSX
+
+    book = Workbook(write_only=True)
+    counts = [_write_sheet(book, title, sheet)
+              for sheet in (Sheet(sheet_name, columns, rows), *more)]
+    book.save(out)
+    return counts[0]
+
+
+def _write_sheet(book: Any, title: str | None, spec: Sheet) -> int:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -104,10 +120,12 @@ def _write_sheet(book: Any, title: str, spec: Sheet) -> None:
     sheet = book.create_sheet(title=_sheet_title(spec.name))
     for index, column in enumerate(spec.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A3"
-    heading = WriteOnlyCell(sheet, value=safe_cell(title))
-    heading.font = Font(bold=True, size=13)
-    sheet.append([heading])
+    header_row = 1 if title is None else 2
+    sheet.freeze_panes = f"A{header_row + 1}"
+    if title is not None:
+        heading = WriteOnlyCell(sheet, value=safe_cell(title))
+        heading.font = Font(bold=True, size=13)
+        sheet.append([heading])
     bold = Font(bold=True)
     header = []
     for column in spec.columns:
@@ -131,7 +149,9 @@ def _write_sheet(book: Any, title: str, spec: Sheet) -> None:
             values.append(value)
         sheet.append(values)
         count += 1
-    sheet.auto_filter.ref = f"A2:{get_column_letter(max(1, len(spec.columns)))}{count + 2}"
+    last = get_column_letter(max(1, len(spec.columns)))
+    sheet.auto_filter.ref = f"A{header_row}:{last}{count + header_row}"
+    return count
 
 
 #: Characters Excel refuses in a sheet's tab name.

@@ -37,7 +37,7 @@ from qms.core.db import Model, UTCDateTime, now_utc
 from qms.core.errors import ConflictError
 
 #: Endpoints a person legitimately sends again with the same fields.
-NOT_DEDUPLICATED = frozenset({"auth.login", "auth.logout", "static"})
+NOT_DEDUPLICATED = frozenset({"auth.login", "auth.login_submit", "auth.logout", "static"})
 
 
 class Submission(Model):

@@ -37,6 +37,9 @@ def _upload_accept(kinds: str | None = None) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from qms.core import i18n
+
+    i18n.init_app(app)
     app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
                                  workflows=WORKFLOWS, readable_history=history.describe,
                                  record_type_label=history.record_type_label,

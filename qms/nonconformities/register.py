@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import BinaryIO
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import case, func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
 
-from qms.core import charts, formats, geo
-from qms.core.spreadsheets import Column, Sheet, csv_chunks, xlsx_bytes
-from qms.core.time import to_local, today_local
+from qms.core import charts, export_jobs, formats, geo
+from qms.core.spreadsheets import Column, Sheet, csv_chunks, write_csv, write_xlsx, xlsx_bytes
+from qms.core.time import days_between, local_date, to_local, today_local
 from qms.extensions import db
 from qms.nonconformities.enums import OPEN_STATUSES, ActionStatus, NCSeverity, NCSource, NCStatus
-from qms.nonconformities.models import CorrectiveAction, EffectivenessVerification, Nonconformity
+from qms.nonconformities.models import (
+    STATUS_RANK_SQL,
+    CorrectiveAction,
+    EffectivenessVerification,
+    Nonconformity,
+)
 from qms.processes.models import Process
 
-#: Status and severity sort in workflow / gravity order, not alphabetically.
-_STATUS_ORDER = case({s.value: i for i, s in enumerate(NCStatus)}, value=Nonconformity.status)
-_SEVERITY_ORDER = case({NCSeverity.MAJOR.value: 0, NCSeverity.MINOR.value: 1},
-                       value=Nonconformity.severity)
+#: Status sorts in workflow order, not alphabetically: the same expression (literal text,
+#: qualified by the table) as the index ``ix_nonconformity_status_rank`` serves.
+_STATUS_ORDER = literal_column(STATUS_RANK_SQL.replace("status =", "nonconformity.status ="))
+#: Each sort is served by an index (see Nonconformity.__table_args__ and the plan test).
+#: Severity sorts by its stored value: "major" comes before "minor" alphabetically too.
 SORTS = {
     "code": (Nonconformity.year, Nonconformity.number),
     "detected_on": (Nonconformity.detected_on, Nonconformity.id),
     "title": (Nonconformity.title,),
     "status": (_STATUS_ORDER, Nonconformity.id),
-    "severity": (_SEVERITY_ORDER, Nonconformity.id),
-    "process": (Process.code, Nonconformity.id),
+    "severity": (Nonconformity.severity, Nonconformity.year, Nonconformity.number),
+    "process": (Process.code, Nonconformity.year, Nonconformity.number),
 }
 DEFAULT_SORT = "-code"
 
@@ -146,21 +153,27 @@ def export_columns() -> list[Column]:
             Column(_("Cerrada el"), 12), Column(_("Descripción"), 60)]
 
 
+def export_count(filters: Filters) -> int:
+    """How many NCs an export of ``filters`` holds (one count over the indexes)."""
+    return db.session.scalar(select(func.count()).select_from(
+        register_query(filters).order_by(None).subquery()))
+
+
 def _ncs(filters: Filters):
-    """The filtered NCs with everything an export row needs, read in batches."""
+    """The filtered NCs with everything an export row needs, read in batches of
+    ``EXPORT_BATCH`` with their related rows loaded per batch: a fixed number of queries
+    per batch, and memory flat whatever the register's size (each batch is released)."""
     query = register_query(filters).options(
         joinedload(Nonconformity.detected_by), selectinload(Nonconformity.verifications),
         selectinload(Nonconformity.analyses),
-        # register_query already loads the actions and the process
-    ).execution_options(yield_per=EXPORT_BATCH)
+    ).execution_options(yield_per=EXPORT_BATCH)  # register_query loads actions and process
     return db.session.scalars(query)
 
 
 def export_rows(filters: Filters) -> Iterator[list]:
-    """The register's rows for an export, one per NC, read in batches of ``EXPORT_BATCH``
-    NCs with their related rows loaded per batch (no query per NC). The actions and the
-    latest verification are summarised here; the XLSX lists them one by one on a second
-    sheet (:func:`action_rows`)."""
+    """The register's rows for an export, one per NC (no query per NC). The actions and
+    the latest verification are summarised here; the XLSX lists them one by one on a
+    second sheet (:func:`action_rows`)."""
     for nc in _ncs(filters):
         analysis = nc.current_analysis or (nc.analyses[-1] if nc.analyses else None)
         dep = geo.department(nc.department_code)
@@ -215,34 +228,73 @@ def export_csv(filters: Filters) -> Iterator[str]:
     return csv_chunks(export_columns(), export_rows(filters))
 
 
+def _xlsx_title() -> str:
+    return _("Registro de no conformidades · %(d)s", d=formats.local_date(today_local()))
+
+
 def export_xlsx(filters: Filters) -> bytes:
-    title = _("Registro de no conformidades · %(d)s", d=formats.local_date(today_local()))
-    return xlsx_bytes(title, _("No conformidades"), export_columns(), export_rows(filters),
-                      Sheet(_("Acciones y verificaciones"), action_columns(),
-                            action_rows(filters)))
+    return xlsx_bytes(_xlsx_title(), _("No conformidades"), export_columns(),
+                      export_rows(filters), _actions_sheet(filters))
+
+
+def _actions_sheet(filters: Filters) -> Sheet:
+    return Sheet(_("Acciones y verificaciones"), action_columns(), action_rows(filters))
+
+
+def filters_params(filters: Filters, args: dict) -> dict:
+    """What a background export needs to rebuild ``filters``: the query string, and the
+    user "assigned to me" stands for."""
+    return {"args": args, "assigned_to": filters.assigned_to}
+
+
+@export_jobs.exporter("nc_register")
+def build_export(params: dict, out: BinaryIO, progress) -> None:
+    """The register export as a background job (see :mod:`qms.core.export_jobs`)."""
+    filters = Filters.from_args(MultiDict(params["args"]))
+    if filters.mine:
+        filters.assigned_to = params.get("assigned_to")
+    rows = export_jobs.counted(export_rows(filters), progress)
+    if params["format"] == "xlsx":
+        write_xlsx(out, _xlsx_title(), _("No conformidades"), export_columns(), rows,
+                   _actions_sheet(filters))
+    else:
+        write_csv(out, export_columns(), rows)
 
 
 # ------------------------------------------------------------------------ charts
 
 
-def chart_figures() -> dict:
+def chart_queries() -> dict:
+    """The three charts' aggregate queries, each answered from one index
+    (``ix_nonconformity_status_process`` or ``…_status_source``) without reading the NC
+    rows: their cost grows with the number of processes and sources, not with the
+    register, and no NC is loaded into Python (``tests/core/test_query_plans.py``)."""
     open_values = [s.value for s in OPEN_STATUSES]
-    by_process = db.session.execute(
-        select(Process.code, func.count(Nonconformity.id)).join(Nonconformity.process)
+    open_count = func.count()
+    days = func.avg(days_between(local_date(Nonconformity.closed_at), Nonconformity.detected_on))
+    return {
+        "by_process": select(Process.code, open_count).join(Nonconformity.process)
         .where(Nonconformity.status.in_(open_values)).group_by(Process.code)
-        .order_by(func.count(Nonconformity.id).desc(), Process.code)).all()
-    by_source = db.session.execute(
-        select(Nonconformity.source, func.count(Nonconformity.id))
-        .where(Nonconformity.status.in_(open_values)).group_by(Nonconformity.source)).all()
-    days: dict[str, list[int]] = defaultdict(list)
-    for code, detected_on, closed_at in db.session.execute(
-            select(Process.code, Nonconformity.detected_on, Nonconformity.closed_at)
-            .join(Nonconformity.process).where(Nonconformity.status == NCStatus.CLOSED)):
-        days[code].append((to_local(closed_at).date() - detected_on).days)
+        .order_by(open_count.desc(), Process.code),
+        "by_source": select(Nonconformity.source, func.count())
+        .where(Nonconformity.status.in_(open_values)).group_by(Nonconformity.source),
+        "days_to_close": select(Process.code, days).join(Nonconformity.process)
+        .where(Nonconformity.status == NCStatus.CLOSED).group_by(Process.code),
+    }
+
+
+def chart_figures() -> dict:
+    """Open NCs per process and per source, and the mean days from detection to closing
+    (local dates, as ``Nonconformity.days_to_close``) per process."""
+    queries = chart_queries()
+    by_process = db.session.execute(queries["by_process"]).all()
+    by_source = db.session.execute(queries["by_source"]).all()
+    closing = db.session.execute(queries["days_to_close"]).all()
     return {
         "by_process": [(code, n) for code, n in by_process],
         "by_source": sorted(((NCSource(s).label, n) for s, n in by_source), key=lambda x: -x[1]),
-        "days_to_close": sorted((code, round(sum(v) / len(v), 1)) for code, v in days.items()),
+        "days_to_close": sorted((code, round(float(avg), 1)) for code, avg in closing
+                                if avg is not None),
     }
 
 

@@ -3,13 +3,22 @@ and one small POST per step of the workflow."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from qms.auth.models import User
 from qms.auth.services import people_choices
-from qms.core import geo
+from qms.core import export_jobs, geo
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.spreadsheets import export_filename, send_export
 from qms.core.storage import send_stored_file
@@ -74,20 +83,34 @@ def _export_name(ext: str) -> str:
     return export_filename(_("no conformidades"), ext=ext)
 
 
+def _export(fmt: str):
+    """Stream a register export, or, above the format's threshold
+    (``EXPORT_BACKGROUND_ROWS_XLSX`` / ``_CSV``), build it in the background and show
+    its progress: no request comes near the worker timeout, whatever the register's size."""
+    authorize("nc.view")
+    filters = _filters()
+    limit = current_app.config[f"EXPORT_BACKGROUND_ROWS_{fmt.upper()}"]
+    total = register.export_count(filters)
+    if total > limit:
+        params = {**register.filters_params(filters, request.args.to_dict()), "format": fmt}
+        token = export_jobs.start("nc_register", params=params, filename=_export_name(fmt),
+                                  total=total,
+                                  back=url_for("nonconformities.list", **request.args.to_dict()))
+        return redirect(url_for("exports.progress", token=token))
+    body = register.export_csv(filters) if fmt == "csv" else register.export_xlsx(filters)
+    return send_export(body, _export_name(fmt))
+
+
 @bp.get("/exportar.csv")
 @login_required
 def export_csv():
-    authorize("nc.view")
-    return send_export(register.export_csv(_filters()),
-                       _export_name("csv"))
+    return _export("csv")
 
 
 @bp.get("/exportar.xlsx")
 @login_required
 def export_xlsx():
-    authorize("nc.view")
-    return send_export(register.export_xlsx(_filters()),
-                       _export_name("xlsx"))
+    return _export("xlsx")
 
 
 # ------------------------------------------------------------------- report / edit

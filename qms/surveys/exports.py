@@ -8,8 +8,6 @@ name people); groups below the minimum size are exported as "suprimido".
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from qms.core.spreadsheets import Column, safe_cell
+from qms.core.spreadsheets import Column, csv_chunks
 from qms.extensions import db
 from qms.surveys.models import QuestionType, Response, Wave
 from qms.surveys.publishing import visible_responses
@@ -91,22 +89,14 @@ def response_rows(wave: Wave) -> Iterator[list[Any]]:
         yield cells
 
 
-def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
-    """UTF-8 with BOM (Excel opens it right), ``;`` like Kobo, streamed row by row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(c) for c in row])
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 def columns(header: list[str]) -> list[Column]:
-    """The XLSX columns of an export whose headings are data names (``pct_satisfechos``):
+    """The columns of an export whose headings are data names (``pct_satisfechos``):
     wide enough for the heading; question texts get room to be read."""
     return [Column(h, 60 if h.startswith("texto") else max(10, len(h) + 3)) for h in header]
+
+
+def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
+    """UTF-8 with BOM (Excel opens it right), ``;`` like Kobo, streamed as it is read."""
+    return csv_chunks(columns(header), rows, delimiter=";")
+
+
