@@ -50,3 +50,29 @@ def complaints_last_change() -> datetime | None:
 def open_complaints_count() -> int:
     return db.session.scalar(select(func.count(Complaint.id)).where(
         Complaint.status.in_([ComplaintStatus.RECEIVED, ComplaintStatus.UNDER_REVIEW]))) or 0
+
+
+@dataclass(frozen=True)
+class ComplaintTimeliness:
+    """Complaints received within a window, and how many had their public answer within
+    the target days."""
+
+    received: int
+    answered_in_time: int
+
+
+def complaints_answered_within(start, end, target_days: int) -> ComplaintTimeliness:
+    """Complaints received between ``start`` and ``end`` (local dates, inclusive); of them,
+    answered within ``target_days`` days of receipt. One bounded query."""
+    from datetime import UTC, time, timedelta
+
+    from qms.core.time import local_zone
+
+    zone = local_zone()
+    since = datetime.combine(start, time.min, tzinfo=zone).astimezone(UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    rows = db.session.execute(select(Complaint.received_at, Complaint.answered_at).where(
+        Complaint.received_at >= since, Complaint.received_at < until)).all()
+    limit = timedelta(days=target_days)
+    return ComplaintTimeliness(len(rows), sum(1 for received, answered in rows
+                                              if answered and answered - received <= limit))

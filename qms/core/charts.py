@@ -56,15 +56,24 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, unit: st
 
 def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: str,
                unit: str = "", y_min: float = 0, y_max: float | None = None,
-               width: int = 640, height: int = 280) -> Markup:
-    """One line per series over shared x labels (e.g. survey waves, months)."""
+               width: int = 640, height: int = 280, target: float | None = None,
+               target_label: str = "", desc: str = "") -> Markup:
+    """One line per series over shared x labels (e.g. survey waves, months).
+
+    ``target`` draws a dashed horizontal reference line (an objective's target) labelled
+    ``target_label``; the y axis always reaches it. ``desc`` is read by screen readers.
+    """
     labels: list[str] = []
     for points in series.values():
         for label, _ in points:
             if label not in labels:
                 labels.append(label)
     values = [v for pts in series.values() for _, v in pts if v is not None]
+    if target is not None:
+        values.append(target)
     top = y_max if y_max is not None else (max(values) if values else 1)
+    if y_max is None and target is not None:
+        top = top * 1.1 if top > 0 else top + 1  # room above the target line's label
     top = top if top > y_min else y_min + 1
     left, right, top_pad, bottom = 50, 20, 40, 60
     plot_w, plot_h = width - left - right, height - top_pad - bottom
@@ -77,6 +86,7 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="qms-chart" {FONT}>',
         f"<title>{escape(title)}</title>",
+        *([f"<desc>{escape(desc)}</desc>"] if desc else []),
         f'<text x="0" y="18" font-size="14" font-weight="bold" fill="#222">{escape(title)}</text>',
     ]
     for k in range(5):  # horizontal grid with 5 ticks
@@ -90,6 +100,14 @@ def line_chart(series: dict[str, Sequence[tuple[str, float | None]]], *, title: 
         x, _ = xy(i, y_min)
         parts.append(f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="11" '
                      f'text-anchor="middle" fill="#333">{escape(str(label)[:16])}</text>')
+    if target is not None:
+        _, ty = xy(0, target)
+        parts.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}" '
+                     'stroke="#a4262c" stroke-width="2" stroke-dasharray="6 4" '
+                     'class="qms-chart-target"/>')
+        parts.append(f'<text x="{width - right}" y="{ty - 6:.1f}" font-size="11" '
+                     f'text-anchor="end" fill="#a4262c">{escape(target_label)} '
+                     f"{escape(_fmt(target, unit))}</text>")
     for n, (name, points) in enumerate(series.items()):
         color = PALETTE[n % len(PALETTE)]
         lookup = dict(points)

@@ -284,3 +284,27 @@ def documents_in_force_between(start: date, end: date,
             r.process_code or "", tuple(entry["revisions"]),
             max([r.doc_updated, *(v.updated_at for v in entry["revisions"])])))
     return facts
+class DocumentReviewTimeliness:
+    """Documents in force on a date, and how many of them were past their periodic review."""
+
+    in_force: int
+    overdue: int
+
+
+def document_review_timeliness(on: date) -> DocumentReviewTimeliness:
+    """Documents with a revision in force on ``on``; of them, those whose periodic review
+    (effective date + review interval) had passed by then. One query."""
+    from sqlalchemy import or_, select
+
+    from qms.documents.models import Document, Revision, RevisionStatus
+    from qms.documents.services import add_months
+    from qms.extensions import db
+
+    rows = db.session.execute(
+        select(Document.review_interval_months, Revision.effective_from)
+        .join(Revision, Revision.document_id == Document.id)
+        .where(Revision.status.in_([RevisionStatus.EFFECTIVE, RevisionStatus.SUPERSEDED]),
+               Revision.effective_from <= on,
+               or_(Revision.effective_until.is_(None), Revision.effective_until > on))).all()
+    overdue = sum(1 for months, since in rows if add_months(since, months) < on)
+    return DocumentReviewTimeliness(len(rows), overdue)

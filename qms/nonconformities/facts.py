@@ -330,7 +330,9 @@ def nonconformities_open_between(start: date, end: date,
     cancelled before ``start``, with their whole treatment, by code. Bulk-loaded: one
     query per kind of row, whatever the number of NCs."""
     from collections import defaultdict
+    from zoneinfo import ZoneInfo
 
+    from flask import current_app
     from sqlalchemy import or_
 
     from qms.auth.models import User
@@ -338,10 +340,6 @@ def nonconformities_open_between(start: date, end: date,
     from qms.core.time import to_local
     from qms.nonconformities.models import CorrectiveAction, NCAnalysis, NCAttachment
     from qms.processes.models import Process
-
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
 
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "America/Tegucigalpa"))
     since = datetime.combine(start, datetime.min.time(), tzinfo=zone)
@@ -398,3 +396,106 @@ def nonconformities_open_between(start: date, end: date,
         tuple(files[nc.id]),
         to_local(nc.closed_at).date().isoformat() if nc.closed_at else "", nc.updated_at)
         for nc, code in rows]
+class NCClosureFigures:
+    """NCs closed within a window: how many, how many within the target days, and the
+    median days from detection to closure."""
+
+    closed: int
+    closed_on_time: int
+    median_days: float | None
+
+
+def nc_closure_figures(start: date, end: date, target_days: int,
+                       process_codes: Iterable[str] | None = None) -> NCClosureFigures:
+    """NCs closed between ``start`` and ``end`` (local dates, inclusive): closed within
+    ``target_days`` of detection, and the median days to close. One bounded query."""
+    from datetime import UTC, time, timedelta
+    from statistics import median
+
+    from qms.core.time import local_zone, to_local
+    from qms.processes.models import Process
+
+    zone = local_zone()
+    since = datetime.combine(start, time.min, tzinfo=zone).astimezone(UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    query = (select(Nonconformity.detected_on, Nonconformity.closed_at)
+             .where(Nonconformity.closed_at >= since, Nonconformity.closed_at < until))
+    if process_codes is not None:
+        query = query.join(Process, Process.id == Nonconformity.process_id).where(
+            Process.code.in_(list(process_codes)))
+    days = [(to_local(closed).date() - detected).days
+            for detected, closed in db.session.execute(query)]
+    return NCClosureFigures(len(days), sum(1 for d in days if d <= target_days),
+                            float(median(days)) if days else None)
+
+
+@dataclass(frozen=True)
+class ActionOverdueFigures:
+    """Corrective actions still to be done on a date, and how many were past due."""
+
+    pending: int
+    overdue: int
+
+
+def corrective_actions_overdue_on(on: date) -> ActionOverdueFigures:
+    """Actions registered by ``on`` and not completed by then; of them, due before ``on``.
+
+    Counted from the actions' own dates, so the figure for a past date can be recomputed.
+    """
+    from datetime import UTC, time, timedelta
+
+    from qms.core.time import local_zone
+    from qms.nonconformities.models import CorrectiveAction
+
+    moment = datetime.combine(on + timedelta(days=1), time.min,
+                              tzinfo=local_zone()).astimezone(UTC)
+    pending = ((CorrectiveAction.created_at < moment)
+               & (CorrectiveAction.completed_at.is_(None)
+                  | (CorrectiveAction.completed_at >= moment)))
+    row = db.session.execute(select(
+        func.count(CorrectiveAction.id),
+        func.sum(case((CorrectiveAction.due_on < on, 1), else_=0))).where(pending)).one()
+    return ActionOverdueFigures(int(row[0] or 0), int(row[1] or 0))
+
+
+@dataclass(frozen=True)
+class OpenNCAgeCell:
+    """Open NCs of one process in one age band (days since detection)."""
+
+    process_id: int
+    process_code: str
+    process_name: str
+    #: Index into the ``bands`` the caller passed.
+    band: int
+    count: int
+
+
+def open_nc_age_bands(today: date, bands: tuple[int, ...]) -> list[OpenNCAgeCell]:
+    """Open NCs by process and age band: band i holds NCs detected more than bands[i-1]
+    and at most bands[i] days ago; the last band everything older. One grouped query."""
+    from datetime import timedelta
+
+    from qms.processes.models import Process
+
+    whens = [(Nonconformity.detected_on >= today - timedelta(days=limit), i)
+             for i, limit in enumerate(bands)]
+    band = case(*whens, else_=len(bands))
+    rows = db.session.execute(
+        select(Process.id, Process.code, Process.name, band.label("band"),
+               func.count(Nonconformity.id))
+        .join(Process, Process.id == Nonconformity.process_id)
+        .where(Nonconformity.status.in_([s.value for s in OPEN_STATUSES]))
+        .group_by(Process.id, Process.code, Process.name, band)
+        .order_by(Process.code, band))
+    return [OpenNCAgeCell(pid, code, name, int(b), int(n)) for pid, code, name, b, n in rows]
+
+
+def overdue_corrective_actions_count(today: date) -> int:
+    """Actions not done, of open NCs, whose due date has passed. One query."""
+    from qms.nonconformities.models import ActionStatus, CorrectiveAction
+
+    return db.session.scalar(
+        select(func.count(CorrectiveAction.id))
+        .join(Nonconformity, Nonconformity.id == CorrectiveAction.nc_id)
+        .where(CorrectiveAction.status != ActionStatus.DONE, CorrectiveAction.due_on < today,
+               Nonconformity.status.in_([s.value for s in OPEN_STATUSES]))) or 0

@@ -74,3 +74,23 @@ def payments_source_label() -> str | None:
         .join(PaymentPeriod, PaymentPeriod.import_id == PaymentImport.id)
         .order_by(PaymentImport.imported_at.desc()).limit(1)).first()
     return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class PaymentExecution:
+    """Households scheduled and paid over the payment periods of a window."""
+
+    periods: int
+    scheduled: int
+    paid: int
+
+
+def payment_execution(first_month: str, last_month: str) -> PaymentExecution:
+    """Totals over the periods "YYYY-MM" from ``first_month`` to ``last_month``. One query."""
+    row = db.session.execute(
+        select(func.count(func.distinct(PaymentPeriod.id)),
+               func.sum(PaymentAggregate.households_scheduled),
+               func.sum(PaymentAggregate.households_paid))
+        .join(PaymentPeriod, PaymentPeriod.id == PaymentAggregate.period_id)
+        .where(PaymentPeriod.code >= first_month, PaymentPeriod.code <= last_month)).one()
+    return PaymentExecution(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))

@@ -103,3 +103,65 @@ def waves_closing(until: date) -> list[ClosingWaveFact]:
         .join(Survey, Survey.id == Wave.survey_id)
         .where(Wave.status == WaveStatus.OPEN, Wave.ends_on <= until))
     return [ClosingWaveFact(r.id, r.survey_code, r.code, r.name, r.ends_on) for r in rows]
+
+
+@dataclass(frozen=True)
+class LatestWaveIndexFact:
+    """The satisfaction index of the latest wave that ended on or before a date."""
+
+    wave_id: int
+    survey_code: str
+    wave_code: str
+    wave_name: str
+    ends_on: date
+    #: "" for the national figure, else the department's code.
+    department_code: str
+    n: int
+    index: float | None
+    moe: float | None
+
+
+def latest_wave_satisfaction(until: date) -> list[LatestWaveIndexFact]:
+    """National and per-department index of the latest wave (with responses) ending on or
+    before ``until``, read from the maintained aggregates of that one wave, never from the
+    answers."""
+    import math
+
+    from sqlalchemy import func, select
+
+    from qms.extensions import db
+    from qms.surveys import aggregates
+    from qms.surveys.models import INDEX_CODE, RESPONSES_CODE, Aggregate, Wave
+    from qms.surveys.stats import summarise
+
+    wave = db.session.scalar(
+        select(Wave).where(Wave.ends_on <= until, select(Aggregate.wave_id).where(
+            Aggregate.wave_id == Wave.id, Aggregate.question_code == RESPONSES_CODE)
+            .exists()).order_by(Wave.ends_on.desc(), Wave.id.desc()).limit(1))
+    if wave is None:
+        return []
+    # Only the two rows that matter (responses, index) per municipality of one wave.
+    columns = [func.sum(getattr(Aggregate, c)) for c in aggregates._SUM_COLUMNS]
+    wanted = Aggregate.question_code.in_([INDEX_CODE, RESPONSES_CODE])
+    national = {(wave.id, q, ""): tuple(rest) for q, *rest in db.session.execute(
+        select(Aggregate.question_code, *columns)
+        .where(Aggregate.wave_id == wave.id, wanted).group_by(Aggregate.question_code))}
+    by_dept = {(wave.id, q, d): tuple(rest) for q, d, *rest in db.session.execute(
+        select(Aggregate.question_code, Aggregate.department_code, *columns)
+        .where(Aggregate.wave_id == wave.id, wanted)
+        .group_by(Aggregate.question_code, Aggregate.department_code))}
+    populations = {t.department_code: t.population for t in wave.targets}
+    groups = [("", national, wave.population or None)] + [
+        (code, by_dept, populations.get(code))
+        for code in sorted({k[2] for k in by_dept if k[2]})]
+    facts = []
+    for code, data, population in groups:
+        if not int((data.get((wave.id, RESPONSES_CODE, code)) or (0,))[0] or 0):
+            continue
+        s = summarise(data.get((wave.id, INDEX_CODE, code)), kind="index",
+                      population=population, min_n=1)
+        index = None if s.index is None or math.isnan(s.index) else s.index
+        moe = None if s.moe_index is None or math.isnan(s.moe_index) else s.moe_index
+        facts.append(LatestWaveIndexFact(wave.id, wave.survey.code, wave.code, wave.name,
+                                         wave.ends_on, code, s.n, index, moe))
+    return facts
