@@ -6,7 +6,7 @@ certifier a ready pack for an audit window over some processes (audited: share, 
 revoke); evidence_certifier_view logs every page and file a certifier requested.
 
 Revision ID: 0013_evidence
-Revises: 0006_audits
+Revises: 0011_objectives, 0012_reviews
 Create Date: 2026-12-02 00:15:28.273070
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0013_evidence'
-down_revision = '0006_audits'
+down_revision = ('0011_objectives', '0012_reviews')
 branch_labels = None
 depends_on = None
 

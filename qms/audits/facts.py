@@ -150,3 +150,91 @@ def upcoming_audits(today: date, limit: int = 5) -> list[UpcomingAuditFact]:
     return [UpcomingAuditFact(a.id, a.code, a.title, a.audit_type.value, a.audit_type.label,
                               a.status.value, a.status.label, a.planned_start, a.planned_end)
             for a in rows]
+
+
+@dataclass(frozen=True)
+class AuditResultFact:
+    """One audit of a period with its findings counted by type [9.3.2 c6]."""
+
+    id: int
+    code: str
+    title: str
+    type_label: str
+    external: bool
+    status: str
+    status_label: str
+    planned_start: date
+    #: finding type value → count.
+    findings: dict[str, int]
+    conclusion: str
+    url: str
+
+
+def audit_results_for_review(start: date, end: date) -> list[AuditResultFact]:
+    """Audits (not cancelled) planned to start between ``start`` and ``end``, with their
+    findings counted by type. Two queries."""
+    from sqlalchemy import func, select
+
+    from qms.audits.enums import AuditStatus
+    from qms.audits.models import Audit, Finding
+    from qms.extensions import db
+
+    audits = db.session.execute(
+        select(Audit.id, Audit.code, Audit.title, Audit.audit_type, Audit.status,
+               Audit.planned_start, Audit.conclusion)
+        .where(Audit.planned_start.between(start, end), Audit.status != AuditStatus.CANCELLED)
+        .order_by(Audit.planned_start, Audit.code)).all()
+    counts: dict[int, dict[str, int]] = {}
+    if audits:
+        for audit_id, kind, n in db.session.execute(
+                select(Finding.audit_id, Finding.finding_type, func.count(Finding.id))
+                .where(Finding.audit_id.in_([a.id for a in audits]))
+                .group_by(Finding.audit_id, Finding.finding_type)):
+            counts.setdefault(audit_id, {})[kind.value] = n
+    return [AuditResultFact(a.id, a.code, a.title, a.audit_type.label, a.audit_type.is_external,
+                            a.status.value, a.status.label, a.planned_start,
+                            counts.get(a.id, {}), a.conclusion or "", f"/auditorias/{a.id}")
+            for a in audits]
+
+
+def audit_finding_type_labels() -> dict[str, str]:
+    from qms.audits.enums import FindingType
+
+    return {t.value: t.label for t in FindingType}
+
+
+@dataclass(frozen=True)
+class AuditOpportunityFact:
+    """An opportunity for improvement (or observation) an audit recorded [9.3.2 f]."""
+
+    finding_id: int
+    audit_code: str
+    label: str
+    type_label: str
+    process_code: str
+    description: str
+    url: str
+
+
+def audit_opportunities_for_review(start: date, end: date,
+                                   limit: int = 50) -> list[AuditOpportunityFact]:
+    """Opportunities for improvement and observations of audits planned to start between
+    ``start`` and ``end`` (the ``limit`` latest). One query."""
+    from sqlalchemy import select
+
+    from qms.audits.enums import AuditStatus, FindingType
+    from qms.audits.models import Audit, Finding
+    from qms.extensions import db
+    from qms.processes.models import Process
+
+    rows = db.session.execute(
+        select(Finding.id, Finding.number, Finding.finding_type, Finding.description,
+               Audit.code, Process.code.label("process_code"))
+        .join(Audit, Audit.id == Finding.audit_id)
+        .join(Process, Process.id == Finding.process_id)
+        .where(Audit.planned_start.between(start, end), Audit.status != AuditStatus.CANCELLED,
+               Finding.finding_type.in_([FindingType.OPPORTUNITY, FindingType.OBSERVATION]))
+        .order_by(Audit.planned_start.desc(), Finding.number).limit(limit))
+    return [AuditOpportunityFact(r.id, r.code, f"H-{r.number}", r.finding_type.label,
+                                 r.process_code, r.description,
+                                 f"/auditorias/hallazgos/{r.id}") for r in rows]

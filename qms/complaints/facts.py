@@ -76,3 +76,40 @@ def complaints_answered_within(start, end, target_days: int) -> ComplaintTimelin
     limit = timedelta(days=target_days)
     return ComplaintTimeliness(len(rows), sum(1 for received, answered in rows
                                               if answered and answered - received <= limit))
+
+
+@dataclass(frozen=True)
+class ComplaintPeriodFigures:
+    """Complaints received in a period [9.3.2 c1]: counts and timing only."""
+
+    received: int
+    answered: int
+    open_now: int
+    #: category value → complaints received.
+    by_category: dict[str, int]
+    #: Mean days from filing to the public answer (answered ones).
+    mean_response_days: float | None
+    turned_into_nc: int
+
+
+def complaint_figures_in_period(start_utc: datetime, end_utc: datetime) -> ComplaintPeriodFigures:
+    """Complaints received in [``start_utc``, ``end_utc``). Two aggregate queries."""
+    from sqlalchemy import case
+
+    received = (Complaint.received_at >= start_utc) & (Complaint.received_at < end_utc)
+    open_statuses = [ComplaintStatus.RECEIVED, ComplaintStatus.UNDER_REVIEW]
+    row = db.session.execute(select(
+        func.count(Complaint.id),
+        func.sum(case((Complaint.answered_at.is_not(None), 1), else_=0)),
+        func.sum(case((Complaint.status.in_(open_statuses), 1), else_=0)),
+        func.sum(case((Complaint.nc_id.is_not(None), 1), else_=0)),
+    ).where(received)).one()
+    by_category = {c.value: n for c, n in db.session.execute(
+        select(Complaint.category, func.count(Complaint.id)).where(received)
+        .group_by(Complaint.category))}
+    pairs = db.session.execute(select(Complaint.received_at, Complaint.answered_at).where(
+        received, Complaint.answered_at.is_not(None)).limit(5000)).all()
+    days = [(a - r).total_seconds() / 86400 for r, a in pairs]
+    return ComplaintPeriodFigures(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0),
+                                  by_category, sum(days) / len(days) if days else None,
+                                  int(row[3] or 0))

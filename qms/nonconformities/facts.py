@@ -499,3 +499,130 @@ def overdue_corrective_actions_count(today: date) -> int:
         .join(Nonconformity, Nonconformity.id == CorrectiveAction.nc_id)
         .where(CorrectiveAction.status != ActionStatus.DONE, CorrectiveAction.due_on < today,
                Nonconformity.status.in_([s.value for s in OPEN_STATUSES]))) or 0
+
+
+@dataclass(frozen=True)
+class NCReviewFigures:
+    """Nonconformities and corrective actions over a period, for a management review
+    [9.3.2 c4]: counts only, each answerable by the register's own filters."""
+
+    opened: int
+    opened_major: int
+    closed: int
+    cancelled: int
+    open_at_end: int
+    #: source value → NCs detected in the period from it.
+    by_source: dict[str, int]
+    actions_due: int
+    actions_done: int
+    actions_overdue_now: int
+    verifications_effective: int
+    verifications_not_effective: int
+    median_days_to_close: float | None
+
+
+def nc_review_figures(start: date, end: date, today: date) -> NCReviewFigures:
+    """Bounded aggregates over NCs detected/closed between ``start`` and ``end`` (local
+    dates, both included) and their corrective actions. Six aggregate queries, whatever
+    the size of the register (no row is loaded but a median sample of closing times)."""
+    from datetime import UTC, time, timedelta
+    from statistics import median
+
+    from qms.core.time import local_zone
+    from qms.nonconformities.enums import ActionStatus, NCStatus
+    from qms.nonconformities.models import CorrectiveAction
+
+    zone = local_zone()
+    since = datetime.combine(start, time.min, zone).astimezone(UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC)
+    detected = Nonconformity.detected_on.between(start, end)
+    row = db.session.execute(select(
+        func.count(Nonconformity.id),
+        func.sum(case((Nonconformity.severity == NCSeverity.MAJOR, 1), else_=0)),
+        func.sum(case((Nonconformity.status == NCStatus.CANCELLED, 1), else_=0)),
+    ).where(detected)).one()
+    closed_in = (Nonconformity.closed_at >= since) & (Nonconformity.closed_at < until)
+    closed = db.session.scalar(select(func.count(Nonconformity.id)).where(closed_in)) or 0
+    open_at_end = db.session.scalar(select(func.count(Nonconformity.id)).where(
+        Nonconformity.detected_on <= end, Nonconformity.status != NCStatus.CANCELLED,
+        (Nonconformity.closed_at.is_(None)) | (Nonconformity.closed_at >= until))) or 0
+    by_source = {s.value: n for s, n in db.session.execute(
+        select(Nonconformity.source, func.count(Nonconformity.id)).where(detected)
+        .group_by(Nonconformity.source))}
+    due_in = CorrectiveAction.due_on.between(start, end)
+    done = CorrectiveAction.status == ActionStatus.DONE
+    actions = db.session.execute(select(
+        func.count(CorrectiveAction.id),
+        func.sum(case((done, 1), else_=0)),
+    ).where(due_in)).one()
+    overdue_now = db.session.scalar(
+        select(func.count(CorrectiveAction.id))
+        .join(Nonconformity, Nonconformity.id == CorrectiveAction.nc_id)
+        .where(~done, CorrectiveAction.due_on < today,
+               Nonconformity.status.in_(list(OPEN_STATUSES)))) or 0
+    results = dict(db.session.execute(
+        select(EffectivenessVerification.result, func.count(EffectivenessVerification.id))
+        .where(EffectivenessVerification.verified_at >= since,
+               EffectivenessVerification.verified_at < until,
+               EffectivenessVerification.result.is_not(None))
+        .group_by(EffectivenessVerification.result)).all())
+    # Days to close: a bounded sample (the 2,000 latest closures of the period).
+    pairs = db.session.execute(
+        select(Nonconformity.detected_on, Nonconformity.closed_at).where(closed_in)
+        .order_by(Nonconformity.closed_at.desc()).limit(2000)).all()
+    days = [(to_local_date(c) - d).days for d, c in pairs if c is not None]
+    return NCReviewFigures(
+        int(row[0] or 0), int(row[1] or 0), int(closed), int(row[2] or 0), int(open_at_end),
+        by_source, int(actions[0] or 0), int(actions[1] or 0), int(overdue_now),
+        int(results.get(VerificationResult.EFFECTIVE, 0)),
+        int(results.get(VerificationResult.NOT_EFFECTIVE, 0)),
+        float(median(days)) if days else None)
+
+
+def to_local_date(moment: datetime) -> date:
+    from datetime import UTC
+
+    from qms.core.time import to_local
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return to_local(moment).date()
+
+
+@dataclass(frozen=True)
+class ProcessNCPeriodFigures:
+    process_id: int
+    process_code: str
+    process_name: str
+    opened: int
+    opened_major: int
+    open_now: int
+    from_complaints: int
+
+
+def nc_figures_by_process_in_period(start: date, end: date) -> list[ProcessNCPeriodFigures]:
+    """Per active process: NCs detected between ``start`` and ``end``, of them major and
+    from complaints, and NCs open today. One grouped query, by process code."""
+    from qms.processes.models import Process
+
+    detected = Nonconformity.detected_on.between(start, end)
+    is_open = Nonconformity.status.in_([s.value for s in OPEN_STATUSES])
+    rows = db.session.execute(
+        select(Process.id, Process.code, Process.name,
+               func.sum(case((detected, 1), else_=0)),
+               func.sum(case((detected & (Nonconformity.severity == NCSeverity.MAJOR), 1),
+                             else_=0)),
+               func.sum(case((is_open, 1), else_=0)),
+               func.sum(case((detected & (Nonconformity.source == NCSource.CITIZEN_COMPLAINT),
+                              1), else_=0)))
+        .select_from(Process)
+        .outerjoin(Nonconformity, Nonconformity.process_id == Process.id)
+        .where(Process.active.is_(True))
+        .group_by(Process.id, Process.code, Process.name).order_by(Process.code))
+    return [ProcessNCPeriodFigures(pid, code, name, int(a or 0), int(b or 0), int(c or 0),
+                                   int(d or 0)) for pid, code, name, a, b, c, d in rows]
+
+
+def nc_source_labels() -> dict[str, str]:
+    """Source value → its label in the reader's language."""
+    return {s.value: s.label for s in NCSource}

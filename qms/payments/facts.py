@@ -94,3 +94,34 @@ def payment_execution(first_month: str, last_month: str) -> PaymentExecution:
         .join(PaymentPeriod, PaymentPeriod.id == PaymentAggregate.period_id)
         .where(PaymentPeriod.code >= first_month, PaymentPeriod.code <= last_month)).one()
     return PaymentExecution(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+
+
+@dataclass(frozen=True)
+class ChannelPeriodFigures:
+    """One paying bank or wallet over the payment periods of a span [9.3.2 c7]."""
+
+    channel: str
+    channel_label: str
+    periods: int
+    scheduled: int
+    paid: int
+    amount: float
+
+    @property
+    def execution_rate(self) -> float | None:
+        return 100.0 * self.paid / self.scheduled if self.scheduled else None
+
+
+def payment_channel_figures_in_period(first_month: str, last_month: str
+                                      ) -> list[ChannelPeriodFigures]:
+    """Per channel: households scheduled and paid and lempiras paid over the payment
+    periods ``first_month``–``last_month`` ("2026-01", both included). One grouped query."""
+    rows = db.session.execute(
+        select(PaymentAggregate.channel, func.count(func.distinct(PaymentAggregate.period_id)),
+               func.sum(PaymentAggregate.households_scheduled),
+               func.sum(PaymentAggregate.households_paid), func.sum(PaymentAggregate.amount_paid))
+        .join(PaymentPeriod, PaymentPeriod.id == PaymentAggregate.period_id)
+        .where(PaymentPeriod.code >= first_month, PaymentPeriod.code <= last_month)
+        .group_by(PaymentAggregate.channel).order_by(PaymentAggregate.channel))
+    return [ChannelPeriodFigures(c.value, PaymentChannel(c).label, int(n or 0), int(s or 0),
+                                 int(p or 0), float(a or 0)) for c, n, s, p, a in rows]

@@ -165,3 +165,70 @@ def latest_wave_satisfaction(until: date) -> list[LatestWaveIndexFact]:
         facts.append(LatestWaveIndexFact(wave.id, wave.survey.code, wave.code, wave.name,
                                          wave.ends_on, code, s.n, index, moe))
     return facts
+
+
+@dataclass(frozen=True)
+class WaveSatisfactionFact:
+    """One survey wave of a period with its satisfaction index [9.3.2 c1], national and
+    by department (raw, not suppressed), read from the maintained aggregates."""
+
+    wave_id: int
+    survey_code: str
+    wave_code: str
+    wave_name: str
+    starts_on: date
+    ends_on: date
+    responses: int
+    index: float | None
+    moe: float | None
+    #: (department code, responses, index, moe) per department with responses.
+    departments: tuple[tuple[str, int, float | None, float | None], ...]
+    url: str
+
+
+def satisfaction_waves_in_period(start: date, end: date) -> list[WaveSatisfactionFact]:
+    """Waves whose dates overlap ``start``–``end``, by start date. Reads only the
+    per-wave aggregates (two grouped queries plus the waves), never the answers."""
+    import math
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload, selectinload
+
+    from qms.extensions import db
+    from qms.surveys import aggregates
+    from qms.surveys.models import INDEX_CODE, RESPONSES_CODE, Wave
+    from qms.surveys.stats import summarise
+
+    waves = list(db.session.scalars(
+        select(Wave).options(joinedload(Wave.survey), selectinload(Wave.targets))
+        .where(Wave.starts_on <= end, Wave.ends_on >= start).order_by(Wave.starts_on, Wave.id)))
+    if not waves:
+        return []
+    ids = [w.id for w in waves]
+    national = aggregates.sums(ids)
+    by_dept = aggregates.sums(ids, by="department")
+
+    def clean(value):
+        return None if value is None or (isinstance(value, float) and math.isnan(value)) \
+            else round(float(value), 2)
+
+    facts = []
+    for wave in waves:
+        populations = {t.department_code: t.population for t in wave.targets}
+        responses = int((national.get((wave.id, RESPONSES_CODE, "")) or (0,))[0] or 0)
+        s = summarise(national.get((wave.id, INDEX_CODE, "")), kind="index",
+                      population=wave.population or None, min_n=1)
+        departments = []
+        for code in sorted({k[2] for k in by_dept if k[0] == wave.id and k[2]}):
+            n = int((by_dept.get((wave.id, RESPONSES_CODE, code)) or (0,))[0] or 0)
+            if not n:
+                continue
+            d = summarise(by_dept.get((wave.id, INDEX_CODE, code)), kind="index",
+                          population=populations.get(code), min_n=1)
+            departments.append((code, n, clean(d.index), clean(d.moe_index)))
+        facts.append(WaveSatisfactionFact(
+            wave.id, wave.survey.code, wave.code, wave.name, wave.starts_on, wave.ends_on,
+            responses, clean(s.index) if responses else None,
+            clean(s.moe_index) if responses else None, tuple(departments),
+            f"/encuestas/rondas/{wave.id}"))
+    return facts
