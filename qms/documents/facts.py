@@ -284,6 +284,9 @@ def documents_in_force_between(start: date, end: date,
             r.process_code or "", tuple(entry["revisions"]),
             max([r.doc_updated, *(v.updated_at for v in entry["revisions"])])))
     return facts
+
+
+@dataclass(frozen=True)
 class DocumentReviewTimeliness:
     """Documents in force on a date, and how many of them were past their periodic review."""
 

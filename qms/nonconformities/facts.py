@@ -396,6 +396,9 @@ def nonconformities_open_between(start: date, end: date,
         tuple(files[nc.id]),
         to_local(nc.closed_at).date().isoformat() if nc.closed_at else "", nc.updated_at)
         for nc, code in rows]
+
+
+@dataclass(frozen=True)
 class NCClosureFigures:
     """NCs closed within a window: how many, how many within the target days, and the
     median days from detection to closure."""
