@@ -75,13 +75,14 @@ def claim(pack_id: int) -> bool:
 
 
 def start(pack_id: int) -> None:
-    """Run the pack in a thread (or at once when EVIDENCE_IN_THREAD is false: tests)."""
+    """Run the pack in a thread of its own; with EVIDENCE_IN_THREAD false (tests) wait for
+    it. Always a new thread: it must not inherit the request's write-first transaction."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("EVIDENCE_IN_THREAD", not app.testing):
-        threading.Thread(target=run, args=(app, pack_id), daemon=True,
-                         name=f"evidence-pack-{pack_id}").start()
-    else:
-        run(app, pack_id)
+    thread = threading.Thread(target=run, args=(app, pack_id), daemon=True,
+                              name=f"evidence-pack-{pack_id}")
+    thread.start()
+    if not app.config.get("EVIDENCE_IN_THREAD", not app.testing):
+        thread.join()
 
 
 class _Heart:
@@ -170,23 +171,22 @@ def _digest(path: Path) -> tuple[str, int]:
 
 
 def recover() -> int:
-    """Fail running packs whose runner went silent; restart queued ones nobody claimed.
-    Returns how many rows changed."""
+    """Fail running packs whose runner went silent; restart queued ones nobody claimed
+    (once this transaction is committed). Returns how many packs it touched."""
+    from qms.core.uow import after_commit
+
     now = now_utc()
-    failed = _write_all(
-        (EvidencePack.status == PackStatus.RUNNING)
-        & (EvidencePack.heartbeat_at < now - timedelta(seconds=STALE_SECONDS)),
-        status=PackStatus.FAILED, finished_at=now,
-        error=str(_l("La generación se interrumpió (el servidor se reinició o el proceso "
-                     "terminó). Vuelva a generarlo.")))
+    failed = db.session.execute(
+        update(EvidencePack)
+        .where(EvidencePack.status == PackStatus.RUNNING,
+               EvidencePack.heartbeat_at < now - timedelta(seconds=STALE_SECONDS))
+        .values(status=PackStatus.FAILED, finished_at=now,
+                error=str(_l("La generación se interrumpió (el servidor se reinició o el "
+                             "proceso terminó). Vuelva a generarlo."))),
+        execution_options={"synchronize_session": False}).rowcount
     orphans = list(db.session.scalars(select(EvidencePack.id).where(
         EvidencePack.status == PackStatus.QUEUED,
         EvidencePack.requested_at < now - timedelta(seconds=UNCLAIMED_SECONDS))))
     for pack_id in orphans:
-        start(pack_id)
+        after_commit(lambda pack_id=pack_id: start(pack_id))
     return failed + len(orphans)
-
-
-def _write_all(condition, **values: Any) -> int:
-    with db.engine.begin() as connection:
-        return connection.execute(update(EvidencePack).where(condition).values(**values)).rowcount

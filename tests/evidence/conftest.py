@@ -24,12 +24,11 @@ PDF_FILE = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Typ
 
 @pytest.fixture(scope="session")
 def evidence_template(app, tmp_path_factory) -> Path:
+    from qms.core.storage import store
+    from qms.nonconformities import services as nc_services
     from tests.audits.conftest import make_audit
     from tests.documents.conftest import bring_into_force, make_document
     from tests.nonconformities.conftest import make_process
-
-    from qms.core.storage import store
-    from qms.nonconformities import services as nc_services
 
     with app.test_request_context(), audit.acting_as(audit.SYSTEM):
         pag = make_process("PAG")
