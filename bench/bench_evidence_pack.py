@@ -124,7 +124,8 @@ def build(app, responses: int) -> None:
                       number=n + 1, audit_type=AuditType.INTERNAL_PROCESS,
                       title=f"Auditoría interna {n + 1}", scope="Oficina central",
                       criteria_clauses=["8.1", "8.5"], planned_start=start,
-                      planned_end=start + timedelta(days=2), status=AuditStatus.CLOSED)
+                      planned_end=start + timedelta(days=2), actual_start=start,
+                      status=AuditStatus.IN_PROGRESS)
             a.processes.append(processes[n % 8])
             for k in (1, 2, 3):
                 a.findings.append(Finding(number=k, finding_type=FindingType.OBSERVATION,
