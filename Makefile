@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -n 2 -p no:logging
 # Debian packages: WeasyPrint's libraries and fonts with Spanish glyphs (run), plus the
 # browser, PostgreSQL server and PDF tools the tests use (test).
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core
-TEST_DEBS := chromium postgresql poppler-utils wrk
+TEST_DEBS := chromium postgresql poppler-utils qpdf wrk
 
 .PHONY: run test setup setup-test lint babel-extract clean help
 

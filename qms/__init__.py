@@ -14,8 +14,8 @@ from qms.core.uow import QMSFlask
 #: Domains in the order their blueprints, policies and CLI commands are registered.
 #: A new domain adds its package name here.
 DOMAINS = ("core", "auth", "api", "processes", "documents", "nonconformities", "surveys",
-           "payments", "complaints", "portal", "reminders", "audits", "objectives",
-           "reviews", "dashboard")
+            "payments", "complaints", "portal", "reminders", "audits", "objectives",
+            "reviews", "evidence", "dashboard")
 
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:

@@ -6,8 +6,9 @@ Plain frozen dataclasses, no models: a reader never depends on how audits are st
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -237,3 +238,88 @@ def audit_opportunities_for_review(start: date, end: date,
     return [AuditOpportunityFact(r.id, r.code, f"H-{r.number}", r.finding_type.label,
                                  r.process_code, r.description,
                                  f"/auditorias/hallazgos/{r.id}") for r in rows]
+
+
+@dataclass(frozen=True)
+class EvidenceFindingFact:
+    label: str
+    type_label: str
+    is_nc: bool
+    clause: str
+    process_code: str
+    description: str
+    evidence: str
+    nc_id: int | None
+
+
+@dataclass(frozen=True)
+class EvidenceAuditFact:
+    """One audit of the programme with its scope, its findings and its signed report."""
+
+    id: int
+    code: str
+    title: str
+    type_label: str
+    status_label: str
+    programme_year: int
+    planned_start: str
+    planned_end: str
+    actual_start: str
+    actual_end: str
+    process_ids: tuple[int, ...]
+    process_codes: tuple[str, ...]
+    clauses: tuple[str, ...]
+    findings: tuple[EvidenceFindingFact, ...]
+    conclusion: str
+    report_sha256: str
+    report_file_id: int | None
+    report_size: int | None
+    report_name: str
+    reported_on: str
+    updated_at: datetime
+
+
+def audits_planned_between(start: date, end: date, process_ids: Iterable[int] | None = None
+                           ) -> list[EvidenceAuditFact]:
+    """Audits (not cancelled) planned to overlap ``start``–``end`` that cover one of
+    ``process_ids`` (all when None), by planned start and code."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from qms.audits.enums import AuditStatus
+    from qms.audits.models import Audit, Finding
+    from qms.core.storage import StoredFile
+    from qms.core.time import to_local
+    from qms.extensions import db
+
+    wanted = set(process_ids) if process_ids is not None else None
+    audits = db.session.scalars(
+        select(Audit).options(selectinload(Audit.processes), selectinload(Audit.programme),
+                              selectinload(Audit.findings).selectinload(Finding.process))
+        .where(Audit.status != AuditStatus.CANCELLED, Audit.planned_start <= end,
+               Audit.planned_end >= start)
+        .order_by(Audit.planned_start, Audit.code)).all()
+    file_ids = [a.report_file_id for a in audits if a.report_file_id]
+    stored = {f.id: f for f in db.session.scalars(
+        select(StoredFile).where(StoredFile.id.in_(file_ids)))} if file_ids else {}
+    facts = []
+    for a in audits:
+        pids = tuple(p.id for p in a.processes)
+        if wanted is not None and not wanted.intersection(pids):
+            continue
+        report = stored.get(a.report_file_id) if a.report_file_id else None
+        findings = tuple(EvidenceFindingFact(
+            f.label, f.finding_type.label, f.finding_type.is_nc, f.clause,
+            f.process.code if f.process else "", f.description, f.evidence or "", f.nc_id)
+            for f in sorted(a.findings, key=lambda f: f.number))
+        facts.append(EvidenceAuditFact(
+            a.id, a.code, a.title, a.audit_type.label, a.status.label, a.programme.year,
+            a.planned_start.isoformat(), a.planned_end.isoformat(),
+            a.actual_start.isoformat() if a.actual_start else "",
+            a.actual_end.isoformat() if a.actual_end else "", pids,
+            tuple(p.code for p in a.processes), tuple(a.criteria_clauses or ()), findings,
+            a.conclusion or "", a.report_sha256 or "", a.report_file_id,
+            report.size if report else None, report.original_name if report else "",
+            to_local(a.reported_at).date().isoformat() if a.reported_at else "",
+            a.updated_at))
+    return facts

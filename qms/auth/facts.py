@@ -54,3 +54,28 @@ def certifiers_expiring(until: date, today: date) -> list[ExpiringAccountFact]:
         .where(User.role == Role.CERTIFIER, User.active.is_(True),
                User.access_expires_on >= today, User.access_expires_on <= until))
     return [ExpiringAccountFact(r.id, r.username, r.full_name, r.access_expires_on) for r in rows]
+
+
+@dataclass(frozen=True)
+class CertifierAccountFact:
+    user_id: int
+    username: str
+    full_name: str
+    expires_on: date | None
+
+
+def certifier_accounts(today: date) -> list[CertifierAccountFact]:
+    """External-certifier accounts that can still sign in on ``today``, by name."""
+    from sqlalchemy import or_, select
+
+    from qms.auth.models import User
+    from qms.core.roles import Role
+    from qms.extensions import db
+
+    rows = db.session.execute(
+        select(User.id, User.username, User.full_name, User.access_expires_on)
+        .where(User.role == Role.CERTIFIER, User.active.is_(True),
+               or_(User.access_expires_on.is_(None), User.access_expires_on >= today))
+        .order_by(User.full_name, User.id))
+    return [CertifierAccountFact(r.id, r.username, r.full_name, r.access_expires_on)
+            for r in rows]

@@ -19,6 +19,10 @@ from qms.core.roles import Role
 
 Policy = Callable[[Any, Any], bool]
 _POLICIES: dict[str, Policy] = {}
+#: Checks every allowed answer must also pass: ``(user, action, obj) -> bool``. A domain
+#: registers one with :func:`restriction` (e.g. the evidence domain keeps a certifier to
+#: the processes and audit window shared with it); core knows none of them.
+_RESTRICTIONS: list[Callable[[Any, str, Any], bool]] = []
 
 #: Roles that can see internal quality records (certifiers read, within their dates).
 STAFF_ROLES = frozenset(Role)
@@ -38,6 +42,12 @@ def policy(action: str) -> Callable[[Policy], Policy]:
     return register
 
 
+def restriction(func: Callable[[Any, str, Any], bool]) -> Callable[[Any, str, Any], bool]:
+    """Register ``func(user, action, obj)``: an action is allowed only if it also says yes."""
+    _RESTRICTIONS.append(func)
+    return func
+
+
 def allow_roles(action: str, *roles: Role) -> None:
     """Register a coarse policy: any authenticated user with one of ``roles``."""
     allowed = frozenset(roles)
@@ -54,7 +64,7 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
         rule = _POLICIES[action]
     except KeyError:
         raise LookupError(f"no policy registered for {action!r}") from None
-    return bool(rule(user, obj))
+    return bool(rule(user, obj)) and all(check(user, action, obj) for check in _RESTRICTIONS)
 
 
 def authorize(action: str, obj: Any = None) -> None:

@@ -5,6 +5,7 @@ Each function is self-contained and returns plain data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -189,6 +190,100 @@ def procedures_in_force(on: date) -> list[RevisionInForce]:
         seen.setdefault(r.id, RevisionInForce(r.id, r.code, r.title, r.number,
                                               r.effective_from.isoformat()))
     return list(seen.values())
+
+
+@dataclass(frozen=True)
+class EvidenceFileFact:
+    """A stored file as an evidence pack cites it (content address, size, name)."""
+
+    stored_file_id: int
+    sha256: str
+    size: int
+    name: str
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class EvidenceRevisionFact:
+    id: int
+    number: int
+    status_label: str
+    effective_from: str
+    effective_until: str
+    approved_by: str
+    approved_at: datetime | None
+    approval_meaning: str
+    change_summary: str
+    file: EvidenceFileFact | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EvidenceDocumentFact:
+    """One entry of the master list with the revisions in force during a period."""
+
+    id: int
+    code: str
+    title: str
+    doc_type: str
+    doc_type_label: str
+    process_id: int | None
+    process_code: str
+    revisions: tuple[EvidenceRevisionFact, ...]
+    updated_at: datetime
+
+
+def documents_in_force_between(start: date, end: date,
+                               process_ids: Iterable[int] | None = None
+                               ) -> list[EvidenceDocumentFact]:
+    """Documents (of ``process_ids``, plus organisation-wide ones; all when None) with
+    every published revision that was in force at some day of ``start``–``end``, and its
+    signed approval and file, by code."""
+    from sqlalchemy.orm import aliased
+
+    from qms.auth.models import User
+    from qms.core.storage import StoredFile
+    from qms.processes.models import Process
+
+    approver = aliased(User)
+    query = (
+        select(Document.id, Document.code, Document.title, Document.doc_type,
+               Document.process_id, Process.code.label("process_code"),
+               Document.updated_at.label("doc_updated"), Revision.id.label("rev_id"),
+               Revision.number, Revision.status, Revision.effective_from,
+               Revision.effective_until, approver.full_name.label("approver"),
+               Revision.approved_at, Revision.approval_meaning, Revision.change_summary,
+               Revision.updated_at.label("rev_updated"), StoredFile.id.label("file_id"),
+               StoredFile.sha256, StoredFile.size, StoredFile.original_name,
+               StoredFile.mime_type)
+        .join(Revision, Revision.document_id == Document.id)
+        .outerjoin(Process, Process.id == Document.process_id)
+        .outerjoin(approver, approver.id == Revision.approved_by_id)
+        .outerjoin(StoredFile, StoredFile.id == Revision.file_id)
+        .where(Revision.status.in_(PUBLISHED_STATUSES), Revision.effective_from.is_not(None),
+               Revision.effective_from <= end,
+               or_(Revision.effective_until.is_(None), Revision.effective_until > start))
+        .order_by(Document.code, Revision.number))
+    if process_ids is not None:
+        query = query.where(or_(Document.process_id.in_(list(process_ids)),
+                                Document.process_id.is_(None)))
+    documents: dict[int, dict] = {}
+    for r in db.session.execute(query):
+        entry = documents.setdefault(r.id, {"row": r, "revisions": []})
+        file = EvidenceFileFact(r.file_id, r.sha256, r.size, r.original_name, r.mime_type) \
+            if r.file_id else None
+        entry["revisions"].append(EvidenceRevisionFact(
+            r.rev_id, r.number, r.status.label, r.effective_from.isoformat(),
+            r.effective_until.isoformat() if r.effective_until else "", r.approver or "",
+            r.approved_at, r.approval_meaning or "", r.change_summary or "", file, r.rev_updated))
+    facts = []
+    for entry in documents.values():
+        r = entry["row"]
+        facts.append(EvidenceDocumentFact(
+            r.id, r.code, r.title, r.doc_type.value, r.doc_type.label, r.process_id,
+            r.process_code or "", tuple(entry["revisions"]),
+            max([r.doc_updated, *(v.updated_at for v in entry["revisions"])])))
+    return facts
 
 
 @dataclass(frozen=True)

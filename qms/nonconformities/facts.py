@@ -505,3 +505,134 @@ def nc_figures_by_process_in_period(start: date, end: date) -> list[ProcessNCPer
 def nc_source_labels() -> dict[str, str]:
     """Source value → its label in the reader's language."""
     return {s.value: s.label for s in NCSource}
+
+
+@dataclass(frozen=True)
+class EvidenceActionFact:
+    number: int
+    round: int
+    description: str
+    owner: str
+    due_on: str
+    status_label: str
+    completed_on: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class EvidenceVerificationFact:
+    round: int
+    planned_on: str
+    verifier: str
+    result_label: str
+    verified_on: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class EvidenceNCFileFact:
+    stored_file_id: int
+    sha256: str
+    size: int
+    name: str
+    mime_type: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class EvidenceNCFact:
+    """A nonconformity with its containment, root cause, actions and effectiveness."""
+
+    id: int
+    code: str
+    title: str
+    description: str
+    process_id: int
+    process_code: str
+    source_label: str
+    severity_label: str
+    status_label: str
+    detected_on: str
+    correction: str
+    correction_on: str
+    root_cause: str
+    actions: tuple[EvidenceActionFact, ...]
+    verifications: tuple[EvidenceVerificationFact, ...]
+    files: tuple[EvidenceNCFileFact, ...]
+    closed_on: str
+    updated_at: datetime
+
+
+def nonconformities_open_between(start: date, end: date,
+                                 process_ids: Iterable[int] | None = None
+                                 ) -> list[EvidenceNCFact]:
+    """NCs (of ``process_ids``; all when None) detected by ``end`` and not closed or
+    cancelled before ``start``, with their whole treatment, by code. Bulk-loaded: one
+    query per kind of row, whatever the number of NCs."""
+    from collections import defaultdict
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+    from sqlalchemy import or_
+
+    from qms.auth.models import User
+    from qms.core.storage import StoredFile
+    from qms.core.time import to_local
+    from qms.nonconformities.models import CorrectiveAction, NCAnalysis, NCAttachment
+    from qms.processes.models import Process
+
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "America/Tegucigalpa"))
+    since = datetime.combine(start, datetime.min.time(), tzinfo=zone)
+    query = (select(Nonconformity, Process.code.label("process_code"))
+             .join(Process, Process.id == Nonconformity.process_id)
+             .where(Nonconformity.detected_on <= end,
+                    or_(Nonconformity.closed_at.is_(None), Nonconformity.closed_at >= since))
+             .order_by(Nonconformity.code))
+    if process_ids is not None:
+        query = query.where(Nonconformity.process_id.in_(list(process_ids)))
+    rows = db.session.execute(query).all()
+    ids = [nc.id for nc, _ in rows]
+    names = dict(db.session.execute(select(User.id, User.full_name)).all())
+    causes: dict[int, tuple[int, str]] = {}
+    actions: dict[int, list] = defaultdict(list)
+    checks: dict[int, list] = defaultdict(list)
+    files: dict[int, list] = defaultdict(list)
+    for chunk in (ids[i:i + 900] for i in range(0, len(ids), 900)):
+        for a in db.session.execute(select(NCAnalysis.nc_id, NCAnalysis.round,
+                                           NCAnalysis.root_cause)
+                                    .where(NCAnalysis.nc_id.in_(chunk))):
+            if a.root_cause and a.round >= causes.get(a.nc_id, (0, ""))[0]:
+                causes[a.nc_id] = (a.round, a.root_cause)
+        for a in db.session.scalars(select(CorrectiveAction)
+                                    .where(CorrectiveAction.nc_id.in_(chunk))
+                                    .order_by(CorrectiveAction.nc_id, CorrectiveAction.number)):
+            actions[a.nc_id].append(EvidenceActionFact(
+                a.number, a.round, a.description, names.get(a.owner_id, ""),
+                a.due_on.isoformat(), a.status.label,
+                to_local(a.completed_at).date().isoformat() if a.completed_at else "",
+                a.evidence or ""))
+        for v in db.session.scalars(select(EffectivenessVerification)
+                                    .where(EffectivenessVerification.nc_id.in_(chunk))
+                                    .order_by(EffectivenessVerification.nc_id,
+                                              EffectivenessVerification.round)):
+            checks[v.nc_id].append(EvidenceVerificationFact(
+                v.round, v.planned_on.isoformat(), names.get(v.verifier_id, ""),
+                v.result.label if v.result else "",
+                to_local(v.verified_at).date().isoformat() if v.verified_at else "",
+                v.evidence or ""))
+        for f in db.session.execute(
+                select(NCAttachment.nc_id, NCAttachment.uploaded_at, StoredFile.id,
+                       StoredFile.sha256, StoredFile.size, StoredFile.original_name,
+                       StoredFile.mime_type)
+                .join(StoredFile, StoredFile.id == NCAttachment.stored_file_id)
+                .where(NCAttachment.nc_id.in_(chunk)).order_by(NCAttachment.id)):
+            files[f.nc_id].append(EvidenceNCFileFact(f.id, f.sha256, f.size, f.original_name,
+                                                     f.mime_type, f.uploaded_at))
+    return [EvidenceNCFact(
+        nc.id, nc.code, nc.title, nc.description, nc.process_id, code, nc.source.label,
+        nc.severity.label, nc.status.label, nc.detected_on.isoformat(), nc.correction or "",
+        nc.correction_on.isoformat() if nc.correction_on else "",
+        causes.get(nc.id, (0, ""))[1], tuple(actions[nc.id]), tuple(checks[nc.id]),
+        tuple(files[nc.id]),
+        to_local(nc.closed_at).date().isoformat() if nc.closed_at else "", nc.updated_at)
+        for nc, code in rows]

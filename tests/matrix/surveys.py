@@ -51,9 +51,10 @@ ROUTES = [
         "/encuestas/rondas/{wave}/resultados.csv"),
     Row("GET", "/encuestas/rondas/<int:wave_id>/respuestas.<fmt>", RESPONSES,
         "/encuestas/rondas/{wave}/respuestas.csv", note="anonymised responses"),
-    Row("GET", "/encuestas/rondas/<int:wave_id>/comentarios", ANY_USER,
+    # Beneficiaries' own words are never shown to an external certifier (evidence domain).
+    Row("GET", "/encuestas/rondas/<int:wave_id>/comentarios", ANY_USER - {"certifier"},
         "/encuestas/rondas/{wave}/comentarios", note="free-text answers, small groups hidden"),
-    Row("GET", "/encuestas/rondas/<int:wave_id>/comentarios.csv", ANY_USER,
+    Row("GET", "/encuestas/rondas/<int:wave_id>/comentarios.csv", ANY_USER - {"certifier"},
         "/encuestas/rondas/{wave}/comentarios.csv"),
     Row("GET", "/encuestas/rondas/<int:wave_id>/importar", EDITORS,
         "/encuestas/rondas/{wave}/importar"),
