@@ -73,6 +73,21 @@ def local_datetime(value: datetime | None) -> str:
     return f"{format_date(_local(value).date(), DATE_FORMAT)}, {format_time(value, TIME_FORMAT)}"
 
 
+def month_year(value: date) -> str:
+    """A calendar's month heading: «diciembre de 2026» / «December 2026»."""
+    return format_date(value, "LLLL y")
+
+
+def weekday(value: date, width: str = "abbreviated") -> str:
+    """A calendar column's day name: «lun» / «Mon», or ``width="wide"`` «lunes» / «Monday»."""
+    return format_date(value, "EEEE" if width == "wide" else "EEE")
+
+
+def long_date(value: date) -> str:
+    """A day spelled out for screen readers: «miércoles, 2 de diciembre de 2026»."""
+    return format_date(value, "full")
+
+
 def _local(value: datetime) -> datetime:
     from qms.core.time import to_local
 
@@ -110,4 +125,5 @@ def init_app(app: Any) -> None:
     app.jinja_env.filters.update(
         number=number, percent=percent, date=lambda v, *_a: local_date(v),
         datetime=lambda v, *_a: local_datetime(v), utc_stamp=utc_stamp, short=shorten, code=code,
+        month_year=month_year, weekday=weekday, long_date=long_date,
     )

@@ -325,6 +325,8 @@ def update_action(decision: ReviewDecision, *, expected_version, status: ReviewA
     return decision
 
 
-def list_reviews():
-    return select(ManagementReview).order_by(ManagementReview.planned_on.desc(),
-                                             ManagementReview.id.desc())
+def list_reviews(status: ReviewStatus | None = None):
+    """The reviews, newest first; only those in ``status`` when given."""
+    query = select(ManagementReview).order_by(ManagementReview.planned_on.desc(),
+                                              ManagementReview.id.desc())
+    return query if status is None else query.where(ManagementReview.status == status)

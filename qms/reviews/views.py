@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from qms.auth.models import User
 from qms.auth.services import people_choices
 from qms.core import audit as trail
-from qms.core.dashboard import Card, card_provider
+from qms.core.dashboard import Card, Figure, card_provider
 from qms.core.forms import EmptyForm
 from qms.core.permissions import authorize, can, get_or_404_authorized
 from qms.core.roles import Role
@@ -22,7 +22,7 @@ from qms.core.time import today_local
 from qms.core.uow import attempt
 from qms.extensions import db
 from qms.reviews import minutes, services
-from qms.reviews.enums import ReviewActionStatus, ReviewStatus
+from qms.reviews.enums import ReviewStatus
 from qms.reviews.facts import URL_PREFIX
 from qms.reviews.forms import (
     ActionForm,
@@ -74,8 +74,9 @@ def _decision_form() -> DecisionForm:
 @login_required
 def list_reviews():
     authorize("review.view")
-    page = db.paginate(services.list_reviews(), per_page=30)
-    return render_template("reviews/list.html", page=page)
+    status = next((s for s in ReviewStatus if s.value == request.args.get("estado")), None)
+    page = db.paginate(services.list_reviews(status), per_page=30)
+    return render_template("reviews/list.html", page=page, status=status)
 
 
 @bp.route("/nueva", methods=["GET", "POST"])
@@ -308,15 +309,14 @@ def approve(review_id: int):
 
 @card_provider
 def _reviews_card(user) -> Card | None:
-    if not can(user, "review.view"):
+    # for those who act on reviews: the editors who compile them, management who approves
+    if not (can(user, "review.create") or can(user, "review.approve")):
         return None
     counts = dict(db.session.execute(
         select(ManagementReview.status, func.count(ManagementReview.id))
         .group_by(ManagementReview.status)).all())
-    open_actions = db.session.scalar(select(func.count(ReviewDecision.id)).where(
-        ReviewDecision.action_owner_id.is_not(None),
-        ReviewDecision.action_status != ReviewActionStatus.DONE)) or 0
     return Card(title=_("Revisión por la dirección"), url=url_for("reviews.list"), order=70,
-                figures=[(_("Planificadas"), counts.get(ReviewStatus.PLANNED, 0)),
-                         (_("Acta por aprobar"), counts.get(ReviewStatus.HELD, 0)),
-                         (_("Acciones abiertas"), open_actions)])
+                figures=[Figure(_("Planificadas"), counts.get(ReviewStatus.PLANNED, 0),
+                                url_for("reviews.list", estado=ReviewStatus.PLANNED.value)),
+                         Figure(_("Acta por aprobar"), counts.get(ReviewStatus.HELD, 0),
+                                url_for("reviews.list", estado=ReviewStatus.HELD.value))])

@@ -29,7 +29,8 @@ def test_officer_generates_and_shares_certifier_reads_in_scope_and_is_logged(
     app.config["EVIDENCE_IN_THREAD"] = True  # as in production: the request does not wait
     try:
         log_in(page, live_server, "calidad")
-        page.get_by_role("link", name="Paquetes de evidencias").first.click()
+        page.get_by_role("button", name="Evaluación").click()
+        page.get_by_role("link", name="Paquetes de evidencias").click()
         page.get_by_role("link", name="Nuevo paquete").click()
         today = today_local()
         page.get_by_label("Desde").fill((today - timedelta(days=90)).isoformat())

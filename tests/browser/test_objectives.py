@@ -21,9 +21,10 @@ pytestmark = pytest.mark.browser
 
 def _login(page: Page, base: str, username: str) -> None:
     limiter.reset()
-    logout = page.get_by_role("button", name="Cerrar sesión")
-    if logout.count():
-        logout.click()
+    account = page.locator("#nav-account")  # the account menu holds "Cerrar sesión"
+    if account.count():
+        account.click()
+        page.get_by_role("button", name="Cerrar sesión").click()
         expect(page).to_have_url(re.compile(r"/login"))
     page.goto(f"{base}/login")
     page.fill("#username", username)
@@ -42,7 +43,8 @@ def test_owner_enters_a_value_and_the_manager_sees_it_against_target(app, page: 
         objective_id = objective.id
 
     _login(page, base_url, "duenio")
-    page.get_by_role("link", name="Objetivos").first.click()
+    page.get_by_role("button", name="Seguimiento").click()
+    page.get_by_role("link", name="Objetivos de la calidad").click()
     page.get_by_role("link", name="OBJ-PAG-01").click()
     page.fill("#period", f"{year}-05")  # a month: not a quarter
     page.fill("#value", "93.5")
@@ -55,11 +57,11 @@ def test_owner_enters_a_value_and_the_manager_sees_it_against_target(app, page: 
     expect(page.locator(".alert-success")).to_contain_text(f"Valor de {year}-T4 registrado.")
     expect(page).to_have_url(re.compile(rf"/objetivos/{objective_id}$"))
     row = page.locator("table tbody tr", has_text=f"{year}-T4")
-    expect(row).to_contain_text("93.5 %")
+    expect(row).to_contain_text("93,5 %")
     expect(row).to_contain_text("No cumple")
     chart = page.locator("figure.chart svg.qms-chart")
     expect(chart.locator("circle")).to_have_count(1)
-    expect(chart.locator("circle title")).to_have_text(re.compile(r"93\.5%"))
+    expect(chart.locator("circle title")).to_have_text(re.compile(r"93,5\s?%"))
     expect(chart.locator("text", has_text=f"{year}-T4")).to_have_count(1)
     expect(chart.locator("line.qms-chart-target")).to_have_count(1)
 
@@ -69,7 +71,7 @@ def test_owner_enters_a_value_and_the_manager_sees_it_against_target(app, page: 
     expect(board.get_by_role("heading", name=re.compile("Tablero de la dirección"))).to_be_visible()
     kpi = board.locator("table.dashboard-kpis tr", has_text="OBJ-PAG-01")
     expect(kpi).to_contain_text("≥ 95 %")
-    expect(kpi).to_contain_text("93.5 %")
+    expect(kpi).to_contain_text("93,5 %")
     expect(kpi).to_contain_text("No cumple")
     board.locator("table.dashboard-ages a", has_text="1").first.click()
     expect(page).to_have_url(re.compile(r"/no-conformidades/\?.*open_only=1"))

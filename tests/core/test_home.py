@@ -72,11 +72,11 @@ def test_every_figure_links_to_a_list_with_the_same_count(demo):
 
 EXPECTED_CARDS = {
     "admin": {"Mis pendientes", "Procesos", "Documentos", "No conformidades",
-              "Quejas ciudadanas", "Satisfacción de participantes"},
+              "Quejas ciudadanas", "Satisfacción de participantes", "Revisión por la dirección"},
     "calidad": {"Mis pendientes", "Procesos", "Documentos", "No conformidades",
-                "Quejas ciudadanas", "Satisfacción de participantes"},
+                "Quejas ciudadanas", "Satisfacción de participantes", "Revisión por la dirección"},
     "duenio": {"Mis pendientes", "Procesos", "Documentos", "No conformidades"},
-    "direccion": {"Mis pendientes", "Documentos", "No conformidades"},
+    "direccion": {"Mis pendientes", "Documentos", "No conformidades", "Revisión por la dirección"},
     "auditor": {"Mis pendientes", "No conformidades"},
     "certificador": set(),
 }

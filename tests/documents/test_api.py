@@ -16,7 +16,7 @@ from tests.documents.conftest import bring_into_force, make_document
 @pytest.fixture
 def headers(app):
     with app.app_context():
-        _, secret = issue_token(user("certificador"), "pruebas")
+        _, secret = issue_token(user("direccion"), "pruebas")
         db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
 

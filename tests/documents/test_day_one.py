@@ -120,7 +120,7 @@ def test_revision_queue_filters(app, login_as):
     def codes(query):
         page = client.get(f"/documentos/?{query}").get_data(as_text=True)
         table = page.split('id="master-list"')[1]
-        return re.findall(r">(PR-PAG-\d\d)</a>", table)
+        return re.findall(r">(PR-PAG-\d\d)</(?:span|a)>", table)
 
     assert codes("cola=en_revision") == ["PR-PAG-01"]
     assert codes("cola=aprobadas") == ["PR-PAG-02"]

@@ -194,7 +194,7 @@ def test_compare_shows_a_side_by_side_escaped_diff(app, login_as):
 
 def test_bad_date_in_the_in_force_form_is_explained(app, login_as):
     doc_id, _rid = _setup(app)
-    client = login_as("certificador")
+    client = login_as("direccion")
     html = client.get(f"/documentos/{doc_id}?fecha=ayer").get_data(as_text=True)
     assert "Fecha no válida" in html
     html = client.get(f"/documentos/{doc_id}?fecha=2001-01-01").get_data(as_text=True)
