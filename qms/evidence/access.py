@@ -23,6 +23,7 @@ from qms.core.db import now_utc
 from qms.core.permissions import restriction
 from qms.core.roles import Role
 from qms.core.time import to_local, today_local
+from qms.core.uow import rollback
 from qms.extensions import db
 
 #: Never for certifiers, whatever the share: individual answers and personal contacts.
@@ -107,10 +108,17 @@ def log_request(response):
     is_file = bool(response.headers.get("Content-Disposition")) or not (
         mimetype.startswith("text/html") or mimetype == "application/json")
     now = now_utc()
+    user_id = current_user.id
+    # The request's unit of work is over (committed or rolled back); what the session holds
+    # now is at most a read begun while rendering (an error page). On SQLite a write
+    # request's transactions begin IMMEDIATE, so that read would hold the write lock and
+    # the log's own connection below would wait the whole busy timeout for it: end it.
+    if db.session().in_transaction():
+        rollback()
     try:
         with db.engine.begin() as connection:
             connection.execute(insert(CertifierView.__table__).values(
-                user_id=current_user.id, occurred_at=now, day=to_local(now).date(),
+                user_id=user_id, occurred_at=now, day=to_local(now).date(),
                 method=request.method[:10], path=request.full_path.rstrip("?")[:500],
                 endpoint=(request.endpoint or "")[:120], record_type=kind[:60],
                 record_id=ident[:60], status_code=response.status_code, is_file=is_file))
