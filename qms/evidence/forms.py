@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from qms.core.forms import VersionedForm, choices
+from qms.core.text import TextLength
 from qms.evidence.sections import CLAUSES
 
 
@@ -48,4 +49,4 @@ class WidenForm(VersionedForm):
 
 class RevokeForm(VersionedForm):
     reason = TextAreaField(_l("Motivo"), validators=[DataRequired(_l("Escriba el motivo.")),
-                                                     Length(max=500)])
+                                                     TextLength(500)])

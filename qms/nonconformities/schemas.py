@@ -37,7 +37,7 @@ class ActionSchema(Schema):
     evidence = Text(allow_none=True)
     started_on = fields.Date(dump_only=True, allow_none=True)
     completed_at = fields.DateTime(dump_only=True, allow_none=True)
-    completed_by_username = fields.Str(attribute="completed_by.username", dump_only=True,
+    completed_by_username = Text(attribute="completed_by.username", dump_only=True,
                                        allow_none=True)
     previous_due_on = fields.Date(dump_only=True, allow_none=True)
     version = fields.Int(dump_only=True)

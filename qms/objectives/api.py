@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from qms.api import Blueprint, authorize_first
 from qms.auth.models import User
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.text import Text
 from qms.extensions import db
 from qms.objectives import services
 from qms.objectives.enums import Direction, Frequency, MeasureMethod, ValueSource
@@ -22,67 +23,67 @@ blp = Blueprint("objectives_api", __name__, url_prefix="/objectives",
 
 class KPIValueSchema(Schema):
     id = fields.Int(dump_only=True)
-    period = fields.Str(metadata={"description": '"2026-03", "2026-T3", "2026-S1" or "2026", '
+    period = Text(metadata={"description": '"2026-03", "2026-T3", "2026-S1" or "2026", '
                                                 "as the objective's frequency requires"})
     period_start = fields.Date(dump_only=True)
     period_end = fields.Date(dump_only=True)
     value = fields.Float()
     source = fields.Enum(ValueSource, by_value=True, dump_only=True)
-    computation = fields.Str(dump_only=True, allow_none=True)
+    computation = Text(dump_only=True, allow_none=True)
     parameters = fields.Dict(dump_only=True, allow_none=True)
     recomputed_value = fields.Float(dump_only=True, allow_none=True)
-    note = fields.Str()
+    note = Text()
     recorded_at = fields.DateTime(dump_only=True)
 
 
 class KPIValueCreateSchema(Schema):
-    period = fields.Str(required=True, validate=validate.Length(min=4, max=10))
+    period = Text(required=True, min_length=4, max_length=10)
     #: A string is accepted too ("93,5"): the service says what is wrong with it.
     value = fields.Raw(required=True, metadata={"description": "A number"})
-    note = fields.Str(load_default="", validate=validate.Length(max=2000))
+    note = Text(load_default="", max_length=2000)
 
 
 class ObjectiveSchema(Schema):
     id = fields.Int(dump_only=True)
-    code = fields.Str(dump_only=True)
-    name = fields.Str()
-    process_code = fields.Str(attribute="process.code", dump_only=True, allow_none=True)
-    owner_username = fields.Str(attribute="owner.username", dump_only=True)
-    unit = fields.Str()
+    code = Text(dump_only=True)
+    name = Text()
+    process_code = Text(attribute="process.code", dump_only=True, allow_none=True)
+    owner_username = Text(attribute="owner.username", dump_only=True)
+    unit = Text()
     direction = fields.Enum(Direction, by_value=True)
     target = fields.Float()
     frequency = fields.Enum(Frequency, by_value=True)
     method = fields.Enum(MeasureMethod, by_value=True)
-    computation = fields.Str(allow_none=True)
+    computation = Text(allow_none=True)
     computation_params = fields.Dict()
-    plan_what = fields.Str()
-    plan_resources = fields.Str()
-    plan_who = fields.Str()
+    plan_what = Text()
+    plan_resources = Text()
+    plan_who = Text()
     plan_due_on = fields.Date(allow_none=True)
-    plan_evaluation = fields.Str()
+    plan_evaluation = Text()
     active = fields.Bool()
     version = fields.Int(dump_only=True)
 
 
 class ObjectiveWriteSchema(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=250))
+    name = Text(required=True, min_length=1, max_length=250)
     process_id = fields.Int(load_default=None, allow_none=True)
     owner_id = fields.Int(required=True)
-    unit = fields.Str(required=True, validate=validate.Length(min=1, max=30))
+    unit = Text(required=True, min_length=1, max_length=30)
     direction = fields.Enum(Direction, by_value=True, required=True)
     target = fields.Float(required=True, allow_nan=False)
     method = fields.Enum(MeasureMethod, by_value=True, load_default=MeasureMethod.MANUAL)
-    computation = fields.Str(load_default=None, allow_none=True)
+    computation = Text(load_default=None, allow_none=True)
     computation_params = fields.Dict(load_default=dict)
-    plan_what = fields.Str(load_default="", validate=validate.Length(max=5000))
-    plan_resources = fields.Str(load_default="", validate=validate.Length(max=5000))
-    plan_who = fields.Str(load_default="", validate=validate.Length(max=5000))
+    plan_what = Text(load_default="", max_length=5000)
+    plan_resources = Text(load_default="", max_length=5000)
+    plan_who = Text(load_default="", max_length=5000)
     plan_due_on = fields.Date(load_default=None, allow_none=True)
-    plan_evaluation = fields.Str(load_default="", validate=validate.Length(max=5000))
+    plan_evaluation = Text(load_default="", max_length=5000)
 
 
 class ObjectiveCreateSchema(ObjectiveWriteSchema):
-    code = fields.Str(required=True, validate=validate.Length(min=2, max=30))
+    code = Text(required=True, min_length=2, max_length=30)
     frequency = fields.Enum(Frequency, by_value=True, required=True)
 
 
@@ -93,13 +94,13 @@ class ObjectiveUpdateSchema(ObjectiveWriteSchema):
     active = fields.Bool()
     process_id = fields.Int(allow_none=True)
     method = fields.Enum(MeasureMethod, by_value=True)
-    computation = fields.Str(allow_none=True)
+    computation = Text(allow_none=True)
     computation_params = fields.Dict()
-    plan_what = fields.Str(validate=validate.Length(max=5000))
-    plan_resources = fields.Str(validate=validate.Length(max=5000))
-    plan_who = fields.Str(validate=validate.Length(max=5000))
+    plan_what = Text(max_length=5000)
+    plan_resources = Text(max_length=5000)
+    plan_who = Text(max_length=5000)
     plan_due_on = fields.Date(allow_none=True)
-    plan_evaluation = fields.Str(validate=validate.Length(max=5000))
+    plan_evaluation = Text(max_length=5000)
 
     #: The attributes a PATCH may leave out.
     KEPT = ("active", "process_id", "method", "computation", "computation_params",

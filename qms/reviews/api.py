@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from qms.api import Blueprint, authorize_first
 from qms.auth.models import User
 from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.text import Text
 from qms.extensions import db
 from qms.reviews import minutes, services
 from qms.reviews.enums import DecisionKind, ReviewActionStatus, ReviewStatus
@@ -25,8 +26,8 @@ class ReviewDecisionSchema(Schema):
     id = fields.Int(dump_only=True)
     number = fields.Int(dump_only=True)
     kind = fields.Enum(DecisionKind, by_value=True, required=True)
-    text = fields.Str(required=True, validate=validate.Length(min=1, max=5000))
-    action_description = fields.Str(load_default="", validate=validate.Length(max=5000))
+    text = Text(required=True, min_length=1, max_length=5000)
+    action_description = Text(load_default="", max_length=5000)
     action_owner_id = fields.Int(load_default=None, allow_none=True)
     action_due_on = fields.Date(load_default=None, allow_none=True)
     action_status = fields.Enum(ReviewActionStatus, by_value=True, dump_only=True,
@@ -37,24 +38,24 @@ class ReviewDecisionSchema(Schema):
 
 class ReviewSchema(Schema):
     id = fields.Int()
-    code = fields.Str()
-    title = fields.Str()
+    code = Text()
+    title = Text()
     status = fields.Enum(ReviewStatus, by_value=True)
     planned_on = fields.Date()
     held_on = fields.Date(allow_none=True)
-    location = fields.Str()
+    location = Text()
     period_start = fields.Date()
     period_end = fields.Date()
     attendees = fields.Method("_attendees")
     external_attendees = fields.Method("_external")
-    cancel_reason = fields.Str(allow_none=True)
-    conclusions = fields.Str()
+    cancel_reason = Text(allow_none=True)
+    conclusions = Text()
     compiled_at = fields.DateTime(allow_none=True)
-    snapshot_sha256 = fields.Str(allow_none=True, metadata={
+    snapshot_sha256 = Text(allow_none=True, metadata={
         "description": "SHA-256 of the inputs frozen when the review was held"})
     minutes_approved_at = fields.DateTime(allow_none=True)
-    minutes_approved_by = fields.Str(attribute="minutes_approved_by.username", allow_none=True)
-    minutes_sha256 = fields.Str(allow_none=True)
+    minutes_approved_by = Text(attribute="minutes_approved_by.username", allow_none=True)
+    minutes_sha256 = Text(allow_none=True)
     version = fields.Int()
 
     def _attendees(self, review):
@@ -78,9 +79,9 @@ class ReviewTransitionSchema(Schema):
     target = fields.Enum(ReviewStatus, by_value=True, required=True)
     version = fields.Int(required=True, metadata={"description": "The version you read"})
     held_on = fields.Date(load_default=None, metadata={"description": "For `held`"})
-    password = fields.Str(load_default="", load_only=True, metadata={
+    password = Text(load_default="", load_only=True, metadata={
         "description": "The signer's password, for `minutes_approved`"})
-    reason = fields.Str(load_default="", validate=validate.Length(max=2000),
+    reason = Text(load_default="", validate=validate.Length(max=2000),
                         metadata={"description": "For `cancelled`"})
 
 

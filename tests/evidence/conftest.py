@@ -27,9 +27,11 @@ def evidence_template(app, tmp_path_factory) -> Path:
     from qms.core.storage import store
     from qms.nonconformities import services as nc_services
     from tests.audits.conftest import make_audit
+    from tests.conftest import reset_database
     from tests.documents.conftest import bring_into_force, make_document
     from tests.nonconformities.conftest import make_process
 
+    reset_database(app)  # built on the empty template, whatever test ran before on this worker
     with app.test_request_context(), audit.acting_as(audit.SYSTEM):
         pag = make_process("PAG")
         que = make_process("QUE", owner="duenio2")
@@ -46,8 +48,6 @@ def evidence_template(app, tmp_path_factory) -> Path:
         db.engine.dispose()
     path = tmp_path_factory.mktemp("evidence") / "evidence.sqlite3"
     shutil.copy(app.config["TEST_DB_FILE"], path)
-    from tests.conftest import reset_database
-
     reset_database(app)
     return path
 

@@ -227,7 +227,7 @@ def test_attachments_are_checked_and_served_after_a_permission_check(app, login_
         attachment_id = db.session.get(Nonconformity, nc_id).attachments[0].id
     client.post("/logout", data={"csrf_token": csrf_token(client, "/inicio")})
     assert client.get(f"{P}/{nc_id}/adjuntos/{attachment_id}").status_code == 302  # login first
-    login(client, "certificador")
+    login(client, "direccion")  # a reader (a certifier needs a share: tests/evidence)
     download = client.get(f"{P}/{nc_id}/adjuntos/{attachment_id}")
     assert download.status_code == 200 and download.data == PNG
     assert client.get(f"{P}/{nc_id + 1}/adjuntos/{attachment_id}").status_code == 404

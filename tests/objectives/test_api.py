@@ -28,7 +28,7 @@ def test_process_owner_records_a_value_and_bad_input_is_named(client, token, obj
         assert text in str(refused.get_json()) and field in str(refused.get_json()), body
     assert client.post(path, json={"period": "2026-T3", "value": 1},
                        headers=token("duenio2")).status_code == 403
-    listed = client.get(path, headers=token("certificador")).get_json()
+    listed = client.get(path, headers=token("direccion")).get_json()
     assert [(v["period"], v["value"]) for v in listed] == [("2026-T2", 97.25)]
 
 

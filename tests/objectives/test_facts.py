@@ -40,7 +40,7 @@ def test_chart_draws_values_and_the_target_line_escaped(app_ctx):
         services.record_value(objective, period="2026-T1", value=91, actor=user("duenio"))
         services.record_value(objective, period="2026-T2", value=97, actor=user("duenio"))
     svg = facts.objective_chart_svg(objective.id, date(2026, 1, 1), date(2026, 12, 31))
-    assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
+    assert "<svg" in svg and "<b>" not in svg and "&lt;b&gt;" in svg
     assert "2026-T1" in svg and "2026-T2" in svg and "qms-chart-target" in svg
-    assert "Meta ≥ 95%" in svg and svg.count("<circle") == 2
+    assert "Meta ≥ 95" in svg and svg.count("<circle") == 2
     assert facts.objective_chart_svg(999999, date(2026, 1, 1), date(2026, 12, 31)) == ""

@@ -120,7 +120,7 @@ def test_a_computed_value_keeps_its_query_and_recomputation_shows_the_change(app
     html = post_form(client, f"/objetivos/valores/{value_id}/recalcular", token_from=page,
                      follow_redirects=True).get_data(as_text=True)
     assert "ahora da 66.7 en lugar de 50 (diferencia +16.7)" in html
-    assert "Ahora da 66.7 (diferencia +16.7)" in html
+    assert "Ahora da 66,7 (diferencia +16,7)" in html
     with app.app_context():
         stored = db.session.get(KPIValue, value_id)
         assert (stored.value, stored.recomputed_value) == (50.0, 66.7)

@@ -29,8 +29,8 @@ def test_process_owner_enters_a_value_seen_in_table_and_chart(app, login_as, obj
     assert _values(app, objective_id) == [("2026-T1", 93.5)]
     # The table row and the chart's point both show it; 93.5 is below the ≥ 95 target.
     chart = html.split('class="qms-chart"', 1)[1].split("</svg>", 1)[0]
-    assert "2026-T1" in chart and "Valor: 93.5%" in chart and "qms-chart-target" in chart
-    assert "93.5 %" in html and "No cumple" in html and "Cierre de marzo" in html
+    assert "2026-T1" in chart and "Valor: 93,5" in chart and "qms-chart-target" in chart
+    assert "93,5" in html and "No cumple" in html and "Cierre de marzo" in html
 
 
 def test_bad_values_are_refused_on_the_form_and_nothing_is_stored(app, login_as, objective_id):
@@ -56,7 +56,7 @@ def test_only_the_owner_of_the_process_enters_its_values(app, login_as, objectiv
     assert "Registrar un valor" not in other.get(page).get_data(as_text=True)
     assert post_form(other, f"{page}/valores", {"period": "2026-T1", "value": "1"},
                      token_from=page).status_code == 403
-    for reader in ("direccion", "certificador"):
+    for reader in ("direccion", "auditor"):
         client = app.test_client()
         login(client, reader)
         html = client.get(page).get_data(as_text=True)
@@ -110,7 +110,7 @@ def test_values_export_as_csv_and_xlsx(app, login_as, objective_id):
         post_form(client, f"{page}/valores", {"period": period, "value": value,
                                               "note": "=HYPERLINK(\"x\")"}, token_from=page)
     reader = app.test_client()
-    login(reader, "certificador")
+    login(reader, "auditor")
     csv_text = reader.get(f"{page}/valores.csv").get_data(as_text=True)
     assert "2026-T1" in csv_text and "96.0" in csv_text and "'=HYPERLINK" in csv_text
     assert "2026-T2" not in csv_text  # "=1+1" was refused as a value

@@ -136,7 +136,7 @@ def test_the_process_page_shows_its_documents_open_ncs_and_audits(app, login_as)
         make_audit([process], title="Auditoría del pago")
         db.session.commit()
         process_id = process.id
-    html = login_as("certificador").get(f"/procesos/{process_id}").get_data(as_text=True)
+    html = login_as("direccion").get(f"/procesos/{process_id}").get_data(as_text=True)
     for section in ("Documentos", "No conformidades abiertas", "Auditorías"):
         assert f'{section} <span class="badge' in html, section
     assert "PR-PAG-01" in html and "Planilla tardía" in html and "Auditoría del pago" in html
