@@ -17,7 +17,6 @@ job and downloads the file; files are removed after :data:`KEEP_SECONDS`.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -39,6 +38,8 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 
+from qms.core.jobfiles import job_folder, write_status
+from qms.core.jobfiles import read_status as _read
 from qms.core.uow import job_unit
 from qms.extensions import db
 
@@ -82,26 +83,7 @@ def _root() -> Path:
 
 
 def _folder(token: str) -> Path:
-    if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 40:
-        raise FileNotFoundError(token)
-    return _root() / token
-
-
-def write_status(folder: Path, **values: Any) -> dict[str, Any]:
-    path = folder / "status.json"
-    status = _read(path)
-    status.update(values, heartbeat=time.time())
-    tmp = folder / "status.json.tmp"
-    tmp.write_text(json.dumps(status, ensure_ascii=False, default=str))
-    os.replace(tmp, path)
-    return status
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    return job_folder(_root(), token)
 
 
 def status(token: str) -> dict[str, Any] | None:

@@ -12,8 +12,6 @@ keeps the file's SHA-256.
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 import shutil
 import threading
@@ -28,6 +26,8 @@ from werkzeug.utils import secure_filename
 
 from qms.core import audit
 from qms.core.errors import ServiceError, ValidationError
+from qms.core.jobfiles import job_folder, write_status
+from qms.core.jobfiles import read_status as read_status_file
 from qms.core.uow import after_commit, job_unit
 from qms.extensions import db
 from qms.surveys import importer
@@ -46,26 +46,7 @@ def _root() -> Path:
 
 
 def _folder(token: str) -> Path:
-    if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 40:
-        raise FileNotFoundError(token)
-    return _root() / token
-
-
-def write_status(folder: Path, **values: Any) -> dict[str, Any]:
-    path = folder / "status.json"
-    status = read_status_file(path)
-    status.update(values, heartbeat=time.time())
-    tmp = folder / "status.json.tmp"
-    tmp.write_text(json.dumps(status, ensure_ascii=False, default=str))
-    os.replace(tmp, path)
-    return status
-
-
-def read_status_file(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    return job_folder(_root(), token)
 
 
 def status(token: str) -> dict[str, Any] | None:
