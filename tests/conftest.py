@@ -113,8 +113,6 @@ def reset_database(application: Flask, template: Path | None = None) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     shutil.copy(template or application.config["TEST_DB_TEMPLATE"], db_file)
-    # The audit chain's checkpoint belongs to the database it was verified on.
-    (Path(application.config["INSTANCE_DIR"]) / "audit-chain.json").unlink(missing_ok=True)
 
 
 @pytest.fixture

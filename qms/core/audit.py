@@ -116,9 +116,11 @@ class AuditEvent(Model):
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
 
     #: One index to read a record's history in order, one for the trail of one kind of
-    #: record newest first (the audit log's filter).
+    #: record newest first (the audit log's filter), one to turn a date into an event id
+    #: (the audit log's date range).
     __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id", "id"),
-                      Index("ix_audit_event_type_id", "entity_type", "id"))
+                      Index("ix_audit_event_type_id", "entity_type", "id"),
+                      Index("ix_audit_event_occurred", "occurred_at", "id"))
 
     def __repr__(self) -> str:
         return f"<AuditEvent #{self.id} {self.action} {self.entity_type}:{self.entity_id}>"

@@ -2,8 +2,11 @@
 
 Filters: a local date range, who acted (a user, the system or an anonymous citizen), the
 kind of record and one record (its id, or its code such as ``NC-2026-014``). Each reads
-an index or the primary key: the date range is turned into a range of event ids (ids
-grow with time: the chain is appended under a lock), so no filter scans the trail.
+an index or the primary key: the date range is turned into a range of event ids by one
+probe of the time index per bound (ids grow with time: the chain is appended under a
+lock), so no filter scans the trail. Pages are read by id (keyset: ``?antes=<id>``,
+``?despues=<id>``), so the oldest page costs what the newest does, and the count stops
+at :data:`COUNT_CAP`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ SYSTEM_ACTOR = "sistema"
 ANONYMOUS_ACTOR = "anonimo"
 #: Events read per query when exporting (the whole trail can be exported, streamed).
 EXPORT_CHUNK = 1_000
+#: Events per page of the audit log.
+PAGE_SIZE = 50
+#: The page counts the events a filter selects up to this many ("más de …" beyond).
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -85,31 +92,13 @@ def _utc_bound(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
-def _next_event(at_least: int) -> tuple[int, datetime] | None:
-    row = db.session.execute(select(AuditEvent.id, AuditEvent.occurred_at)
-                             .where(AuditEvent.id >= at_least)
-                             .order_by(AuditEvent.id).limit(1)).first()
-    return (row.id, row.occurred_at) if row else None
-
-
 def _first_id_at_or_after(moment: datetime) -> int | None:
-    """The first event at or after ``moment``, by a binary search over the ids (about 20
-    primary-key lookups at 400,000 events; there is no index on the time, and a scan
-    would read the whole trail). Ids grow with time: the chain is appended under a lock,
-    so two events can be out of order by the milliseconds a writer waited for it."""
-    bounds = db.session.execute(select(func.min(AuditEvent.id), func.max(AuditEvent.id))).one()
-    if bounds[0] is None:
-        return None
-    low, high = bounds[0], bounds[1] + 1  # high: "past the end", where the answer is None
-    while low < high:
-        middle = (low + high) // 2
-        found = _next_event(middle)
-        if found is None or found[1] >= moment:
-            high = middle
-        else:
-            low = middle + 1
-    found = _next_event(low)
-    return found[0] if found else None
+    """The first event at or after ``moment``: one probe of the time index. Ids grow with
+    time (the chain is appended under a lock), so the ids from this one on are the events
+    from ``moment`` on, give or take two events whose writers waited milliseconds for the
+    lock at that very instant."""
+    return db.session.scalar(select(AuditEvent.id).where(AuditEvent.occurred_at >= moment)
+                             .order_by(AuditEvent.occurred_at, AuditEvent.id).limit(1))
 
 
 def record_ids(entity_type: str, record: str) -> list[str]:
@@ -152,6 +141,126 @@ def query(filters: LogFilters) -> Select:
             stmt = stmt.where(AuditEvent.entity_id.in_(
                 record_ids(filters.entity_type, filters.record) or ["-"]))
     return stmt
+
+
+# ------------------------------------------------------------------------ paging
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the page starts in the trail (newest first), by event id (keyset): events
+    older than ``before``, or the page just newer than ``after`` (``after=0``: the oldest
+    page). Neither: the newest page."""
+
+    before: int | None = None
+    after: int | None = None
+
+    def as_args(self) -> dict[str, int]:
+        if self.before is not None:
+            return {"antes": self.before}
+        return {"despues": self.after} if self.after is not None else {}
+
+
+def _event_id(value: str | None, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise ValidationError(_l("El número de evento debe ser un entero positivo."),
+                              field=field)
+    return int(value)
+
+
+def parse_position(args: Any) -> Position:
+    """``?antes=<id>`` or ``?despues=<id>`` from a query string, or a ValidationError."""
+    before = _event_id(args.get("antes"), "antes")
+    after = _event_id(args.get("despues"), "despues")
+    if before is not None and after is not None:
+        raise ValidationError(_l("Indique «antes» o «después», no los dos."), field="antes")
+    return Position(before, after)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One page of the trail and the links around it."""
+
+    events: list[AuditEvent]
+    #: ``antes=`` of the next older page (None: these are the oldest events).
+    older: int | None
+    #: ``despues=`` of the next newer page (None: these are the newest events).
+    newer: int | None
+    #: Events the filters select, counted up to COUNT_CAP.
+    total: int
+    #: There are more than COUNT_CAP (``total`` stopped counting).
+    total_capped: bool
+
+    @property
+    def at_newest(self) -> bool:
+        return self.newer is None
+
+    @property
+    def at_oldest(self) -> bool:
+        return self.older is None
+
+
+def _ids(stmt: Select) -> Select:
+    return stmt.with_only_columns(AuditEvent.id).order_by(None)
+
+
+def _any(stmt: Select) -> bool:
+    return db.session.scalar(_ids(stmt).limit(1)) is not None
+
+
+def count(stmt: Select, cap: int | None = None) -> tuple[int, bool]:
+    """How many events ``stmt`` (:func:`query`) selects, counted up to ``cap`` (an index
+    range read of at most ``cap`` entries, never the whole trail); and whether there are
+    more."""
+    cap = cap or COUNT_CAP
+    window = _ids(stmt).limit(cap + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(window)) or 0
+    return min(total, cap), total > cap
+
+
+def window(filters: LogFilters, position: Position, size: int | None = None) -> Window:
+    """The page of the trail at ``position``: at most ``size`` events, newest first, read by
+    id from an index whatever the depth (no OFFSET), plus one probe for the link on the
+    other side. A fixed number of queries however long the trail."""
+    size = size or PAGE_SIZE
+    stmt = query(filters)
+    newer: int | None
+    older: int | None
+    if position.after is not None:
+        rows = list(db.session.scalars(
+            stmt.where(AuditEvent.id > position.after).order_by(None)
+            .order_by(AuditEvent.id).limit(size + 1)))
+        more_newer = len(rows) > size
+        events = rows[:size][::-1]
+        newer = events[0].id if more_newer else None
+        edge = events[-1].id if events else position.after + 1
+        older = edge if _any(stmt.where(AuditEvent.id < edge)) else None
+    else:
+        stmt_page = stmt if position.before is None else \
+            stmt.where(AuditEvent.id < position.before)
+        rows = list(db.session.scalars(stmt_page.limit(size + 1)))
+        events = rows[:size]
+        older = events[-1].id if len(rows) > size else None
+        newer = None
+        if position.before is not None:
+            edge = events[0].id if events else position.before - 1
+            newer = edge if _any(stmt.where(AuditEvent.id > edge)) else None
+    total, capped = count(stmt)
+    return Window(events, older, newer, total, capped)
+
+
+def legacy_page_position(filters: LogFilters, page: int, size: int | None = None) -> Position:
+    """The keyset position of an old ``?page=N`` link (N ≥ 2): the events after the last
+    one of page N - 1. One OFFSET read of ids, for old bookmarks only (the page's own links
+    are keyset); past the end, the oldest page."""
+    size = size or PAGE_SIZE
+    last_of_previous = db.session.scalar(
+        _ids(query(filters)).order_by(AuditEvent.id.desc())
+        .offset((page - 1) * size - 1).limit(1))
+    return Position(before=last_of_previous) if last_of_previous is not None else \
+        Position(after=0)
 
 
 def actor_choices() -> list[tuple[str, str]]:

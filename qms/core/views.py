@@ -109,14 +109,24 @@ def _log_filters() -> tuple[audit_log.LogFilters, str | None]:
 @bp.get("/auditoria", endpoint="audit_log")
 @login_required
 def audit_log_page():
+    """The trail newest first, 50 events a page read by id (``?antes=``/``?despues=``), with
+    the chain's status as last verified in the background (nothing is verified here)."""
     authorize("audit_log.view")
     filters, error = _log_filters()
-    page = request.args.get("page", 1, type=int)
-    events = db.paginate(audit_log.query(filters), page=page, per_page=50, max_per_page=50)
-    entries = audit_log.with_links(history.describe(events.items))
+    try:
+        position = audit_log.parse_position(request.args)
+    except ValidationError as exc:
+        position, error = audit_log.Position(), error or str(exc.message)
+    page = request.args.get("page", type=int)
+    if page is not None and not error:  # an old numbered link: its keyset equivalent
+        target = audit_log.legacy_page_position(filters, page) if page > 1 \
+            else audit_log.Position()
+        return redirect(url_for("core.audit_log", **filters.as_args(), **target.as_args()))
+    window = audit_log.window(filters, position)
+    entries = audit_log.with_links(history.describe(window.events))
     return render_template(
-        "core/audit_log.html", events=events, entries=entries, filters=filters,
-        filter_error=error, chain=chain.current_status(db.session),
+        "core/audit_log.html", window=window, entries=entries, filters=filters,
+        filter_error=error, chain=chain.status(db.session),
         actor_choices=audit_log.actor_choices(), type_choices=audit_log.type_choices(),
     ), 400 if error else 200
 

@@ -29,6 +29,8 @@ JOBS = (
     ("reminders.send", "qms.reminders.jobs:send", "interval", {"minutes": 1}),
     ("audit.verify_chain", "qms.reminders.jobs:verify_audit_chain", "cron",
      {"hour": 2, "minute": 30}),
+    ("audit.verify_new", "qms.reminders.jobs:verify_new_audit_events", "interval",
+     {"minutes": 1}),
 )
 
 

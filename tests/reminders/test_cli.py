@@ -85,7 +85,8 @@ def test_a_second_scheduler_is_refused_while_the_first_runs(app, app_ctx):
         assert "a scheduler is already running" in second.stderr
         assert first.poll() is None
         jobs = db.session.execute(text("SELECT id FROM apscheduler_jobs ORDER BY id")).scalars().all()
-        assert jobs == ["audit.verify_chain", "reminders.send", "reminders.sweep"]
+        assert jobs == ["audit.verify_chain", "audit.verify_new", "reminders.send",
+                        "reminders.sweep"]
     finally:
         first.send_signal(signal.SIGTERM)
         out, _ = first.communicate(timeout=30)
