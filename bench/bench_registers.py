@@ -23,7 +23,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import event
@@ -38,6 +38,7 @@ def pages(ids: dict, process_id: int) -> list[tuple[str, str]]:
     nc = "/no-conformidades/"
     middle = max(1, ids["ncs"] // 50)  # a page half-way through the register
     deep = max(1, ids["events"] // 80)
+    bulk_day = date.today() - timedelta(days=798)  # scale_data's events start 800 days ago
     return [
         ("login page (anonymous)", "ANON /login"),
         ("home", "/inicio"),
@@ -63,10 +64,15 @@ def pages(ids: dict, process_id: int) -> list[tuple[str, str]]:
         ("NC detail (closed)", f"{nc}{ids['nc_closed']}"),
         ("NC detail (in implementation)", f"{nc}{ids['nc_open']}"),
         ("audit log", "/auditoria"),
-        (f"audit log, page {deep}", f"/auditoria?page={deep}"),
-        ("audit log, NCs only", "/auditoria?entity_type=nonconformity"),
-        ("audit log, document revisions, page 2",
-         "/auditoria?entity_type=document_revision&page=2"),
+        (f"audit log, {(deep - 1) * 50:,} events deep (was page {deep})",
+         f"/auditoria?antes={ids['events'] - (deep - 1) * 50}"),
+        ("audit log, oldest page", "/auditoria?despues=0"),
+        ("audit log, NCs only", "/auditoria?tipo=nonconformity"),
+        ("audit log, NCs only, half-way", f"/auditoria?tipo=nonconformity&antes="
+                                          f"{ids['events'] // 2}"),
+        ("audit log, document revisions", "/auditoria?tipo=document_revision"),
+        ("audit log, one user, two days", f"/auditoria?usuario=1&desde={bulk_day}"
+                                          f"&hasta={bulk_day + timedelta(days=1)}"),
         ("document register", "/documentos/"),
         ("document detail", f"/documentos/{ids['document']}"),
         ("documents to read", "/documentos/por-leer"),

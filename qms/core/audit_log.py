@@ -220,10 +220,13 @@ def count(stmt: Select, cap: int | None = None) -> tuple[int, bool]:
     return min(total, cap), total > cap
 
 
-def window(filters: LogFilters, position: Position, size: int | None = None) -> Window:
+def window(filters: LogFilters, position: Position, size: int | None = None, *,
+           total: int | None = None) -> Window:
     """The page of the trail at ``position``: at most ``size`` events, newest first, read by
     id from an index whatever the depth (no OFFSET), plus one probe for the link on the
-    other side. A fixed number of queries however long the trail."""
+    other side. A fixed number of queries however long the trail. ``total``: the number
+    of events the filters select when the caller knows it (the whole trail's, from the
+    chain's verification), instead of counting."""
     size = size or PAGE_SIZE
     stmt = query(filters)
     newer: int | None
@@ -247,7 +250,9 @@ def window(filters: LogFilters, position: Position, size: int | None = None) -> 
         if position.before is not None:
             edge = events[0].id if events else position.before - 1
             newer = edge if _any(stmt.where(AuditEvent.id > edge)) else None
-    total, capped = count(stmt)
+    capped = False
+    if total is None:
+        total, capped = count(stmt)
     return Window(events, older, newer, total, capped)
 
 

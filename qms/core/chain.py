@@ -116,6 +116,15 @@ class ChainStatus:
         return self.intact and self.pending == 0
 
     @property
+    def trail_length(self) -> int | None:
+        """Events in the whole trail, exactly, when the verification knows it: those it
+        verified (a walk counts every event: a missing one breaks the chain) plus those
+        counted after them. None: not known (never verified, broken, or too many new)."""
+        if self.verified_at is None or not self.intact or self.pending_capped:
+            return None
+        return self.events + self.pending
+
+    @property
     def job_stale(self) -> bool:
         """Newer events have waited longer than the job's period allows."""
         return self.pending > 0 and (self.verified_at is None
@@ -164,9 +173,8 @@ def status(session: Session) -> ChainStatus:
     its last event. Constant work (a handful of primary-key reads); writes nothing."""
     row = _row(session)
     head_id = _head_id(session)
-    if row is None:
-        pending, capped = _pending(session, 0)
-        return ChainStatus(True, 0, 0, head_id, pending, capped, None, None, None)
+    if row is None:  # never verified: nothing to count against
+        return ChainStatus(True, 0, 0, head_id, 0, False, None, None, None)
     problem = (ChainProblem(row.problem_event_id, row.problem_reason or "")
                if row.problem_event_id is not None else None)
     found_at = row.problem_found_at

@@ -122,11 +122,13 @@ def audit_log_page():
         target = audit_log.legacy_page_position(filters, page) if page > 1 \
             else audit_log.Position()
         return redirect(url_for("core.audit_log", **filters.as_args(), **target.as_args()))
-    window = audit_log.window(filters, position)
+    chain_status = chain.status(db.session)
+    window = audit_log.window(filters, position, total=None if filters.active
+                              else chain_status.trail_length)
     entries = audit_log.with_links(history.describe(window.events))
     return render_template(
         "core/audit_log.html", window=window, entries=entries, filters=filters,
-        filter_error=error, chain=chain.status(db.session),
+        filter_error=error, chain=chain_status,
         actor_choices=audit_log.actor_choices(), type_choices=audit_log.type_choices(),
     ), 400 if error else 200
 

@@ -170,6 +170,10 @@ def test_the_page_shows_what_the_job_verified_and_verifies_nothing_itself(app, l
     assert f"3 eventos registrados después (hasta el #{head + 3}) aún no se han verificado" in box
     assert "La verificación automática los revisa cada minuto." in box
     assert _checkpoint(app) == before  # still nothing verified by the page
+    with app.app_context():  # the whole trail's count, from the verification's numbers
+        total = db.session.scalar(select(func.count(AuditEvent.id)))
+    page = client.get("/auditoria").get_data(as_text=True)
+    assert f"{total} eventos · se muestran del #{_head(app)}" in page
     _verify_new(app)
     box = _chain_box(client.get("/auditoria").get_data(as_text=True))
     assert 'data-chain="intact"' in box and f"(#{head + 3})" in box
