@@ -10,6 +10,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, func, select, text
 
@@ -344,6 +345,8 @@ def test_tampering_behind_the_checkpoint_is_found_by_the_full_walk_and_shown(app
     box = _chain_box(client.get("/auditoria").get_data(as_text=True))
     assert 'data-chain="broken"' in box and f"Cadena rota en el evento #{target}." in box
     assert "Detectado el" in box
+    jump = re.search(r'href="([^"]+)">Ver el evento', box).group(1)
+    assert _shown_ids(client.get(html.unescape(jump)).get_data(as_text=True))[0] == target
     _verify_new(app)  # the minute job does not clear it
     assert 'data-chain="broken"' in client.get("/auditoria").get_data(as_text=True)
     # Restored (e.g. from a backup): the next full walk says intact again.
@@ -412,3 +415,32 @@ def test_two_passes_never_move_the_checkpoint_back(app, app_ctx):
     assert not chain._write(db.session, stale, {"event_id": 1})
     db.session.commit()
     assert chain.status(db.session).checked_up_to == ahead
+
+
+@pytest.mark.postgres
+def test_verification_and_keyset_pages_on_postgres(pg_app):
+    """The checkpoint's upsert and conditional write, and the pages, on PostgreSQL."""
+    with pg_app.test_request_context():
+        with audit.acting_as(user("calidad")):
+            for code in ("ALA", "ALB", "ALC"):
+                create_process(code=code, name=f"Proceso {code}",
+                               category=ProcessCategory.OPERATIONAL, owner=user("duenio"))
+            db.session.commit()
+        try:
+            done = chain.verify_new(db.session)
+            db.session.commit()
+            again = chain.verify_new(db.session)  # the row exists now: the update path
+            db.session.commit()
+            assert done.up_to_date and again.up_to_date and again.events == done.events
+            newest = audit_log.window(audit_log.LogFilters(), audit_log.Position(), size=2)
+            older = audit_log.window(audit_log.LogFilters(),
+                                     audit_log.Position(before=newest.older), size=2)
+            ids = db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.id.desc())
+                                     .limit(4)).all()
+            assert [e.id for e in newest.events + older.events] == ids
+            assert older.newer == older.events[0].id
+            count, problem = chain.verify_all(db.session)
+            db.session.commit()
+            assert problem is None and chain.status(db.session).full_events == count
+        finally:
+            db.session.rollback()
