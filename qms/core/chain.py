@@ -26,7 +26,8 @@ which the page states.
 
 The row is bookkeeping, not a quality record: it is not audited (an event for it would
 itself extend the chain it describes). Writers never overwrite each other's newer result:
-every write is conditional on the ``version`` they read.
+every write is conditional on the ``version`` read before the walk, and is made in a short
+transaction of its own after it (:func:`qms.core.uow.write_first`).
 """
 
 from __future__ import annotations
@@ -220,19 +221,27 @@ def _walk(session: Session, start: _Walk, budget: int | None) -> _Walk:
     return _Walk(last_id, prev, count)
 
 
-def _write(session: Session, seen: ChainCheckpoint | None, values: dict[str, Any]) -> bool:
-    """Store ``values`` unless another pass wrote since ``seen`` was read."""
+def _write(session: Session, seen_version: int | None, values: dict[str, Any]) -> bool:
+    """Store ``values`` unless another pass wrote since version ``seen_version`` was read
+    (None: there was no row yet)."""
     table = ChainCheckpoint.__table__
-    if seen is None:
+    if seen_version is None:
         session.execute(upsert_statement(table, ["id"]).values(
             id=ROW_ID, version=0, event_id=0, event_hash=GENESIS_HASH, events=0))
         seen_version = 0
-    else:
-        seen_version = seen.version
     done = session.execute(
         table.update().where(table.c.id == ROW_ID, table.c.version == seen_version)
         .values(version=seen_version + 1, **values))
     return done.rowcount == 1
+
+
+def _store(work: Any) -> None:
+    """Write the result in a transaction of its own, after the (long) read: on SQLite a
+    read snapshot older than another writer's commit cannot become a write, and every web
+    request that changes a record writes the trail. Commits."""
+    from qms.core.uow import write_first
+
+    write_first(work)
 
 
 def _problem_values(problem: ChainProblem, when: datetime) -> dict[str, Any]:
@@ -243,37 +252,40 @@ def _problem_values(problem: ChainProblem, when: datetime) -> dict[str, Any]:
 def verify_new(session: Session, budget: int | None = JOB_BUDGET) -> ChainStatus:
     """Verify the events appended since the checkpoint (at most ``budget``) and move the
     checkpoint forward; a problem is recorded and stops further passes until a full walk.
-    The caller commits (the job's unit of work)."""
+    Commits its result (discarded if another pass wrote meanwhile)."""
     row = _row(session)
     if row is not None and row.problem_event_id is not None:
         return status(session)  # stays broken until a full walk says otherwise
+    seen = row.version if row else None
     start = _Walk(row.event_id, row.event_hash, row.events) if row else \
         _Walk(0, GENESIS_HASH, 0)
     when = now_utc()
     if start.event_id and (reason := _anchor_problem(session, start.event_id,
                                                      start.event_hash)):
-        _write(session, row, {"verified_at": when,
-                              **_problem_values(ChainProblem(start.event_id, reason), when)})
-        return status(session)
-    walk = _walk(session, start, budget)
-    values: dict[str, Any] = {"event_id": walk.event_id, "event_hash": walk.event_hash,
-                              "events": walk.events, "verified_at": when}
-    if walk.problem:
-        values.update(_problem_values(walk.problem, when))
-    _write(session, row, values)
+        values = {"verified_at": when,
+                  **_problem_values(ChainProblem(start.event_id, reason), when)}
+    else:
+        walk = _walk(session, start, budget)
+        values = {"event_id": walk.event_id, "event_hash": walk.event_hash,
+                  "events": walk.events, "verified_at": when}
+        if walk.problem:
+            values.update(_problem_values(walk.problem, when))
+    _store(lambda: _write(session, seen, values))
     return status(session)
 
 
 def verify_all(session: Session) -> tuple[int, ChainProblem | None]:
     """Walk the whole trail from the genesis (the CLI and the nightly job) and record the
     walk: the checkpoint moves to the last event read, or the first problem is recorded;
-    an intact walk clears an earlier problem. Returns (events read, problem). The caller
-    commits."""
+    an intact walk clears an earlier problem. Returns (events read, problem). Commits
+    its result."""
     walk = _walk(session, _Walk(0, GENESIS_HASH, 0), None)
     read = walk.events + 1 if walk.problem else walk.events
     when = now_utc()
-    for _attempt in range(3):
-        row = _row(session)
+
+    def record() -> None:
+        row = session.get(ChainCheckpoint, ROW_ID, populate_existing=True,
+                          with_for_update=True)  # PostgreSQL: the job waits for us
         values: dict[str, Any] = {"verified_at": when, "full_verified_at": when,
                                   "full_events": read}
         if walk.problem:
@@ -285,8 +297,9 @@ def verify_all(session: Session) -> tuple[int, ChainProblem | None]:
                 values.update(event_id=walk.event_id, event_hash=walk.event_hash,
                               events=walk.events)
             # else: the job verified further while the walk ran; keep its checkpoint.
-        if _write(session, row, values):
-            break
+        _write(session, row.version if row else None, values)
+
+    _store(record)
     return read, walk.problem
 
 
