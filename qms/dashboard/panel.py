@@ -143,17 +143,15 @@ def current(today: date) -> DashboardData:
 
 def gather(today: date) -> DashboardData:
     age_rows, age_totals, open_total = _age_table(today)
-    reviews = document_facts.documents_due_for_review(
-        today + timedelta(days=REVIEW_SOON_DAYS), today)
-    overdue_docs = sum(1 for r in reviews if r.review_due_on < today)
+    reviews = document_facts.document_review_counts(today, REVIEW_SOON_DAYS)
     data = DashboardData(
         today=today, band_labels=_band_labels(), age_rows=age_rows, age_totals=age_totals,
         open_total=open_total,
         overdue_actions=Link(nc_facts.overdue_corrective_actions_count(today),
                              url_for("nonconformities.list", overdue=1)),
-        reviews_overdue=Link(overdue_docs, url_for("documents.list", revision="overdue")),
-        reviews_due=Link(len(reviews) - overdue_docs, url_for("documents.list",
-                                                              revision="due")),
+        reviews_overdue=Link(reviews.overdue, url_for("documents.list", revision="overdue")),
+        # due within the days or already overdue: the count of the list it opens
+        reviews_due=Link(reviews.due, url_for("documents.list", revision="due")),
         audits=audit_facts.upcoming_audits(today, limit=5))
     indexes = survey_facts.latest_wave_satisfaction(today)
     if indexes:

@@ -165,11 +165,35 @@ def test_the_certifier_has_no_pending_page(app, login_as):
     assert login_as("certificador").get("/pendientes").status_code == 403
 
 
+def _counts_match_the_lists(usernames) -> int:
+    """Every kind's counter agrees with its provider's list, for each user: the home's
+    figures (counts) and the page's sections (items) never disagree."""
+    from qms.core.pending import PendingWindow, counts_for, kinds
+
+    today = today_local()
+    checked = 0
+    for username in usernames:
+        counts = counts_for(user(username))
+        for entry in kinds():
+            items = entry.provider(user(username), PendingWindow(today))
+            late = sum(1 for i in items if i.overdue(today))
+            assert counts[entry.kind] == (len(items), late), (username, entry.kind)
+            overdue = entry.provider(user(username), PendingWindow(today, overdue_only=True))
+            assert len(overdue) == late and all(i.overdue(today) for i in overdue)
+            checked += len(items)
+    return checked
+
+
+def test_every_counter_matches_its_provider(demo):
+    with demo.test_request_context():
+        assert _counts_match_the_lists(DEMO_ROLES[:-1] + ("duenia2",)) > 0
+
+
 @pytest.mark.postgres
 def test_every_pending_provider_runs_on_postgresql(pg_app):
     from sqlalchemy import select
 
-    from qms.core.pending import kinds, pending_for
+    from qms.core.pending import pending_for
     from qms.nonconformities import services
     from qms.processes.models import Process
     from tests.nonconformities.conftest import make_nc, make_process, to_implementation
@@ -182,9 +206,8 @@ def test_every_pending_provider_runs_on_postgresql(pg_app):
                                actor=user("calidad"), reason="Reprogramado",
                                due_on=today_local() + timedelta(days=9))
         db.session.commit()
-        for username in ("duenio", "calidad", "direccion", "auditor"):
-            for entry in kinds():
-                entry.provider(user(username))  # each provider's SQL runs on PostgreSQL
+        # each provider's and each counter's SQL runs on PostgreSQL, and they agree
+        assert _counts_match_the_lists(("duenio", "calidad", "direccion", "auditor")) > 0
         items = pending_for(user("duenio"))
         assert {"nc_action", "nc_process"} <= {i.kind for i in items}
         action = next(i for i in items if i.kind == "nc_action" and i.title.startswith("AC-1"))
