@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import url_for
+from flask import g, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Index, and_, case, func, or_, select
 
 from qms.complaints import services
 from qms.complaints.models import Complaint, ComplaintStatus
@@ -17,6 +17,9 @@ from qms.core.time import local_zone
 from qms.extensions import db
 
 _OPEN = [ComplaintStatus.RECEIVED, ComplaintStatus.UNDER_REVIEW]
+
+#: Open complaints assigned to a person (migration 0018_home_indexes).
+Index("ix_complaint_handler_status", Complaint.handled_by_id, Complaint.status)
 
 
 def late_if_received_before(today: date, working_days: int) -> datetime:
@@ -33,10 +36,20 @@ def _awaiting_acknowledgement():
     return and_(Complaint.acknowledged_at.is_(None), Complaint.status == ComplaintStatus.RECEIVED)
 
 
+def _thresholds(today: date) -> tuple[datetime, datetime]:
+    """(acknowledge, answer): received before these instants is late today (read once
+    per request: the card and the counter both need them)."""
+    memo = g.setdefault("qms_complaint_thresholds", {}) if has_request_context() else {}
+    if today not in memo:
+        memo[today] = (
+            late_if_received_before(today, int(get_setting(services.ACK_DAYS.key))),
+            late_if_received_before(today, int(get_setting(services.ANSWER_DAYS.key))))
+    return memo[today]
+
+
 def late_condition(today: date):
     """``services.overdue(complaint, today)`` is not empty, as a condition."""
-    ack = late_if_received_before(today, int(get_setting(services.ACK_DAYS.key)))
-    answer = late_if_received_before(today, int(get_setting(services.ANSWER_DAYS.key)))
+    ack, answer = _thresholds(today)
     return or_(and_(_awaiting_acknowledgement(), Complaint.received_at < ack),
                and_(Complaint.status.in_(_OPEN), Complaint.received_at < answer))
 
@@ -44,8 +57,7 @@ def late_condition(today: date):
 def _pending_late_condition(today: date):
     """The item's own deadline has passed: acknowledging while it awaits acknowledgement,
     answering afterwards."""
-    ack = late_if_received_before(today, int(get_setting(services.ACK_DAYS.key)))
-    answer = late_if_received_before(today, int(get_setting(services.ANSWER_DAYS.key)))
+    ack, answer = _thresholds(today)
     return case((_awaiting_acknowledgement(), Complaint.received_at < ack),
                 else_=Complaint.received_at < answer)
 

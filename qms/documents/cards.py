@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from qms.auth.models import Role
+from qms.core import summaries
 from qms.core.dashboard import Card, Figure, card_provider
 from qms.core.pending import pending_count
 from qms.core.permissions import can
@@ -16,6 +17,17 @@ from qms.documents import queries
 from qms.documents.models import Revision, RevisionStatus
 from qms.documents.services import REVIEW_DUE_DAYS
 from qms.extensions import db
+
+
+def _register_figures() -> tuple[int, int, int, int]:
+    """Revisions in review and approved (one grouped count), documents overdue for their
+    periodic review and overdue or due soon (one aggregate): kept while nothing changes."""
+    queued = db.session.execute(select(
+        func.count(case((Revision.status == RevisionStatus.IN_REVIEW, 1))),
+        func.count(case((Revision.status == RevisionStatus.APPROVED, 1))))
+        .where(Revision.status.in_([RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED]))).one()
+    reviews = db.session.execute(queries.review_counts(today_local(), REVIEW_DUE_DAYS)).one()
+    return (*queued, *reviews)
 
 
 @card_provider
@@ -34,13 +46,7 @@ def _documents_card(user) -> Card | None:
                               pending_count(user, "document_review").total,
                               url_for("core.pending", tipo="document_review")))
     if can(user, "document.publish"):
-        in_review, approved = db.session.execute(select(
-            func.count(case((Revision.status == RevisionStatus.IN_REVIEW, 1))),
-            func.count(case((Revision.status == RevisionStatus.APPROVED, 1))))
-            .where(Revision.status.in_([RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED]))
-        ).one()
-        overdue, due = db.session.execute(queries.review_counts(today_local(),
-                                                                REVIEW_DUE_DAYS)).one()
+        in_review, approved, overdue, due = summaries.kept("documents_card", _register_figures)
         figures += [
             Figure(_("En revisión"), in_review, url_for("documents.list", cola="en_revision")),
             Figure(_("Aprobadas, aún no vigentes"), approved,

@@ -6,6 +6,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
+from qms.core import summaries
 from qms.core.dashboard import Card, Figure, card_provider
 from qms.core.pending import pending_count
 from qms.core.permissions import can
@@ -14,15 +15,19 @@ from qms.nonconformities.enums import OPEN_STATUSES
 from qms.nonconformities.models import Nonconformity
 
 
+def _open_and_overdue() -> tuple[int, int]:
+    """Open NCs and those with an overdue action: one aggregate over the status index
+    with a probe of the (nc, status, due) index per open NC, kept while nothing changes."""
+    return tuple(db.session.execute(
+        select(func.count(), func.count(case((Nonconformity.overdue, 1))))
+        .where(Nonconformity.status.in_([s.value for s in OPEN_STATUSES]))).one())
+
+
 @card_provider
 def _nc_card(user) -> Card | None:
     if not can(user, "nc.create"):  # who only reads (the certifier) has nothing to act on
         return None
-    # Open NCs and those with an overdue action: one pass over the status index, one
-    # probe of the (nc, status, due) index per open NC.
-    open_, overdue = db.session.execute(
-        select(func.count(), func.count(case((Nonconformity.overdue, 1))))
-        .where(Nonconformity.status.in_([s.value for s in OPEN_STATUSES]))).one()
+    open_, overdue = summaries.kept("nc_card", _open_and_overdue)
     return Card(title=_("No conformidades"), url=url_for("nonconformities.list"), order=30,
                 figures=[
                     Figure(_("Abiertas"), open_, url_for("nonconformities.list", open_only=1)),

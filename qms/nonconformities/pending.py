@@ -25,10 +25,11 @@ from qms.processes.models import Process
 
 _OPEN = [s.value for s in OPEN_STATUSES]
 
-# The indexes behind these counters (migration 0018_home_indexes): a person's open actions
-# and pending verifications are read from their owner column alone, due date included.
-Index("ix_corrective_action_owner_status_due", CorrectiveAction.owner_id,
-      CorrectiveAction.status, CorrectiveAction.due_on, CorrectiveAction.nc_id)
+# The indexes behind these counters and pages (migration 0018_home_indexes), declared
+# beside the queries they serve: a person's actions in due-date order with what the
+# filters read (status, NC), and their pending verifications, without a table read.
+Index("ix_corrective_action_owner_due", CorrectiveAction.owner_id, CorrectiveAction.due_on,
+      CorrectiveAction.status, CorrectiveAction.nc_id)
 Index("ix_nc_verification_verifier_result", EffectivenessVerification.verifier_id,
       EffectivenessVerification.result, EffectivenessVerification.planned_on,
       EffectivenessVerification.nc_id)
