@@ -1,7 +1,8 @@
 """home: indexes behind "Mis pendientes" and the home cards' counters
 
-- ``corrective_action (owner_id, due_on, status, nc_id)``: a person's actions in due-date
-  order with what the counters and the page filter on, read without the table (the
+- ``corrective_action (owner_id, due_on, id, status, nc_id)``: a person's actions in the
+  page's order (due date, then id) with what the counters and the page filter on, read
+  without the table, so a page stops after its rows and needs no sort (the
   single-column ``owner_id`` index is a prefix of it; it stays declared on the model).
 - ``nc_verification (verifier_id, result, planned_on, nc_id)``: verifications assigned to
   a person still without a result.
@@ -23,7 +24,7 @@ depends_on = None
 
 INDEXES = {
     "corrective_action": {"ix_corrective_action_owner_due":
-                          ["owner_id", "due_on", "status", "nc_id"]},
+                          ["owner_id", "due_on", "id", "status", "nc_id"]},
     "nc_verification": {"ix_nc_verification_verifier_result":
                         ["verifier_id", "result", "planned_on", "nc_id"]},
     "complaint": {"ix_complaint_handler_status": ["handled_by_id", "status"]},

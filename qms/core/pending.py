@@ -76,7 +76,10 @@ class PendingWindow:
         else:
             if self.overdue_only:
                 query = query.where(due < self.today)
-            query = query.order_by(due.is_(None), due, *tiebreak)
+            # a NOT NULL column orders plainly (an index on it gives the order); anything
+            # else puts the undated last (by its label, not computed twice)
+            nullable = getattr(due, "nullable", True)
+            query = query.order_by(due.asc().nulls_last() if nullable else due, *tiebreak)
         return query if self.limit is None else query.limit(self.limit)
 
     def keep(self, items: list[PendingItem]) -> list[PendingItem]:
@@ -263,7 +266,7 @@ class PendingPage:
 
 
 def pending_page(user: Any, *, kind: str | None = None, overdue_only: bool = False,
-                 page: int = 1, per_page: int = 50) -> PendingPage:
+                 page: int = 1, per_page: int = 25) -> PendingPage:
     """One page of what waits for ``user``: each provider is asked for at most
     ``page * per_page`` rows (one bounded query each), then the lists are merged."""
     entries = _selected(kind)

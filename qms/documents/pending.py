@@ -109,15 +109,16 @@ def documents_to_read(user, window: PendingWindow) -> list[PendingItem]:
 def count_documents_to_read(user, today):
     if not can(user, "document.reading_list"):
         return None
-    return select(*count_columns(None, today)).select_from(
-        queries.to_read(user, today).subquery())
+    return queries.to_read(user, today, *count_columns(None, today))
 
 
-def _my_documents_due(user, today):
-    """Documents the user owns (named, or through their process) whose review is due."""
+def _my_documents_due(user, today, *columns):
+    """Documents the user owns (named, or through their process) whose review is due:
+    (due expression, query of ``columns`` or of the document and its due date)."""
     owned_processes = select(Process.id).where(Process.owner_id == user.id)
     due = queries.next_review_on()
-    return due, queries.with_revision_in_force(select(Document, due.label("due")), today).where(
+    query = select(*(columns or (Document, due.label("due")))).select_from(Document)
+    return due, queries.with_revision_in_force(query, today).where(
         or_(Document.owner_id == user.id, Document.process_id.in_(owned_processes)),
         due <= today + timedelta(days=REVIEW_DUE_DAYS))
 
@@ -137,6 +138,5 @@ def periodic_reviews(user, window: PendingWindow) -> list[PendingItem]:
 def count_periodic_reviews(user, today):
     if not can(user, "document.view"):
         return None
-    _due, query = _my_documents_due(user, today)
-    rows = query.subquery()
-    return select(*count_columns(rows.c.due, today)).select_from(rows)
+    due = queries.next_review_on()
+    return _my_documents_due(user, today, *count_columns(due, today))[1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import defer
 
 from qms.core.time import months_after
 from qms.documents.models import (
@@ -46,12 +47,15 @@ def review_counts(today: date, due_days: int):
     ).select_from(Document), today)
 
 
-def to_read(user, today: date):
-    """(Document, Revision in force) the user must read and has not confirmed: on the
-    document's distribution by name or role, no acknowledgement of that revision."""
+def to_read(user, today: date, *columns):
+    """(Document, Revision in force) the user must read and has not confirmed (or the
+    ``columns`` given): on the document's distribution by name or role, no
+    acknowledgement of that revision."""
     listed = select(DistributionEntry.document_id).where(
         or_(DistributionEntry.user_id == user.id, DistributionEntry.role == user.role))
     read = exists().where(Acknowledgement.revision_id == Revision.id,
                           Acknowledgement.user_id == user.id)
-    return with_revision_in_force(select(Document, Revision), today).where(
-        Document.id.in_(listed), ~read)
+    query = select(*(columns or (Document, Revision))).select_from(Document)
+    if not columns:  # a list of documents to read needs no revision's text
+        query = query.options(defer(Revision.content_md))
+    return with_revision_in_force(query, today).where(Document.id.in_(listed), ~read)

@@ -29,7 +29,7 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 # beside the queries they serve: a person's actions in due-date order with what the
 # filters read (status, NC), and their pending verifications, without a table read.
 Index("ix_corrective_action_owner_due", CorrectiveAction.owner_id, CorrectiveAction.due_on,
-      CorrectiveAction.status, CorrectiveAction.nc_id)
+      CorrectiveAction.id, CorrectiveAction.status, CorrectiveAction.nc_id)
 Index("ix_nc_verification_verifier_result", EffectivenessVerification.verifier_id,
       EffectivenessVerification.result, EffectivenessVerification.planned_on,
       EffectivenessVerification.nc_id)
