@@ -147,15 +147,6 @@ def kind_title(kind: str) -> Any:
     return _KINDS[kind].title if kind in _KINDS else None
 
 
-def sort_key(today: date) -> Callable[[PendingItem], tuple]:
-    def key(item: PendingItem) -> tuple:
-        if item.due_on is None:
-            return (2, date.max, item.title)
-        return (0 if item.due_on < today else 1, item.due_on, item.title)
-
-    return key
-
-
 def _memo(name: str) -> dict:
     return g.setdefault(name, {}) if has_request_context() else {}
 
