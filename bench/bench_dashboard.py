@@ -1,6 +1,15 @@
-"""Dashboard benchmark: the managers' home page on a year of data at the issue's scale.
+"""Dashboard benchmark: the managers' home page on a year of data at the issue's scale,
+and every role's home page and "Mis pendientes" on the registers' benchmark data.
 
     .venv/bin/python bench/bench_dashboard.py [--workdir DIR] [--repeat 30]
+    .venv/bin/python bench/bench_dashboard.py --roles --workdir DIR [--repeat 30]
+
+``--roles`` reuses the database ``bench.bench_registers`` builds (20,000 NCs with their
+actions and verifications, 300 documents, 400,000 audit events; copy it and upgrade the
+copy) and times ``/inicio`` and ``/pendientes`` for each demo account (calidad, duenio,
+direccion, auditor, admin, certificador), each twice: with the register-wide figures
+kept (nothing changed since the last request) and recomputed (as after any change),
+with the wall and CPU time, the SQL statements, and the floor (p95 <= 50 ms).
 
 Builds (once; ``--workdir`` reuses it) a SQLite database with 20,000 NCs (about 12 %
 open) and 40,000 corrective actions, 300 documents in force, 12 audits, 4 survey waves
@@ -242,14 +251,15 @@ def measure(app, repeat: int) -> None:
                            ).status_code == 302
     assert "Tablero de la dirección" in manager.get("/inicio").get_data(as_text=True)
     assert "Tablero de la dirección" not in owner.get("/inicio").get_data(as_text=True)
+    from qms.core.summaries import forget
     from qms.core.time import today_local
-    from qms.dashboard.panel import _MEMO, gather
+    from qms.dashboard.panel import gather
 
     for label, client, path, before in (
             ("floor: GET /healthz (one query)", anonymous, "/healthz", None),
             ("GET /inicio, process owner (cards only)", owner, "/inicio", None),
             ("GET /inicio, manager, nothing changed", manager, "/inicio", None),
-            ("GET /inicio, manager, after a change", manager, "/inicio", _MEMO.clear)):
+            ("GET /inicio, manager, after a change", manager, "/inicio", forget)):
         median, p95, queries = _time(client, path, repeat, statements, before)
         print(f"{label:44s} median {median:6.1f} ms   p95 {p95:6.1f} ms   "
               f"{queries} SQL statements")
@@ -266,11 +276,88 @@ def measure(app, repeat: int) -> None:
     print(f"({repeat} requests each; target: dashboard home page p95 <= 50 ms)")
 
 
+ROLES = ("calidad", "duenio", "direccion", "auditor", "admin", "certificador")
+TARGET_MS = 50
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def measure_roles(workdir: Path, repeat: int) -> None:
+    """Every role's home and pending page on the registers' benchmark database."""
+    import os
+
+    from sqlalchemy import event, func, select
+
+    from bench.bench_registers import login
+    from config import TestingConfig
+    from qms import create_app
+    from qms.auth.demo import demo_password
+    from qms.core import summaries
+    from qms.core.audit import AuditEvent
+    from qms.extensions import db
+    from qms.nonconformities.models import CorrectiveAction, Nonconformity
+
+    if not (workdir / "bench.sqlite3").exists():
+        raise SystemExit(f"{workdir}/bench.sqlite3 missing: build it with bench.bench_registers")
+    app = create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=f"sqlite:///{workdir}/bench.sqlite3",
+                     INSTANCE_DIR=workdir, STORAGE_DIR=workdir / "files",
+                     BACKUP_DIR=workdir / "backups", TESTING=False, WTF_CSRF_ENABLED=True,
+                     TEMPLATES_AUTO_RELOAD=False)
+    with app.app_context():
+        counts = [db.session.scalar(select(func.count()).select_from(m))
+                  for m in (Nonconformity, CorrectiveAction, AuditEvent)]
+        engine = db.engine
+    statements: list = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(1))
+    load = os.getloadavg()
+    print(f"{counts[0]:,} NCs, {counts[1]:,} corrective actions, {counts[2]:,} audit events; "
+          f"{repeat} requests each; floor p95 <= {TARGET_MS} ms; load {load[0]:.2f}")
+    print(f"{'page':<44} {'wall ms':>15} {'CPU ms':>15} {'queries':>8}")
+    print(f"{'':<44} {'median':>7} {'p95':>7} {'median':>7} {'p95':>7}")
+    for role in ROLES:
+        client = app.test_client()
+        login(client, role, demo_password())
+        for path in ("/inicio", "/pendientes"):
+            for label, before in (("kept", None), ("recomputed", summaries.forget)):
+                if role == "certificador" and path == "/pendientes":
+                    continue  # the certifier has no pending page (403)
+                wall, cpu, queries = [], [], []
+                for run in range(repeat + 1):
+                    if before:
+                        before()
+                    statements.clear()
+                    began, began_cpu = time.perf_counter(), time.process_time()
+                    answer = client.get(path)
+                    answer.get_data()
+                    if answer.status_code != 200:
+                        raise SystemExit(f"{role} {path}: {answer.status_code}")
+                    if run:  # the first is a warm-up
+                        wall.append((time.perf_counter() - began) * 1000)
+                        cpu.append((time.process_time() - began_cpu) * 1000)
+                        queries.append(len(statements))
+                if path == "/pendientes" and label == "recomputed":
+                    continue  # the pending page reads no kept figure
+                mark = "ok" if min(_p95(wall), _p95(cpu)) <= TARGET_MS else "SLOW"
+                name = f"{role} {path}" + (f" ({label})" if path == "/inicio" else "")
+                print(f"{name:<44} {statistics.median(wall):>7.1f} {_p95(wall):>7.1f} "
+                      f"{statistics.median(cpu):>7.1f} {_p95(cpu):>7.1f} "
+                      f"{min(queries):>3}–{max(queries):<4} {mark}", flush=True)
+    print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/qms-bench-dashboard"))
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--roles", action="store_true",
+                        help="every role's /inicio and /pendientes on bench_registers' data")
     args = parser.parse_args()
+    if args.roles:
+        measure_roles(args.workdir, args.repeat)
+        return
     fresh = not (args.workdir / "bench.sqlite3").exists()
     args.workdir.mkdir(parents=True, exist_ok=True)
     app, _ = make_app(args.workdir)

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from qms.complaints import models, origins, pending, permissions, public, views  # noqa: F401 - registers
+    from qms.complaints import cards, models, origins, pending, permissions, public, views  # noqa: F401 - registers
 
     app.register_blueprint(public.bp)
     app.register_blueprint(views.bp)

@@ -15,7 +15,7 @@ from qms.complaints.models import Complaint, ComplaintCategory, ComplaintStatus
 from qms.core import audit, formats, geo
 from qms.core.charts import bar_chart
 from qms.core.forms import EmptyForm
-from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.spreadsheets import Column, send_table
 from qms.core.storage import send_stored_file
 from qms.core.time import to_local, today_local
@@ -193,26 +193,3 @@ def photo(complaint_id: int):
     if complaint.photo is None:
         abort(404)
     return send_stored_file(complaint.photo, inline=True)
-
-
-def register_card() -> None:
-    from qms.core.dashboard import Card, card_provider
-
-    @card_provider
-    def _complaints_card(user) -> Card | None:
-        from qms.core.dashboard import Figure
-        from qms.core.pending import pending_for
-
-        if not can(user, "complaint.handle"):  # readers of the register have nothing to do
-            return None
-        open_ = list(db.session.scalars(services.register_query(open_only=True)))
-        late = sum(1 for c in open_ if services.overdue(c))
-        return Card(title=_("Quejas ciudadanas"), url=url_for("complaints.list"), order=45,
-                    figures=[Figure(_("Abiertas"), len(open_),
-                                    url_for("complaints.list", abiertas=1)),
-                             Figure(_("Atrasadas"), late, url_for("complaints.list", atrasadas=1)),
-                             Figure(_("Asignadas a usted"), len(pending_for(user, "complaint")),
-                                    url_for("core.pending", tipo="complaint"))])
-
-
-register_card()

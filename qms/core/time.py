@@ -80,3 +80,31 @@ def _days_between_sqlite(element, compiler, **kw):
     later, earlier = element.clauses
     return (f"(julianday({compiler.process(later, **kw)}) - "
             f"julianday({compiler.process(earlier, **kw)}))")
+
+
+class months_after(FunctionElement):
+    """The date ``months`` calendar months after ``day`` (two SQL expressions), the day
+    clamped to the month's end like ``documents.services.add_months``: 31 January plus
+    one month is the last day of February."""
+
+    type = Date()
+    inherit_cache = True
+    name = "months_after"
+
+
+@compiles(months_after, "postgresql")
+def _months_after_pg(element, compiler, **kw):
+    day, months = element.clauses
+    return (f"CAST({compiler.process(day, **kw)} + make_interval(months => "
+            f"CAST({compiler.process(months, **kw)} AS INTEGER)) AS DATE)")
+
+
+@compiles(months_after)
+def _months_after_sqlite(element, compiler, **kw):
+    # SQLite rolls an overflowing day into the next month (31 Jan + 1 month = 2 or 3
+    # March); then the day differs from the start's, and the answer is the month's end.
+    day, months = element.clauses
+    start = compiler.process(day, **kw)
+    shifted = f"date({start}, '+' || ({compiler.process(months, **kw)}) || ' months')"
+    return (f"(CASE WHEN strftime('%d', {shifted}) = strftime('%d', {start}) THEN {shifted} "
+            f"ELSE date({shifted}, 'start of month', '-1 day') END)")

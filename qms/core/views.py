@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from urllib.parse import urlsplit
 
 from flask import (
@@ -54,33 +53,31 @@ def index():
 @bp.get("/inicio")
 @login_required
 def dashboard():
-    items = pending_work.pending_for(current_user) if can(current_user, "pending.view") else []
-    today = today_local()
+    pending = pending_work.pending_count(current_user) if can(current_user, "pending.view") \
+        else pending_work.PendingCount()
     return render_template("core/dashboard.html", cards=dashboard_cards.cards_for(current_user),
                            panels=dashboard_cards.panels_for(current_user),
-                           pending_total=len(items),
-                           pending_overdue=sum(1 for i in items if i.overdue(today)))
+                           pending_total=pending.total, pending_overdue=pending.overdue)
 
 
 @bp.get("/pendientes")
 @login_required
 def pending():
-    """Everything waiting for the current user, overdue first; ``?tipo=`` one section,
-    ``?vencidos=1`` only what is overdue."""
+    """Everything waiting for the current user, overdue first, a page at a time;
+    ``?tipo=`` one section, ``?vencidos=1`` only what is overdue."""
     authorize("pending.view")
     kind = request.args.get("tipo") or None
     if kind is not None and pending_work.kind_title(kind) is None:
         kind = None
     overdue_only = request.args.get("vencidos") == "1"
-    today = today_local()
-    everything = pending_work.pending_for(current_user)
-    counts = Counter(item.kind for item in everything)
-    items = [i for i in everything if (kind is None or i.kind == kind)
-             and (not overdue_only or i.overdue(today))]
+    counts = pending_work.counts_for(current_user)
+    page = pending_work.pending_page(current_user, kind=kind, overdue_only=overdue_only,
+                                     page=request.args.get("page", 1, type=int))
     titles = {k.kind: k.title for k in pending_work.kinds()}
-    return render_template("core/pending.html", items=items, kind=kind, titles=titles,
-                           counts=counts, overdue_only=overdue_only, today=today,
-                           overdue_total=sum(1 for i in everything if i.overdue(today)))
+    return render_template("core/pending.html", page=page, kind=kind, titles=titles,
+                           counts={k: c.total for k, c in counts.items()},
+                           overdue_only=overdue_only, today=today_local(),
+                           overdue_total=sum(c.overdue for c in counts.values()))
 
 
 @bp.post("/idioma")

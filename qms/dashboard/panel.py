@@ -2,10 +2,9 @@
 (grouped counts on covering indexes, one survey wave's aggregates, a few rows), and its
 panel. Every figure carries the link to the filtered register behind it.
 
-The gathered figures are kept per worker process and reused while nothing changed: every
-change to a record the dashboard counts leaves an audit event in its own transaction,
-so the head of the audit trail (its last event's id and hash, one primary-key read),
-with today's date and the reader's language, says whether they are still current. A
+The gathered figures are kept per worker process and reused while nothing changed
+(:mod:`qms.core.summaries`: the head of the audit trail, read once per request and
+shared with the home cards' kept figures, says whether they are still current). A
 repeated home page costs that one read instead of the dozen queries.
 """
 
@@ -19,7 +18,7 @@ from flask import render_template, url_for
 from markupsafe import Markup
 
 from qms.audits import facts as audit_facts
-from qms.core import geo
+from qms.core import geo, summaries
 from qms.core.dashboard import panel_provider
 from qms.core.permissions import can
 from qms.core.time import today_local
@@ -113,47 +112,27 @@ def _age_table(today: date) -> tuple[list[AgeRow], list[Link], Link]:
     return list(rows.values()), band_totals, Link(sum(totals), _nc_url())
 
 
-#: (today, language, script root, last audit event id, its hash) → figures; one entry.
-_MEMO: dict[tuple, DashboardData] = {}
-
-
-def _stamp(today: date) -> tuple:
+def current(today: date) -> DashboardData:
+    """The figures for ``today``: reused while the audit trail has not moved
+    (:mod:`qms.core.summaries`; the links and labels depend on the language and root)."""
     from flask import request
     from flask_babel import get_locale
-    from sqlalchemy import select
 
-    from qms.core.audit import AuditEvent
-    from qms.extensions import db
-
-    head = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
-                              .order_by(AuditEvent.id.desc()).limit(1)).first()
-    return (today, str(get_locale()), request.script_root, *(head or (0, "")))
-
-
-def current(today: date) -> DashboardData:
-    """The figures for ``today``: reused while the audit trail has not moved."""
-    key = _stamp(today)
-    found = _MEMO.get(key)
-    if found is None:
-        found = gather(today)
-        _MEMO.clear()
-        _MEMO[key] = found
-    return found
+    return summaries.kept(("dashboard", str(get_locale()), request.script_root),
+                          lambda: gather(today))
 
 
 def gather(today: date) -> DashboardData:
     age_rows, age_totals, open_total = _age_table(today)
-    reviews = document_facts.documents_due_for_review(
-        today + timedelta(days=REVIEW_SOON_DAYS), today)
-    overdue_docs = sum(1 for r in reviews if r.review_due_on < today)
+    reviews = document_facts.document_review_counts(today, REVIEW_SOON_DAYS)
     data = DashboardData(
         today=today, band_labels=_band_labels(), age_rows=age_rows, age_totals=age_totals,
         open_total=open_total,
         overdue_actions=Link(nc_facts.overdue_corrective_actions_count(today),
                              url_for("nonconformities.list", overdue=1)),
-        reviews_overdue=Link(overdue_docs, url_for("documents.list", revision="overdue")),
-        reviews_due=Link(len(reviews) - overdue_docs, url_for("documents.list",
-                                                              revision="due")),
+        reviews_overdue=Link(reviews.overdue, url_for("documents.list", revision="overdue")),
+        # due within the days or already overdue: the count of the list it opens
+        reviews_due=Link(reviews.due, url_for("documents.list", revision="due")),
         audits=audit_facts.upcoming_audits(today, limit=5))
     indexes = survey_facts.latest_wave_satisfaction(today)
     if indexes:

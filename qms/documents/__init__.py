@@ -7,6 +7,7 @@ def init_app(app: Flask) -> None:
     from qms.api import register_api_blueprint
     from qms.documents import (  # noqa: F401 - registers policies, routes, commands, seeds
         api,
+        cards,
         cli,
         demo,
         lifecycle,

@@ -311,3 +311,21 @@ def document_review_timeliness(on: date) -> DocumentReviewTimeliness:
                or_(Revision.effective_until.is_(None), Revision.effective_until > on))).all()
     overdue = sum(1 for months, since in rows if add_months(since, months) < on)
     return DocumentReviewTimeliness(len(rows), overdue)
+
+
+@dataclass(frozen=True)
+class DocumentReviewCounts:
+    #: Documents whose periodic review date has passed.
+    overdue: int
+    #: Those overdue plus those due within the days asked (the register's "revision=due").
+    due: int
+
+
+def document_review_counts(today: date, days: int) -> DocumentReviewCounts:
+    """How many documents in force are overdue for their periodic review, and how many
+    are overdue or due within ``days`` — the master list's review states, counted by one
+    aggregate in SQL (no document loaded)."""
+    from qms.documents.queries import review_counts
+
+    overdue, due = db.session.execute(review_counts(today, days)).one()
+    return DocumentReviewCounts(int(overdue or 0), int(due or 0))

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from qms.auth.models import User
 from qms.core.errors import TransitionError, ValidationError
 from qms.documents import services
-from qms.documents.models import Acknowledgement, DistributionEntry, Document, Revision
+from qms.documents.models import Acknowledgement, Document, Revision
 from qms.extensions import db
 
 
@@ -82,20 +81,10 @@ def acknowledge(revision: Revision, user: User) -> Acknowledgement:
 
 
 def documents_to_read(user: User) -> list[tuple[Document, Revision]]:
-    """Documents in force whose distribution includes ``user`` and that they have not confirmed.
+    """Documents in force whose distribution includes ``user`` and that they have not
+    confirmed, by code. One query whatever the number of documents."""
+    from qms.core.time import today_local
+    from qms.documents.queries import to_read
 
-    Three queries whatever the number of documents: the documents, their revisions (loaded
-    together), the user's acknowledgements."""
-    mine = select(DistributionEntry.document_id).where(
-        or_(DistributionEntry.user_id == user.id, DistributionEntry.role == user.role))
-    documents = db.session.scalars(
-        select(Document).where(Document.id.in_(mine))
-        .options(selectinload(Document.revisions)).order_by(Document.code))
-    pending = []
-    read = set(db.session.scalars(select(Acknowledgement.revision_id)
-                                  .where(Acknowledgement.user_id == user.id)))
-    for document in documents:
-        revision = services.current_revision(document)
-        if revision is not None and revision.id not in read:
-            pending.append((document, revision))
-    return pending
+    return [(document, revision) for document, revision in db.session.execute(
+        to_read(user, today_local()).order_by(Document.code))]

@@ -8,14 +8,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from qms.auth.models import User
 from qms.auth.services import people_choices
 from qms.core import audit, formats
-from qms.core.dashboard import Card, Figure, card_provider
-from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.permissions import authorize, get_or_404_authorized
 from qms.core.spreadsheets import export_filename, send_export
 from qms.core.storage import store
 from qms.core.time import today_local
@@ -234,44 +233,3 @@ def compare(document_id: int):
     rows = side_by_side(a.content_md, b.content_md, context=None if full else 3)
     return render_template("documents/compare.html", document=document, a=a, b=b, rows=rows,
                            full=full, numbers=sorted(by_number))
-
-
-@card_provider
-def _documents_card(user) -> Card | None:
-    """Shown to whoever can act on documents: read them, draft, approve or publish."""
-    from qms.auth.models import Role
-    from qms.core.pending import pending_for
-    from qms.documents.models import Revision, RevisionStatus
-
-    if not can(user, "document.view"):
-        return None
-    to_read = len(pending_for(user, "document_read"))
-    figures = [Figure(_("Pendientes de leer"), to_read, url_for("documents.reading_list"))]
-    if can(user, "revision.approve"):
-        figures.append(Figure(_("Revisiones que usted puede aprobar"),
-                              len(pending_for(user, "revision_approve")),
-                              url_for("core.pending", tipo="revision_approve")))
-    if user.role == Role.PROCESS_OWNER:
-        figures.append(Figure(_("Revisión periódica de sus documentos"),
-                              len(pending_for(user, "document_review")),
-                              url_for("core.pending", tipo="document_review")))
-    if can(user, "document.publish"):
-        queued = dict(db.session.execute(
-            select(Revision.status, func.count(Revision.id))
-            .where(Revision.status.in_([RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED]))
-            .group_by(Revision.status)).all())
-        figures.append(Figure(_("En revisión"), queued.get(RevisionStatus.IN_REVIEW, 0),
-                              url_for("documents.list", cola="en_revision")))
-        figures.append(Figure(_("Aprobadas, aún no vigentes"),
-                              queued.get(RevisionStatus.APPROVED, 0),
-                              url_for("documents.list", cola="aprobadas")))
-        rows = master_list.master_rows(review="due")
-        figures.append(Figure(_("Revisión periódica vencida"),
-                              sum(1 for r in rows if r.review_state == "overdue"),
-                              url_for("documents.list", revision="overdue")))
-        figures.append(Figure(_("Revisión periódica próxima o vencida"), len(rows),
-                              url_for("documents.list", revision="due")))
-    if len(figures) == 1 and not to_read and not can(user, "document.create"):
-        return None  # nothing to read, approve, draft or publish
-    url = url_for("documents.reading_list") if to_read else url_for("documents.list")
-    return Card(title=_("Documentos"), url=url, order=20, figures=figures)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -119,13 +119,17 @@ def _documents_to_read(app, start: int, count: int) -> None:
 
 
 def test_the_home_query_count_does_not_grow_with_documents(app, login_as):
+    from qms.core import summaries
+
     client = login_as("duenio2")
     _documents_to_read(app, 1, 2)
     client.get("/inicio")
+    summaries.forget()  # both counts are of a home whose register figures are recomputed
     with app.app_context(), count_queries() as few:
         html = client.get("/inicio").get_data(as_text=True)
     assert ("Pendientes de leer", "/documentos/por-leer", 2) in _figures(html)
     _documents_to_read(app, 3, 10)
+    summaries.forget()
     with app.app_context(), count_queries() as many:
         html = client.get("/inicio").get_data(as_text=True)
     assert ("Pendientes de leer", "/documentos/por-leer", 12) in _figures(html)
@@ -165,11 +169,35 @@ def test_the_certifier_has_no_pending_page(app, login_as):
     assert login_as("certificador").get("/pendientes").status_code == 403
 
 
+def _counts_match_the_lists(usernames) -> int:
+    """Every kind's counter agrees with its provider's list, for each user: the home's
+    figures (counts) and the page's sections (items) never disagree."""
+    from qms.core.pending import PendingWindow, counts_for, kinds
+
+    today = today_local()
+    checked = 0
+    for username in usernames:
+        counts = counts_for(user(username))
+        for entry in kinds():
+            items = entry.provider(user(username), PendingWindow(today))
+            late = sum(1 for i in items if i.overdue(today))
+            assert counts[entry.kind] == (len(items), late), (username, entry.kind)
+            overdue = entry.provider(user(username), PendingWindow(today, overdue_only=True))
+            assert len(overdue) == late and all(i.overdue(today) for i in overdue)
+            checked += len(items)
+    return checked
+
+
+def test_every_counter_matches_its_provider(demo):
+    with demo.test_request_context():
+        assert _counts_match_the_lists(DEMO_ROLES[:-1] + ("duenia2",)) > 0
+
+
 @pytest.mark.postgres
 def test_every_pending_provider_runs_on_postgresql(pg_app):
     from sqlalchemy import select
 
-    from qms.core.pending import kinds, pending_for
+    from qms.core.pending import pending_for
     from qms.nonconformities import services
     from qms.processes.models import Process
     from tests.nonconformities.conftest import make_nc, make_process, to_implementation
@@ -182,10 +210,114 @@ def test_every_pending_provider_runs_on_postgresql(pg_app):
                                actor=user("calidad"), reason="Reprogramado",
                                due_on=today_local() + timedelta(days=9))
         db.session.commit()
-        for username in ("duenio", "calidad", "direccion", "auditor"):
-            for entry in kinds():
-                entry.provider(user(username))  # each provider's SQL runs on PostgreSQL
+        # each provider's and each counter's SQL runs on PostgreSQL, and they agree
+        assert _counts_match_the_lists(("duenio", "calidad", "direccion", "auditor")) > 0
         items = pending_for(user("duenio"))
         assert {"nc_action", "nc_process"} <= {i.kind for i in items}
         action = next(i for i in items if i.kind == "nc_action" and i.title.startswith("AC-1"))
         assert action.due_on == today_local() + timedelta(days=9)
+
+
+DAYS = [date(2024, 1, 31), date(2024, 2, 29), date(2023, 3, 31), date(2024, 8, 31),
+        date(2024, 12, 31), date(2025, 1, 15), date(2024, 5, 30)]
+
+
+def _months_after_agrees(months_range) -> None:
+    from sqlalchemy import literal, select
+
+    from qms.core.time import months_after
+    from qms.documents.services import add_months
+
+    for day in DAYS:
+        for months in months_range:
+            found = db.session.scalar(select(months_after(literal(day), literal(months))))
+            assert found == add_months(day, months), (day, months, found)
+
+
+def test_months_after_in_sql_clamps_like_add_months(app_ctx):
+    _months_after_agrees((1, 2, 3, 6, 11, 12, 13, 24, 60))
+
+
+@pytest.mark.postgres
+def test_months_after_on_postgresql(pg_app):
+    with pg_app.app_context():
+        _months_after_agrees((1, 6, 12, 13, 60))
+
+
+def test_document_review_counts_match_the_master_list(app, login_as):
+    """The card's and the panel's review figures (one aggregate) equal the master list's
+    Python review states, including a document "reviewed, no changes" since."""
+    from qms.documents import master_list
+    from qms.documents.facts import document_review_counts
+    from qms.documents.services import REVIEW_DUE_DAYS
+    from tests.documents.conftest import bring_into_force, make_document, make_process
+
+    with app.test_request_context(), audit.acting_as(user("calidad")):
+        process = make_process("REV")
+        for i, days_ago in enumerate((400, 350, 340, 20, 800)):
+            document, revision = make_document(code=f"PR-REV-{i:02d}", process=process)
+            bring_into_force(revision, days_ago=days_ago)
+            if i == 4:  # long overdue by its revision, but reviewed a month ago
+                document.last_reviewed_on = today_local() - timedelta(days=30)
+        db.session.commit()
+        counts = document_review_counts(today_local(), REVIEW_DUE_DAYS)
+        rows = master_list.master_rows()
+        overdue = sum(1 for r in rows if r.review_state == "overdue")
+        due = sum(1 for r in rows if r.review_state in ("due", "overdue"))
+        assert (counts.overdue, counts.due) == (overdue, due)
+        assert overdue >= 1 and due > overdue
+
+
+def test_late_complaint_thresholds_match_the_working_day_deadlines(app_ctx):
+    """``received_at < threshold`` is late exactly when ``services.overdue`` says so, for
+    complaints received on each day of three weeks, at the start and end of the day."""
+    from datetime import datetime, time
+
+    from qms.complaints import services
+    from qms.complaints.pending import late_if_received_before
+    from qms.core.time import local_zone
+
+    today = date(2025, 6, 18)  # a Wednesday
+    for working_days in (1, 3, 10):
+        threshold = late_if_received_before(today, working_days)
+        for back in range(0, 25):
+            day = today - timedelta(days=back)
+            for moment in (time(0, 0), time(23, 59)):
+                received = datetime.combine(day, moment, tzinfo=local_zone())
+                late = today > services.add_working_days(day, working_days)
+                assert (received < threshold) == late, (working_days, day, moment)
+
+
+def test_pending_pages_are_slices_of_the_whole_list(app, login_as):
+    """Pages of "Mis pendientes" (each provider limited in SQL, then merged) are exactly
+    consecutive slices of the unbounded sorted list; the count is the total."""
+    from qms.core.pending import pending_for, pending_page
+    from qms.nonconformities import services
+    from tests.nonconformities.conftest import make_nc, make_process, to_implementation
+
+    with app.test_request_context(), audit.acting_as(user("calidad")):
+        process = make_process("PGN")
+        for i in range(3):
+            nc = to_implementation(make_nc(process, title=f"Paginada {i}"))
+            for k in range(2):
+                services.add_action(nc, expected_version=nc.version, description=f"A{k}",
+                                    owner=user("duenio"),
+                                    due_on=today_local() + timedelta(days=3 * k - i))
+        db.session.commit()
+    with app.test_request_context():
+        everything = pending_for(user("duenio"))
+        assert len(everything) >= 9
+        seen = []
+        pages = -(-len(everything) // 4)
+        for number in range(1, pages + 1):
+            page = pending_page(user("duenio"), page=number, per_page=4)
+            assert (page.total, page.pages, page.has_next) == (len(everything), pages,
+                                                               number < pages)
+            seen += page.items
+        assert seen == everything
+        # a page past the end shows the last one
+        assert pending_page(user("duenio"), page=99, per_page=4).page == pages
+        late = pending_page(user("duenio"), overdue_only=True, per_page=100)
+        assert late.items == [i for i in everything if i.overdue(today_local())]
+    html = login_as("duenio").get("/pendientes?page=2").get_data(as_text=True)
+    assert COUNT.search(html).group(1) == str(len(everything))

@@ -136,3 +136,55 @@ def test_the_migration_builds_the_status_index_the_model_declares():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.STATUS_RANK_SQL == STATUS_RANK_SQL
+
+
+def _pending_statements() -> dict[str, object]:
+    """The home's and "Mis pendientes"' queries: every kind's counter for a quality officer
+    and a process owner, the pages of the NC kinds, the NC card's aggregate."""
+    from qms.core.pending import PendingCount, PendingWindow, kinds
+    from qms.core.time import today_local
+    from qms.nonconformities import cards
+    from qms.nonconformities import pending as nc_pending
+    from qms.nonconformities.models import CorrectiveAction, Nonconformity
+
+    today = today_local()
+    statements = {}
+    for username in ("calidad", "duenio"):
+        for entry in kinds():
+            found = entry.counter(user(username), today)
+            if found is not None and not isinstance(found, PendingCount):
+                statements[f"pending {entry.kind} count ({username})"] = found
+    window = PendingWindow(today, limit=25)
+    owner = user("duenio")
+    statements["pending nc_action page"] = window.apply(
+        nc_pending.open_actions_owned_by(owner.id), CorrectiveAction.due_on, CorrectiveAction.id)
+    statements["pending nc_verification page"] = window.apply(
+        nc_pending._my_verifications(owner.id), None, Nonconformity.id)
+    due = nc_pending._earliest_open_action().label("due")
+    statements["pending nc_process page"] = window.apply(
+        select(Nonconformity.id, due).where(*nc_pending._my_process_ncs(owner.id)), due)
+    statements["NC card (open, overdue)"] = cards.open_and_overdue_query()
+    return statements
+
+
+def test_pending_plans_name_no_full_scan_of_a_large_table(app):
+    with app.test_request_context():
+        scans = {name: found for name, statement in _pending_statements().items()
+                 if (found := _sqlite_full_scans(statement))}
+        page = " | ".join(row[3] for row in db.session.execute(text(
+            "EXPLAIN QUERY PLAN " + _sql(_pending_statements()["pending nc_action page"]))))
+    assert scans == {}
+    # a page of one's actions is read in the index's order and stops after its rows
+    assert "ix_corrective_action_owner_due" in page and "TEMP B-TREE" not in page
+
+
+@pytest.mark.postgres
+def test_postgresql_pending_plans_name_no_full_scan(pg_app):
+    with pg_app.test_request_context():
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        try:
+            scans = {name: found for name, statement in _pending_statements().items()
+                     if (found := _postgres_full_scans(statement))}
+        finally:
+            db.session.rollback()
+    assert scans == {}
