@@ -12,13 +12,13 @@ The indexes are declared beside the queries they serve (``qms/<domain>/pending.p
 ``tests/core/test_query_plans.py`` reads their query plans.
 
 Revision ID: 0018_home_indexes
-Revises: 0013_evidence
+Revises: 0019_audit_log_checkpoint
 """
 
 from alembic import op
 
 revision = "0018_home_indexes"
-down_revision = "0013_evidence"
+down_revision = "0019_audit_log_checkpoint"
 branch_labels = None
 depends_on = None
 
