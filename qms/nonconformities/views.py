@@ -72,7 +72,7 @@ def _filters() -> register.Filters:
 def list_ncs():
     authorize("nc.view")
     filters = _filters()
-    page = db.paginate(register.register_query(filters), per_page=PER_PAGE)
+    page = register.register_page(filters, per_page=PER_PAGE)
     return render_template(
         "nonconformities/list.html", page=page, filters=filters, processes=active_processes(),
         statuses=NCStatus, sources=NCSource, severities=NCSeverity,
