@@ -209,30 +209,33 @@ SEARCH_TITLES = ["Pago fuera de calendario en Olanchito", "Listado del 100% de t
                  'Queja "urgente" sin respuesta', "PAGO DUPLICADO EN JUTICALPA", "Año fiscal_2026"]
 
 
-def _search(q: str) -> set[str]:
+def _search(q: str, process_id: int) -> set[str]:
     return {nc.title for nc in db.session.scalars(
-        register.register_query(register.Filters(q=q)))}
+        register.register_query(register.Filters(q=q, process_id=process_id)))}
 
 
 def _search_cases(process) -> None:
+    """(Within one process: PostgreSQL's test database keeps other tests' NCs.)"""
     for title in SEARCH_TITLES:
         make_nc(process, title=title)
     db.session.flush()
-    assert _search("olanch") == {SEARCH_TITLES[0]}        # a part of a word
-    assert _search("pago") == {SEARCH_TITLES[0], SEARCH_TITLES[3]}  # any case
-    assert _search("100%") == {SEARCH_TITLES[1]}          # % is a character, not a wildcard
-    assert _search("l_2") == {SEARCH_TITLES[4]}           # so is _
-    assert _search('"urgente"') == {SEARCH_TITLES[2]}     # quotes are searched as typed
-    assert _search("año") == {SEARCH_TITLES[4]}
-    assert _search("en") >= {SEARCH_TITLES[0], SEARCH_TITLES[3]}  # two letters still work
-    nc = db.session.scalar(select(Nonconformity).where(Nonconformity.title == SEARCH_TITLES[0]))
-    assert _search(nc.code.lower()) == {SEARCH_TITLES[0]}  # the code too
+    assert _search("olanch", process.id) == {SEARCH_TITLES[0]}        # a part of a word
+    assert _search("pago", process.id) == {SEARCH_TITLES[0], SEARCH_TITLES[3]}  # any case
+    assert _search("100%", process.id) == {SEARCH_TITLES[1]}          # % is a character, not a wildcard
+    assert _search("l_2", process.id) == {SEARCH_TITLES[4]}           # so is _
+    assert _search('"urgente"', process.id) == {SEARCH_TITLES[2]}     # quotes are searched as typed
+    assert _search("año", process.id) == {SEARCH_TITLES[4]}
+    assert _search("en", process.id) >= {SEARCH_TITLES[0], SEARCH_TITLES[3]}  # two letters still work
+    nc = db.session.scalar(select(Nonconformity).where(Nonconformity.title == SEARCH_TITLES[0],
+                                                       Nonconformity.process_id == process.id))
+    assert _search(nc.code.lower(), process.id) == {SEARCH_TITLES[0]}  # the code too
     services.update_nonconformity(
         nc, expected_version=nc.version, title="Pago tardío en Catacamas",
         description=nc.description, source=nc.source, process=nc.process,
         severity=nc.severity, detected_on=nc.detected_on)
     db.session.flush()
-    assert _search("olanch") == set() and _search("catacamas") == {"Pago tardío en Catacamas"}
+    assert _search("olanch", process.id) == set()  # the index follows the edit
+    assert _search("catacamas", process.id) == {"Pago tardío en Catacamas"}
 
 
 def test_search_finds_text_anywhere_in_code_or_title_on_sqlite(officer, process):
