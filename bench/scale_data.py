@@ -95,6 +95,7 @@ def _ncs(count: int, rng: random.Random, started: float) -> None:
     from qms.core.db import bulk_insert
     from qms.core.time import today_local
     from qms.extensions import db
+    from qms.nonconformities import figures
     from qms.nonconformities.enums import NCSeverity, NCSource
     from qms.nonconformities.models import (
         CorrectiveAction,
@@ -198,6 +199,9 @@ def _ncs(count: int, rng: random.Random, started: float) -> None:
     bulk_insert(NCAnalysis.__table__, analyses)
     bulk_insert(CorrectiveAction.__table__, actions)
     bulk_insert(EffectivenessVerification.__table__, verifications)
+    # Rows written without the ORM: fill what the flush would have kept (next due dates,
+    # the register's figures); the text search is kept by the database itself.
+    figures.rebuild()
     db.session.commit()
     _say(f"NCs: {count:,} ({plan.count('closed'):,} closed), {len(analyses):,} analyses, "
          f"{len(actions):,} actions, {len(verifications):,} verifications", started)

@@ -53,10 +53,21 @@ def _expression_indexes():
             if any(not isinstance(e, Column) for e in index.expressions)}
 
 
+#: The NC register's text search, one structure per database (migration
+#: 0017_nc_register_figures): SQLite's FTS5 table with its shadow tables, PostgreSQL's
+#: pg_trgm GIN indexes. The models do not declare them.
+SEARCH_OBJECTS = {"nc_search", "nc_search_data", "nc_search_idx", "nc_search_content",
+                  "nc_search_docsize", "nc_search_config", "ix_nonconformity_title_trgm",
+                  "ix_nonconformity_code_trgm"}
+
+
 def include_object(obj, name, type_, reflected, compare_to):
     """Leave expression indexes (``ix_nonconformity_status_rank``) out of autogenerate:
     their migration creates them, and the database gives their SQL back normalised
-    (PostgreSQL) or not at all (SQLite), so a comparison would report a false drift."""
+    (PostgreSQL) or not at all (SQLite), so a comparison would report a false drift.
+    The search structures of :data:`SEARCH_OBJECTS` are left out too."""
+    if name in SEARCH_OBJECTS:
+        return False
     return not (type_ == "index" and name in _expression_indexes())
 
 

@@ -5,10 +5,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from qms.api import register_api_blueprint
-    from qms.nonconformities import (  # noqa: F401 - models, policies, routes, card, section, pending work
+    from qms.nonconformities import (  # noqa: F401 - models, policies, routes, card, section, pending work, figures, CLI
         api,
         cards,
+        cli,
         demo,
+        figures,
         models,
         pending,
         permissions,

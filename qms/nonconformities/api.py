@@ -52,8 +52,8 @@ class NCCollection(MethodView):
         filters = register.Filters(**{k: args[k] for k in (
             "status", "process_id", "source", "severity", "overdue", "detected_from",
             "detected_to", "q", "sort")})
-        page = db.paginate(register.register_query(filters), page=args["page"],
-                           per_page=args["per_page"], error_out=False)
+        page = register.register_page(filters, page=args["page"], per_page=args["per_page"],
+                                      error_out=False)
         return {"items": page.items, "total": page.total, "page": page.page,
                 "pages": page.pages}
 

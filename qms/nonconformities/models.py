@@ -71,6 +71,35 @@ class NCYearCounter(Model):
         return f"<NCYearCounter {self.year}: {self.last_number}>"
 
 
+class NCRegisterFigure(Model):
+    """How many NCs share one process, source, severity and status, and their days from
+    detection to closing summed (over the closed ones): the register's counters and
+    charts add up these few hundred rows instead of reading the register.
+
+    Kept by :mod:`qms.nonconformities.figures` in the transaction of every NC change
+    (each change moves an NC's contribution from one row to another: additions that
+    commute, so concurrent writers cannot lose one); ``flask qms rebuild-nc-figures``
+    recomputes it from the register."""
+
+    __tablename__ = "nc_register_figure"
+
+    process_id: Mapped[int] = mapped_column(
+        ForeignKey("process.id", ondelete="RESTRICT"), primary_key=True)
+    source: Mapped[NCSource] = mapped_column(enum_column(NCSource, "nc_source"),
+                                             primary_key=True)
+    severity: Mapped[NCSeverity] = mapped_column(enum_column(NCSeverity, "nc_severity"),
+                                                 primary_key=True)
+    status: Mapped[NCStatus] = mapped_column(enum_column(NCStatus, "nc_status"),
+                                             primary_key=True)
+    nc_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: Sum of ``Nonconformity.days_to_close`` (local dates) of the closed NCs; 0 otherwise.
+    days_to_close_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def __repr__(self) -> str:
+        return (f"<NCRegisterFigure process={self.process_id} {self.source.value} "
+                f"{self.severity.value} {self.status.value}: {self.nc_count}>")
+
+
 class Nonconformity(Audited, VersionedMixin, Model):
     __tablename__ = "nonconformity"
     __record_url__ = RecordUrl("nonconformities.detail", nc_id="id")
@@ -89,6 +118,8 @@ class Nonconformity(Audited, VersionedMixin, Model):
         "closed_at": _l("Cerrada el"), "closed_by_id": _l("Cerrada por"),
         "close_meaning": _l("Significado de la firma"),
     }
+    #: ``next_due_on`` is derived from the actions (whose own events say what changed).
+    __audit_skip__ = frozenset({"version", "next_due_on"})
     __audit_formats__ = {
         "origin_type": lambda value: _enum_label(NCOrigin, value),
         "department_code": lambda code: _place_name(geo.department(code), code),
@@ -135,6 +166,10 @@ class Nonconformity(Audited, VersionedMixin, Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
     close_meaning: Mapped[str | None] = mapped_column(String(300))
+    #: The earliest due date among the NC's actions not yet done (NULL when none is
+    #: pending): kept by :mod:`qms.nonconformities.figures` at every flush that changes an
+    #: action, so "overdue" is a range of one index instead of a search of the actions.
+    next_due_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=now_utc, onupdate=now_utc)
@@ -168,6 +203,7 @@ class Nonconformity(Audited, VersionedMixin, Model):
         Index("ix_nonconformity_detected_on", "detected_on", "id"),
         Index("ix_nonconformity_title", "title", "code", "process_id"),  # covers the search
         Index("ix_nonconformity_status_rank", text(STATUS_RANK_SQL), "id"),
+        Index("ix_nonconformity_status_next_due", "status", "next_due_on"),  # "overdue"
         # The charts and the managers' dashboard: open NCs per process (and age) and per
         # source, and days to close per process, each answered from one index without
         # reading the rows.
@@ -206,21 +242,18 @@ class Nonconformity(Audited, VersionedMixin, Model):
 
     @hybrid_property
     def overdue(self) -> bool:
-        """Open with an action past its due date (computed, never stored)."""
-        today = today_local()
-        return self.is_open and any(a.due_on < today and a.status != ActionStatus.DONE
-                                    for a in self.actions)
+        """Open with an action past its due date: computed from dates against today,
+        through the maintained ``next_due_on`` (no action is loaded to answer)."""
+        return (self.is_open and self.next_due_on is not None
+                and self.next_due_on < today_local())
 
     @overdue.inplace.expression
     @classmethod
     def _overdue_expression(cls):
-        from sqlalchemy import exists, select
-
-        today = today_local()
-        return and_(cls.status.in_([s.value for s in OPEN_STATUSES]), exists(
-            select(CorrectiveAction.id).where(
-                CorrectiveAction.nc_id == cls.id, CorrectiveAction.due_on < today,
-                CorrectiveAction.status != ActionStatus.DONE)))
+        # "IS NOT NULL" keeps the expression two-valued, so its negation ("not
+        # overdue") also lists the NCs without a pending action.
+        return and_(cls.status.in_([s.value for s in OPEN_STATUSES]),
+                    cls.next_due_on.is_not(None), cls.next_due_on < today_local())
 
     @property
     def days_to_close(self) -> int | None:
@@ -293,7 +326,7 @@ class CorrectiveAction(Audited, VersionedMixin, Model):
     #: The analysis round the action answers.
     round: Mapped[int] = mapped_column(Integer, nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
     due_on: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[ActionStatus] = mapped_column(
         enum_column(ActionStatus, "action_status"), nullable=False, default=ActionStatus.PLANNED)
@@ -320,6 +353,9 @@ class CorrectiveAction(Audited, VersionedMixin, Model):
         CheckConstraint("status <> 'done' OR completed_at IS NOT NULL", name="done_has_date"),
         #: Covers "overdue actions of open NCs" (the dashboard) without reading the table.
         Index("ix_corrective_action_nc_status_due", "nc_id", "status", "due_on"),
+        #: "Assigned to me" and the owner's pending actions: the owner's open actions and
+        #: their NCs from the index alone.
+        Index("ix_corrective_action_owner_open", "owner_id", "status", "nc_id"),
     )
 
     def __repr__(self) -> str:

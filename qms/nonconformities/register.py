@@ -9,19 +9,20 @@ from typing import BinaryIO
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import column, func, literal_column, select, table, union
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from qms.core import charts, export_jobs, formats, geo
 from qms.core.spreadsheets import Column, Sheet, csv_chunks, write_csv, write_xlsx, xlsx_bytes
-from qms.core.time import days_between, local_date, to_local, today_local
+from qms.core.time import to_local, today_local
 from qms.extensions import db
 from qms.nonconformities.enums import OPEN_STATUSES, ActionStatus, NCSeverity, NCSource, NCStatus
 from qms.nonconformities.models import (
     STATUS_RANK_SQL,
     CorrectiveAction,
     EffectivenessVerification,
+    NCRegisterFigure,
     Nonconformity,
 )
 from qms.processes.models import Process
@@ -91,46 +92,146 @@ class Filters:
 
 def assigned_to(user_id: int):
     """NCs waiting for ``user_id``: an open action they own, the pending verification
-    assigned to them, or an open NC of a process they own."""
+    assigned to them, or an open NC of a process they own.
+
+    One ``IN`` over the union of three index searches (``ix_corrective_action_owner_open``,
+    ``ix_nc_verification_verifier_id``, ``ix_nonconformity_status_process``): what is
+    read grows with what waits for the user, not with the register."""
+    pending = [s for s in ActionStatus if s != ActionStatus.DONE]
     actions = select(CorrectiveAction.nc_id).where(CorrectiveAction.owner_id == user_id,
-                                                   CorrectiveAction.status != ActionStatus.DONE)
+                                                   CorrectiveAction.status.in_(pending))
     verifications = select(EffectivenessVerification.nc_id).where(
         EffectivenessVerification.verifier_id == user_id,
         EffectivenessVerification.result.is_(None))
-    return (Nonconformity.status.in_(OPEN_STATUSES)
-            & (Nonconformity.id.in_(actions) | Nonconformity.id.in_(verifications)
-               | (Process.owner_id == user_id)))
+    owned = select(Nonconformity.id).where(
+        Nonconformity.status.in_(_OPEN),
+        Nonconformity.process_id.in_(select(Process.id).where(Process.owner_id == user_id)))
+    return Nonconformity.status.in_(_OPEN) & Nonconformity.id.in_(
+        union(actions, verifications, owned))
+
+
+_OPEN = sorted(s.value for s in OPEN_STATUSES)
+#: Shorter searches have no trigram to look up: they read the titles (still correct).
+MIN_INDEXED_SEARCH = 3
+#: SQLite's trigram index of codes and titles (an FTS5 table filled by triggers, see
+#: migration ``0017_nc_register_figures``); PostgreSQL uses ``pg_trgm`` indexes instead.
+_SEARCH = table("nc_search", column("rowid"), column("code"), column("title"))
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(q: str):
+    """NCs whose code or title contains ``q``, any case: a substring search, as the
+    search box has always meant, served by a trigram index on both databases (the
+    ``LIKE`` of a 3-character or longer text does not read every title)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":  # the GIN pg_trgm indexes serve ILIKE
+        return (Nonconformity.title.ilike(_like(q), escape="\\")
+                | Nonconformity.code.ilike(_like(q), escape="\\"))
+    if len(q) >= MIN_INDEXED_SEARCH:
+        phrase = '"' + q.replace('"', '""') + '"'  # a trigram phrase: the exact substring
+        return Nonconformity.id.in_(select(_SEARCH.c.rowid).where(
+            literal_column("nc_search").match(phrase)))
+    like = _like(q.lower())
+    return (func.lower(Nonconformity.title).like(like, escape="\\")
+            | func.lower(Nonconformity.code).like(like, escape="\\"))
+
+
+def not_overdue():
+    """The complement of ``Nonconformity.overdue`` (which is never NULL)."""
+    return ~Nonconformity.overdue
+
+
+def conditions(filters: Filters) -> list:
+    """The WHERE clauses of ``filters``."""
+    where = []
+    if filters.assigned_to is not None:
+        where.append(assigned_to(filters.assigned_to))
+    if filters.status:
+        where.append(Nonconformity.status == filters.status)
+    if filters.open_only:
+        where.append(Nonconformity.status.in_(_OPEN))
+    if filters.process_id:
+        where.append(Nonconformity.process_id == filters.process_id)
+    if filters.source:
+        where.append(Nonconformity.source == filters.source)
+    if filters.severity:
+        where.append(Nonconformity.severity == filters.severity)
+    if filters.overdue is not None:
+        where.append(Nonconformity.overdue if filters.overdue else not_overdue())
+    if filters.detected_from:
+        where.append(Nonconformity.detected_on >= filters.detected_from)
+    if filters.detected_to:
+        where.append(Nonconformity.detected_on <= filters.detected_to)
+    if filters.q:
+        where.append(search(filters.q))
+    return where
+
+
+def _ordered(filters: Filters):
+    key = filters.sort.lstrip("-")
+    query = select(Nonconformity).where(*conditions(filters))
+    if key == "process":
+        query = query.join(Nonconformity.process)
+    desc = filters.sort.startswith("-")
+    return query.order_by(*[c.desc() if desc else c.asc() for c in SORTS[key]])
 
 
 def register_query(filters: Filters):
-    query = select(Nonconformity).join(Nonconformity.process).options(
-        selectinload(Nonconformity.actions), selectinload(Nonconformity.process))
-    if filters.assigned_to is not None:
-        query = query.where(assigned_to(filters.assigned_to))
-    if filters.status:
-        query = query.where(Nonconformity.status == filters.status)
-    if filters.open_only:
-        query = query.where(Nonconformity.status.in_([s.value for s in OPEN_STATUSES]))
-    if filters.process_id:
-        query = query.where(Nonconformity.process_id == filters.process_id)
-    if filters.source:
-        query = query.where(Nonconformity.source == filters.source)
-    if filters.severity:
-        query = query.where(Nonconformity.severity == filters.severity)
-    if filters.overdue is not None:
-        query = query.where(Nonconformity.overdue if filters.overdue else ~Nonconformity.overdue)
-    if filters.detected_from:
-        query = query.where(Nonconformity.detected_on >= filters.detected_from)
-    if filters.detected_to:
-        query = query.where(Nonconformity.detected_on <= filters.detected_to)
-    if filters.q:
-        like = f"%{filters.q.lower()}%"
-        query = query.where(func.lower(Nonconformity.title).like(like)
-                            | func.lower(Nonconformity.code).like(like))
-    key = filters.sort.lstrip("-")
-    columns = SORTS[key]
-    desc = filters.sort.startswith("-")
-    return query.order_by(*[c.desc() if desc else c.asc() for c in columns])
+    """The filtered, sorted NCs with their actions and process loaded (the exports)."""
+    return _ordered(filters).options(selectinload(Nonconformity.actions),
+                                     selectinload(Nonconformity.process))
+
+
+def page_query(filters: Filters):
+    """The register page's rows: what the table shows, nothing more (the "overdue"
+    badge reads ``next_due_on``, not the actions)."""
+    return _ordered(filters).options(selectinload(Nonconformity.process))
+
+
+#: Filters the maintained figures can count (each is a column of NCRegisterFigure).
+_FIGURE_FILTERS = {"status", "open_only", "process_id", "source", "severity"}
+
+
+def count_query(filters: Filters):
+    """How many NCs ``filters`` select: the sum of a few figure rows when the filters
+    are among the figures' columns (the default register, a status, a process…),
+    otherwise one count over the filter's index (never the page's whole SELECT)."""
+    used = {name for name, value in vars(filters).items()
+            if name not in ("sort", "mine") and value not in (None, False)}
+    if filters.overdue is not None:  # "not overdue" is a filter too
+        used.add("overdue")
+    if used <= _FIGURE_FILTERS:
+        f = NCRegisterFigure
+        where = []
+        if filters.status:
+            where.append(f.status == filters.status)
+        if filters.open_only:
+            where.append(f.status.in_(_OPEN))
+        if filters.process_id:
+            where.append(f.process_id == filters.process_id)
+        if filters.source:
+            where.append(f.source == filters.source)
+        if filters.severity:
+            where.append(f.severity == filters.severity)
+        return select(func.coalesce(func.sum(f.nc_count), 0)).where(*where)
+    return select(func.count()).select_from(Nonconformity).where(*conditions(filters))
+
+
+def count(filters: Filters) -> int:
+    return int(db.session.scalar(count_query(filters)))
+
+
+def register_page(filters: Filters, **kwargs):
+    """One page of the register (``db.paginate`` arguments) with its total from
+    :func:`count_query`: two queries for the rows and one for the total, whatever the
+    register's size."""
+    page = db.paginate(page_query(filters), count=False, **kwargs)
+    page.total = count(filters)
+    return page
 
 
 # ------------------------------------------------------------------------ export
@@ -265,21 +366,23 @@ def build_export(params: dict, out: BinaryIO, progress) -> None:
 
 
 def chart_queries() -> dict:
-    """The three charts' aggregate queries, each answered from one index
-    (``ix_nonconformity_status_process`` or ``…_status_source``) without reading the NC
-    rows: their cost grows with the number of processes and sources, not with the
-    register, and no NC is loaded into Python (``tests/core/test_query_plans.py``)."""
-    open_values = [s.value for s in OPEN_STATUSES]
-    open_count = func.count()
-    days = func.avg(days_between(local_date(Nonconformity.closed_at), Nonconformity.detected_on))
+    """The three charts' aggregates over the maintained figures
+    (:class:`NCRegisterFigure`, a row per process, source, severity and status): their
+    cost grows with the number of processes and sources, not with the register, and no
+    NC is read (``tests/nonconformities/test_register_figures.py`` checks they equal a
+    recount of the register)."""
+    f = NCRegisterFigure
+    open_count = func.sum(f.nc_count)
+    closed = func.sum(f.nc_count)
     return {
-        "by_process": select(Process.code, open_count).join(Nonconformity.process)
-        .where(Nonconformity.status.in_(open_values)).group_by(Process.code)
+        "by_process": select(Process.code, open_count).join(Process, Process.id == f.process_id)
+        .where(f.status.in_(_OPEN)).group_by(Process.code).having(open_count > 0)
         .order_by(open_count.desc(), Process.code),
-        "by_source": select(Nonconformity.source, func.count())
-        .where(Nonconformity.status.in_(open_values)).group_by(Nonconformity.source),
-        "days_to_close": select(Process.code, days).join(Nonconformity.process)
-        .where(Nonconformity.status == NCStatus.CLOSED).group_by(Process.code),
+        "by_source": select(f.source, open_count).where(f.status.in_(_OPEN))
+        .group_by(f.source).having(open_count > 0),
+        "days_to_close": select(Process.code, func.sum(f.days_to_close_total) * 1.0 / closed)
+        .join(Process, Process.id == f.process_id).where(f.status == NCStatus.CLOSED)
+        .group_by(Process.code).having(closed > 0),
     }
 
 
@@ -291,8 +394,9 @@ def chart_figures() -> dict:
     by_source = db.session.execute(queries["by_source"]).all()
     closing = db.session.execute(queries["days_to_close"]).all()
     return {
-        "by_process": [(code, n) for code, n in by_process],
-        "by_source": sorted(((NCSource(s).label, n) for s, n in by_source), key=lambda x: -x[1]),
+        "by_process": [(code, int(n)) for code, n in by_process],
+        "by_source": sorted(((NCSource(s).label, int(n)) for s, n in by_source),
+                            key=lambda x: -x[1]),
         "days_to_close": sorted((code, round(float(avg), 1)) for code, avg in closing
                                 if avg is not None),
     }

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
 
 from qms.auth.models import User
 from qms.auth.services import people_choices
@@ -47,7 +48,12 @@ from qms.nonconformities.forms import (
     VerificationPlanForm,
     VerificationResultForm,
 )
-from qms.nonconformities.models import CorrectiveAction, NCAttachment, Nonconformity
+from qms.nonconformities.models import (
+    CorrectiveAction,
+    EffectivenessVerification,
+    NCAttachment,
+    Nonconformity,
+)
 from qms.nonconformities.timeline import timeline
 from qms.processes.facts import active_processes, process_choices
 from qms.processes.models import Process
@@ -72,7 +78,7 @@ def _filters() -> register.Filters:
 def list_ncs():
     authorize("nc.view")
     filters = _filters()
-    page = db.paginate(register.register_query(filters), per_page=PER_PAGE)
+    page = register.register_page(filters, per_page=PER_PAGE)
     return render_template(
         "nonconformities/list.html", page=page, filters=filters, processes=active_processes(),
         statuses=NCStatus, sources=NCSource, severities=NCSeverity,
@@ -218,10 +224,31 @@ def _render_detail(nc: Nonconformity, status: int = 200, **given):
         statuses=NCStatus, close_meaning=services.CLOSE_MEANING), status
 
 
+#: Everything the detail page shows, loaded up front: one query per kind of part
+#: (actions, verifications, attachments…) whatever the NC holds, none per part.
+_DETAIL_OPTIONS = (
+    joinedload(Nonconformity.process), joinedload(Nonconformity.detected_by),
+    joinedload(Nonconformity.reported_by), joinedload(Nonconformity.closed_by),
+    selectinload(Nonconformity.analyses),
+    selectinload(Nonconformity.actions).options(
+        joinedload(CorrectiveAction.owner), joinedload(CorrectiveAction.completed_by),
+        selectinload(CorrectiveAction.attachments).joinedload(NCAttachment.stored)),
+    selectinload(Nonconformity.verifications).options(
+        joinedload(EffectivenessVerification.verifier),
+        joinedload(EffectivenessVerification.recorded_by),
+        selectinload(EffectivenessVerification.attachments).joinedload(NCAttachment.stored)),
+    selectinload(Nonconformity.attachments).options(
+        joinedload(NCAttachment.stored), joinedload(NCAttachment.uploaded_by)),
+)
+
+
 @bp.get("/<int:nc_id>")
 @login_required
 def detail(nc_id: int):
-    nc = get_or_404_authorized(Nonconformity, nc_id, "nc.view")
+    nc = db.session.get(Nonconformity, nc_id, options=_DETAIL_OPTIONS)
+    if nc is None:
+        abort(404)
+    authorize("nc.view", nc)
     return _render_detail(nc)
 
 

@@ -7,8 +7,11 @@ the whole table. PostgreSQL: ``EXPLAIN`` with ``enable_seqscan = off``, so on a 
 test database the planner still takes an index wherever one can serve the query and
 falls back to ``Seq Scan on <table>`` only where none can — exactly the case to catch.
 
-Free-text search (``q``: ``LIKE '%…%'`` on title and code) cannot use a B-tree; it reads
-a covering index instead of the table (checked too), which the benchmark times.
+Free-text search (``q``: code or title containing the text) goes through trigram
+indexes — SQLite's FTS5 ``nc_search`` table, PostgreSQL's ``pg_trgm`` GIN indexes — and
+reads no title it does not match; "overdue" is a range of ``(status, next_due_on)``;
+"assigned to me" a union of three index searches; the register's total and its charts
+read the small ``nc_register_figure`` table.
 """
 
 from __future__ import annotations
@@ -49,9 +52,10 @@ def _filters(query: str) -> register.Filters:
 
 
 def _register_statements(query: str) -> dict[str, object]:
-    statement = register.register_query(_filters(query))
-    return {"page": statement.limit(25).offset(25),
-            "count": select(func.count()).select_from(statement.order_by(None).subquery())}
+    filters = _filters(query)
+    return {"page": register.page_query(filters).limit(25).offset(25),
+            "count": register.count_query(filters),
+            "export": register.register_query(filters).limit(500)}
 
 
 def _hot_statements() -> dict[str, object]:
@@ -108,6 +112,77 @@ def test_status_sort_uses_its_expression_index(app_ctx):
         "EXPLAIN QUERY PLAN " + _sql(_register_statements("sort=-status")["page"]))))
     assert "ix_nonconformity_status_rank" in plan
     assert "TEMP B-TREE" not in plan
+
+
+def _sqlite_plan(statement) -> str:
+    return " | ".join(row[3] for row in db.session.execute(
+        text("EXPLAIN QUERY PLAN " + _sql(statement))))
+
+
+def test_search_reads_the_trigram_index_not_the_titles(app_ctx):
+    for kind, statement in _register_statements("q=olancho").items():
+        plan = _sqlite_plan(statement)
+        assert "SCAN nc_search VIRTUAL TABLE" in plan, kind
+        assert "SCAN nonconformity" not in plan, (kind, plan)  # not even a covering index
+
+
+def test_overdue_and_assigned_to_me_search_their_indexes(app_ctx):
+    overdue = _sqlite_plan(_register_statements("overdue=1")["count"])
+    assert "ix_nonconformity_status_next_due (status=? AND next_due_on" in overdue
+    mine = _sqlite_plan(_register_statements("mine=1")["page"])
+    for index in ("ix_corrective_action_owner_open (owner_id=? AND status=?)",
+                  "ix_nc_verification_verifier_id (verifier_id=?)",
+                  "ix_nonconformity_status_process (status=? AND process_id=?)"):
+        assert index in mine
+    assert "corrective_action" not in _sqlite_plan(_register_statements("overdue=1")["page"])
+
+
+def test_figure_filters_are_counted_from_the_figures(app_ctx):
+    for case in ("", "status=closed", "open_only=1", "process_id=1&source=other&severity=minor"):
+        plan = _sqlite_plan(_register_statements(case)["count"])
+        assert "nc_register_figure" in plan and "nonconformity " not in plan + " ", plan
+
+
+@pytest.mark.postgres
+def test_postgresql_search_reads_the_trigram_indexes(pg_app):
+    """On a register of some size (on a near-empty table any index is as good as
+    another) a search can be served by the pg_trgm indexes (sequential scans off, as in
+    the test below: the plan is what the planner does where an index can serve)."""
+    from datetime import UTC, date, datetime
+
+    from qms.core.db import bulk_insert
+    from qms.nonconformities.models import Nonconformity
+    from qms.processes.models import Process
+
+    words = ["Juticalpa", "Catacamas", "Olanchito", "Tocoa", "Danlí", "Choluteca"]
+    with pg_app.test_request_context():
+        try:
+            process_id = db.session.scalar(select(Process.id).limit(1))
+            someone = user("calidad").id
+            if process_id is None:
+                from tests.nonconformities.conftest import make_process
+
+                with audit.acting_as(audit.SYSTEM):
+                    process_id = make_process("PLAN").id
+            moment = datetime(2020, 1, 1, tzinfo=UTC)
+            bulk_insert(Nonconformity.__table__, [
+                {"code": f"NC-1990-{n:05d}", "year": 1990, "number": n, "version": 1,
+                 "title": f"Pago {n} tardío en {words[n % 6]} {n * 7919 % 10007}",
+                 "description": "D", "source": "other", "process_id": process_id,
+                 "severity": "minor", "status": "reported", "detected_on": date(2020, 1, 1),
+                 "detected_by_id": someone, "analysis_round": 1, "created_at": moment,
+                 "updated_at": moment} for n in range(1, 3001)])
+            db.session.execute(text("ANALYZE nonconformity"))
+            # What VACUUM (autovacuum) does to rows added since: into the GIN's main tree.
+            db.session.execute(text("SELECT gin_clean_pending_list('ix_nonconformity_title_trgm'),"
+                                    " gin_clean_pending_list('ix_nonconformity_code_trgm')"))
+            db.session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(row[0] for row in db.session.execute(
+                text("EXPLAIN " + _sql(_register_statements("q=juticalpa 17")["count"]))))
+        finally:
+            db.session.rollback()
+    assert "ix_nonconformity_title_trgm" in plan and "ix_nonconformity_code_trgm" in plan, plan
+    assert "Seq Scan" not in plan
 
 
 @pytest.mark.postgres

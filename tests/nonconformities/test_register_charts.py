@@ -14,7 +14,7 @@ from sqlalchemy import select
 from qms.core import audit
 from qms.core.db import bulk_insert
 from qms.extensions import db
-from qms.nonconformities import register
+from qms.nonconformities import figures, register
 from qms.nonconformities.enums import OPEN_STATUSES, NCSource, NCStatus
 from qms.nonconformities.models import Nonconformity
 from qms.processes.models import Process
@@ -48,6 +48,7 @@ def _load(processes: list[Process]) -> None:
             "created_at": datetime(2026, 3, 1, tzinfo=UTC),
             "updated_at": datetime(2026, 3, 1, tzinfo=UTC)})
     bulk_insert(Nonconformity.__table__, rows)
+    figures.rebuild()  # rows written without the ORM: recount the maintained figures
     db.session.flush()
 
 
