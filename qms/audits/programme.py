@@ -56,8 +56,7 @@ def _audits(year_from: int, year_to: int) -> list[Audit]:
     return list(db.session.scalars(
         select(Audit).where(Audit.year >= year_from, Audit.year <= year_to,
                             Audit.status.in_(LIVE))
-        .options(selectinload(Audit.scope_links), selectinload(Audit.members)
-                 .selectinload(AuditMember.user))
+        .options(selectinload(Audit.scope_links))  # the coverage reads only the scope
         .order_by(Audit.planned_start)))
 
 
@@ -181,7 +180,7 @@ def risk_proposal(programme: AuditProgramme, today: date, *,
         processes = process_facts.active_processes()
     if attribution is None:
         attribution = complaint_attribution()
-    figures = nc_facts.nc_figures_by_process(since)
+    figures = nc_facts.nc_risk_figures_by_process(since)
     complaints = complaints_by_process(since, processes=processes,
                                        attribution={a.category: a.code for a in attribution})
     if coverage is None:

@@ -59,3 +59,30 @@ def test_the_programme_page_costs_the_same_queries_at_any_size(app, login_as):
     assert "Auditoría REG 5" in html
     assert large == small
     assert large <= 25
+
+
+def test_the_index_served_risk_figures_equal_the_full_pass(app_ctx):
+    from qms.nonconformities import facts as nc_facts
+    from qms.nonconformities import services as nc_services
+    from tests.nonconformities.conftest import make_nc
+
+    with trail.acting_as(user("calidad")):
+        pag, reg = make_process("PAG"), make_process("REG", owner="duenio2")
+        today = today_local()
+        make_nc(pag, severity="major")
+        make_nc(pag, severity="minor", source="satisfaction_survey")
+        make_nc(reg, severity="minor", source="citizen_complaint",
+                detected_on=today - timedelta(days=400))  # open, but not recent
+        make_nc(reg, severity="major", source="citizen_complaint")
+        cancelled = make_nc(reg, severity="major", source="satisfaction_survey")
+        nc_services.cancel_nonconformity(cancelled, expected_version=cancelled.version,
+                                         reason="Registrada por duplicado.")
+        db.session.flush()
+        for since in (today - timedelta(days=365), today - timedelta(days=800),
+                      today + timedelta(days=1)):
+            assert nc_facts.nc_risk_figures_by_process(since) \
+                == nc_facts.nc_figures_by_process(since)
+        figures = nc_facts.nc_risk_figures_by_process(today - timedelta(days=365))
+        assert figures[pag.id].open_count == 2 and figures[pag.id].open_major == 1
+        assert figures[pag.id].from_surveys == 1 and figures[reg.id].from_complaints == 1
+        assert figures[reg.id].open_count == 2 and figures[reg.id].from_surveys == 1
