@@ -174,6 +174,9 @@ class Nonconformity(Audited, VersionedMixin, Model):
         Index("ix_nonconformity_status_process", "status", "process_id", "detected_on",
               "closed_at"),
         Index("ix_nonconformity_status_source", "status", "source"),
+        # The records NCs were raised from (a survey wave's results, an audit finding, a
+        # complaint) list their NCs by origin.
+        Index("ix_nonconformity_origin", "origin_type", "origin_id"),
     )
 
     def __repr__(self) -> str:
