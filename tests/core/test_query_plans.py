@@ -100,6 +100,30 @@ def _other_register_statements() -> dict[str, object]:
     return statements
 
 
+def test_the_programme_risk_figures_read_covering_indexes_only(app_ctx):
+    """The audit programme's two NC aggregates never read an NC row."""
+    from datetime import date
+
+    from qms.nonconformities.facts import nc_risk_figures_by_process
+
+    seen = []
+
+    def record(conn, cursor, statement, params, context, many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                             tuple(params)).all())
+
+    from sqlalchemy import event
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        nc_risk_figures_by_process(date(2026, 1, 1))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    plans = [" | ".join(row[3] for row in plan) for plan in seen]
+    assert len(plans) == 2 and all("USING COVERING INDEX" in plan for plan in plans), plans
+
+
 def test_sqlite_plans_of_the_other_registers_name_no_full_scan(app_ctx):
     scans = {name: found for name, statement in _other_register_statements().items()
              if (found := _sqlite_full_scans(statement))}
