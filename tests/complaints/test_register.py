@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import event
 
 from qms.complaints import codes, services
@@ -117,3 +118,35 @@ def test_the_register_costs_the_same_queries_at_any_size(app, login_as):
     _load(app, 300, start=datetime.now(UTC) - timedelta(days=1))
     large = {url: _queries(app, client, url)[0] for url in URLS}
     assert large == small
+
+
+@pytest.mark.postgres
+def test_the_register_pages_and_overdue_filter_on_postgresql(pg_app):
+    from tests.conftest import login
+
+    start = datetime.now(UTC) - timedelta(hours=1)
+    rows = []
+    for i in range(60):
+        received = start - timedelta(hours=7 * i)
+        status = list(ComplaintStatus)[i % 4]
+        answered = status in (ComplaintStatus.ANSWERED, ComplaintStatus.CLOSED)
+        rows.append({
+            "tracking_code": codes.new_code(), "category": ComplaintCategory.PAYMENT,
+            "description": "No me llegó el pago.", "department_code": "17",
+            "anonymous": True, "status": status, "received_at": received, "version": 1,
+            "updated_at": received, "public_answer": "Revisado." if answered else None,
+            "answered_at": received + timedelta(days=1) if answered else None})
+    with pg_app.app_context():
+        bulk_insert(Complaint.__table__, rows)
+        db.session.commit()
+        mine = db.session.query(Complaint).filter_by(department_code="17").all()
+        late = {str(c.id) for c in mine if services.overdue(c)}
+        db.session.remove()
+    client = pg_app.test_client()
+    assert login(client, "calidad").status_code == 302
+    first = client.get("/quejas/?departamento=17").get_data(as_text=True)
+    assert 'data-count="60"' in first and len(_codes(first)) == 50
+    assert "<title>Recibida: 15</title>" in first
+    shown = set(_codes(client.get("/quejas/?departamento=17&atrasadas=1")
+                       .get_data(as_text=True)))
+    assert late and shown == late
