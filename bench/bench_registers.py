@@ -26,6 +26,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import event
 
 from bench._common import ROOT  # noqa: F401 - puts the project on sys.path
@@ -73,15 +74,107 @@ def pages(ids: dict, process_id: int) -> list[tuple[str, str]]:
         ("audit log, document revisions", "/auditoria?tipo=document_revision"),
         ("audit log, one user, two days", f"/auditoria?usuario=1&desde={bulk_day}"
                                           f"&hasta={bulk_day + timedelta(days=1)}"),
+        *other_registers(ids, process_id),
+    ]
+
+
+def other_registers(ids: dict, process_id: int) -> list[tuple[str, str]]:
+    """Every other register and detail page a user reaches from the navigation; a page
+    whose record the data lacks (``ids`` has None) is left out and said so."""
+    year = date.today().year
+    wanted = [
         ("document register", "/documentos/"),
-        ("document detail", f"/documentos/{ids['document']}"),
+        ("document register, page 3", "/documentos/?page=3"),
+        ("document register, search", "/documentos/?q=instructivo+1"),
+        ("document register, process", f"/documentos/?proceso={process_id}"),
+        ("document register, in force", "/documentos/?estado=effective"),
+        ("document register, review due", "/documentos/?revision=due"),
+        ("document register, revision queue", "/documentos/?cola=en_revision"),
+        ("document register, sort -next review", "/documentos/?orden=-proxima_revision"),
+        ("document detail", "/documentos/{document}"),
+        ("document revision", "/documentos/revisiones/{revision}"),
         ("documents to read", "/documentos/por-leer"),
         ("process list", "/procesos/"),
         ("process detail", f"/procesos/{process_id}"),
-        ("audit programme", f"/auditorias/programa/{date.today().year}"),
+        ("audit programme", f"/auditorias/programa/{year}"),
+        ("audit programme, last year", f"/auditorias/programa/{year - 1}"),
+        ("audit detail (closed)", "/auditorias/{audit}"),
+        ("audit report page", "/auditorias/{audit}/informe"),
+        ("audit calendar", f"/auditorias/calendario/{year}/{date.today().month}"),
         ("complaints register", "/quejas/"),
+        ("complaints register, page 20", "/quejas/?page=20"),
+        ("complaints register, open", "/quejas/?abiertas=1"),
+        ("complaints register, overdue", "/quejas/?atrasadas=1"),
+        ("complaint detail", "/quejas/{complaint}"),
+        ("survey list", "/encuestas/"),
+        ("survey detail", "/encuestas/{survey}"),
+        ("survey trend", "/encuestas/{survey}/tendencia"),
+        ("survey wave (results)", "/encuestas/rondas/{wave}"),
+        ("survey wave comments", "/encuestas/rondas/{wave}/comentarios"),
+        ("objectives list", "/objetivos/"),
+        ("objective detail", "/objetivos/{objective}"),
+        ("management reviews", "/revision-direccion/"),
+        ("management review detail", "/revision-direccion/{review}"),
+        ("management review minutes", "/revision-direccion/{review}/acta"),
+        ("evidence packs", "/evidencias/"),
+        ("evidence pack detail", "/evidencias/{pack}"),
+        ("payments", "/pagos/"),
         ("reminders inbox", "/avisos/"),
+        ("pending list", "/pendientes"),
+        ("portal home (anonymous)", "ANON /transparencia/"),
+        ("portal quality (anonymous)", "ANON /transparencia/calidad"),
+        ("portal document (anonymous)", "ANON /transparencia/documentos/{portal_document}"),
+        ("portal execution (anonymous)", "ANON /transparencia/ejecucion"),
+        ("portal department (anonymous)", "ANON /transparencia/ejecucion/{department}"),
+        ("portal satisfaction (anonymous)", "ANON /transparencia/satisfaccion"),
+        ("portal complaints (anonymous)", "ANON /transparencia/atencion"),
+        ("portal open data (anonymous)", "ANON /transparencia/datos"),
+        ("complaint tracking (anonymous)", "ANON /transparencia/quejas/seguimiento"),
     ]
+    found = []
+    for name, path in wanted:
+        try:
+            found.append((name, path.format(**ids)))
+        except (KeyError, IndexError):
+            print(f"{name:<40} (left out: the data has no such record)  {path}")
+    return found
+
+
+def record_ids() -> dict:
+    """Ids of one record of each kind the detail pages show (the closed or finished one,
+    which carries the most, where there is one); a kind without records is left out."""
+    from sqlalchemy import func, select
+
+    from qms.audits.models import Audit
+    from qms.complaints.models import Complaint
+    from qms.documents.models import Revision
+    from qms.evidence.models import EvidencePack
+    from qms.extensions import db
+    from qms.objectives.models import Objective
+    from qms.portal import cache
+    from qms.reviews.models import ManagementReview
+    from qms.surveys.models import Response, Survey
+
+    def last(column, *where):
+        found = db.session.scalar(select(column).where(*where).order_by(column.desc()).limit(1))
+        return found if found is not None else \
+            db.session.scalar(select(column).order_by(column.desc()).limit(1))
+
+    audit = last(Audit.id, Audit.status == "closed")
+    found = {
+        "revision": last(Revision.id, Revision.status == "effective"), "audit": audit,
+        "complaint": last(Complaint.id), "survey": last(Survey.id),
+        # the wave with the most responses
+        "wave": db.session.scalar(select(Response.wave_id).group_by(Response.wave_id)
+                                  .order_by(func.count().desc()).limit(1)),
+        "objective": last(Objective.id),
+        "review": last(ManagementReview.id, ManagementReview.status == "minutes_approved"),
+        "pack": last(EvidencePack.id), "department": "03",
+    }
+    with current_app.test_request_context():
+        documents = cache.snapshot().pages["documents"]
+    found["portal_document"] = documents[0].code if documents else None
+    return {k: v for k, v in found.items() if v is not None}
 
 
 EXPORTS = [("NC export", "/no-conformidades/exportar.csv", "csv"),
@@ -126,12 +219,13 @@ def measure_pages(app, ids: dict, runs: int, only: str | None) -> list[tuple]:
         process_id = db.session.scalar(select(Process.id).where(Process.code == "PAG")) \
             or db.session.scalar(select(Process.id).limit(1))
         counter = QueryCounter(db.engine)
+        ids = {**ids, **record_ids()}
     client = app.test_client()
     login(client, "calidad", demo_password())
     anonymous = app.test_client()
     results = []
     for name, path in pages(ids, process_id):
-        if only and only.lower() not in name.lower():
+        if only and not any(part.lower() in name.lower() for part in only.split("|")):
             continue
         use = anonymous if path.startswith("ANON ") else client
         path = path.removeprefix("ANON ")
@@ -214,7 +308,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--workdir", type=Path)
-    parser.add_argument("--only", help="only the pages whose name contains this")
+    parser.add_argument("--only", help="only the pages whose name contains this "
+                        "(alternatives separated by |)")
     parser.add_argument("--no-exports", action="store_true")
     args = parser.parse_args()
     if args.postgres:

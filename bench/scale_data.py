@@ -12,6 +12,12 @@ every state), then adds, through bulk loads consistent with the models:
   effectiveness verification for those in verification or closed;
 - documents up to ``documents``, created and brought into force through the services
   (audited like any other);
+- for the other registers (:func:`_registers`): citizen complaints in the thousands over
+  three years (bulk, in every state, a few with the NC they raised), an audit programme
+  for each of the three years with audits planned, run, answered, reported (signed PDFs)
+  and closed through the services, with their findings; a survey wave of
+  ``responses`` responses imported like a Kobo export (on top of the demo's three); an
+  evidence pack generated for a certifier;
 - audit events up to ``events``: one ``insert`` per bulk-loaded row and the workflow
   transitions of each NC, then updates spread over the trail, chained by SHA-256 after
   the current head exactly as :mod:`qms.core.audit` writes them, so
@@ -41,7 +47,7 @@ def _say(message: str, started: float) -> None:
 
 
 def build(app, ncs: int = 20_000, documents: int = 300, events: int = 400_000,
-          seed: int = 15) -> dict:
+          seed: int = 15, complaints: int = 6_000, responses: int = 10_000) -> dict:
     """Fill the app's (migrated, empty) database; return a few ids the pages need."""
     runner = app.test_cli_runner()
     started = time.perf_counter()
@@ -54,6 +60,7 @@ def build(app, ncs: int = 20_000, documents: int = 300, events: int = 400_000,
     with app.app_context():
         _documents(documents, started)
         _ncs(ncs, rng, started)
+        _registers(app, rng, started, complaints=complaints, responses=responses)
         _events(events, rng, started)
         return _ids()
 
@@ -205,6 +212,203 @@ def _ncs(count: int, rng: random.Random, started: float) -> None:
     db.session.commit()
     _say(f"NCs: {count:,} ({plan.count('closed'):,} closed), {len(analyses):,} analyses, "
          f"{len(actions):,} actions, {len(verifications):,} verifications", started)
+
+
+def _registers(app, rng: random.Random, started: float, *, complaints: int,
+               responses: int) -> None:
+    _complaints(complaints, rng, started)
+    _audits(rng, started)
+    _survey_wave(app, responses, started)
+    _evidence_pack(app, started)
+
+
+def _complaints(count: int, rng: random.Random, started: float) -> None:
+    """Complaints over three years; the older, the likelier handled. About 3 % raised an
+    NC (the NC's origin is not rewritten: the complaint side is what the register shows)."""
+    from qms.complaints import codes
+    from qms.complaints.models import Complaint, ComplaintCategory, ComplaintStatus
+    from qms.core import geo
+    from qms.core.db import bulk_insert
+    from qms.extensions import db
+    from qms.nonconformities.models import Nonconformity
+
+    S = ComplaintStatus
+    now = datetime.now(UTC).replace(microsecond=0)
+    munis = list(geo.municipalities().values())
+    categories = list(ComplaintCategory)
+    staff = db.session.scalar(select(func.min(Nonconformity.reported_by_id)))
+    ncs = list(db.session.execute(select(Nonconformity.id, Nonconformity.code)
+                                  .where(Nonconformity.status != "cancelled").limit(2000)))
+    rows = []
+    for _ in range(count):
+        received = now - timedelta(minutes=rng.randrange(3 * 365 * 24 * 60))
+        age_days = (now - received).days
+        if age_days > 30:
+            status = rng.choices([S.CLOSED, S.ANSWERED, S.UNDER_REVIEW], [85, 12, 3])[0]
+        else:
+            status = rng.choice(list(S))
+        muni = rng.choice(munis)
+        anonymous = rng.random() < 0.4
+        acknowledged = received + timedelta(hours=rng.randint(2, 60)) \
+            if status != S.RECEIVED else None
+        answered = received + timedelta(days=rng.randint(2, 20)) \
+            if status in (S.ANSWERED, S.CLOSED) else None
+        answered = min(answered, now) if answered else None
+        closed = min(answered + timedelta(days=rng.randint(1, 10)), now) \
+            if status == S.CLOSED else None
+        nc = rng.choice(ncs) if ncs and status != S.RECEIVED and rng.random() < 0.03 else None
+        rows.append({
+            "tracking_code": codes.new_code(), "category": rng.choice(categories),
+            "description": "No me llegó el pago del bono en la fecha anunciada y en la "
+                           "oficina no me dieron razón.",
+            "department_code": muni.department_code, "municipality_code": muni.code,
+            "anonymous": anonymous, "contact_name": None if anonymous else "Titular del hogar",
+            "contact_phone": None if anonymous else "9999-0000", "contact_email": None,
+            "status": status, "received_at": received, "acknowledged_at": acknowledged,
+            "answered_at": answered, "closed_at": closed,
+            "public_answer": "Se revisó su caso y se reprogramó el pago." if answered else None,
+            "internal_note": None, "nc_id": nc.id if nc else None,
+            "nc_code": nc.code if nc else None,
+            "handled_by_id": staff if status != S.RECEIVED else None, "version": 1,
+            "updated_at": closed or answered or acknowledged or received})
+    bulk_insert(Complaint.__table__, rows)
+    db.session.commit()
+    _say(f"complaints: {count:,}", started)
+
+
+def _audits(rng: random.Random, started: float) -> None:
+    """Programmes of the two years before this one with every process audited and
+    closed, and more audits in this year's, through the services (so the trail, the codes,
+    the checklists and the NCs raised from findings are as the app writes them)."""
+    from qms.audits import checklists, report, services
+    from qms.audits.enums import AuditType, FindingType, ItemResult, MemberRole
+    from qms.auth.demo import demo_password
+    from qms.auth.models import User
+    from qms.core import audit as trail
+    from qms.core.db import frozen_clock
+    from qms.core.time import today_local
+    from qms.extensions import db
+    from qms.processes.models import Process
+
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    lead, owner = users["auditor"], users["duenio"]
+    procs = list(db.session.scalars(select(Process).where(Process.active.is_(True))
+                                    .order_by(Process.code)))
+    templates = {t.code: t for t in checklists.templates()}
+    by_process = {"PAG": "LV-PAG-01", "QUE": "LV-QUE-01"}
+    today = today_local()
+    made = findings = 0
+    for year in (today.year - 2, today.year - 1, today.year):
+        prog = services.programme_for(year, create=True)
+        if not prog.objectives:
+            prog.objectives = "Auditar cada proceso del SGC en el año, con prioridad al riesgo."
+        past = year < today.year
+        for n, process in enumerate(procs if past else procs[:4]):
+            month = 1 + (n * 12) // len(procs)
+            start = date(year, month, 10 + n % 10)
+            if not past and start >= today - timedelta(days=3):
+                start = today - timedelta(days=30 + n)
+            end = start + timedelta(days=2)
+            moment = datetime(start.year, start.month, start.day, 14, tzinfo=UTC)
+            with frozen_clock(moment), trail.acting_as(lead):
+                audit = services.plan_audit(
+                    prog, audit_type=AuditType.INTERNAL_PROCESS,
+                    title=f"Auditoría del proceso {process.name} {year}", processes=[process],
+                    scope=f"Proceso {process.code}; oficina central y dos departamentales.",
+                    objectives="Verificar la conformidad con ISO 9001:2015.",
+                    planned_start=start, planned_end=end, lead=lead,
+                    template=templates.get(by_process.get(process.code, "LV-SGC-01")),
+                    location="Oficina central, Tegucigalpa")
+                services.add_member(audit, user=owner, role=MemberRole.AUDITEE)
+                services.start_audit(audit, expected_version=audit.version, actual_start=start)
+                for item in audit.items:
+                    bad = rng.random() < 0.08
+                    services.answer_item(
+                        item, expected_version=item.version,
+                        result=ItemResult.NONCONFORM if bad else ItemResult.CONFORM,
+                        notes="Dos registros sin firma." if bad else "Registros revisados.",
+                        actor=lead)
+                kinds = [FindingType.OBSERVATION, FindingType.OPPORTUNITY]
+                if rng.random() < 0.6:
+                    kinds.append(FindingType.MINOR_NC)
+                recorded = [services.record_finding(
+                    audit, finding_type=kind, clause=rng.choice(["7.5.3", "8.5.1", "9.1.3"]),
+                    process=process, description=f"Hallazgo {i + 1} de la auditoría.",
+                    evidence="Registros del trimestre revisados.", actor=lead)
+                    for i, kind in enumerate(kinds)]
+                findings += len(recorded)
+            if not past and n % 2:
+                made += 1
+                continue  # this year's: some still running
+            with frozen_clock(moment + timedelta(days=2)), trail.acting_as(lead):
+                report.sign_report(audit, expected_version=audit.version, actor=lead,
+                                   password=demo_password(), actual_end=end,
+                                   conclusion="Proceso conforme salvo los hallazgos.")
+            with frozen_clock(moment + timedelta(days=9)), trail.acting_as(owner):
+                for finding in recorded:
+                    services.respond_finding(finding, expected_version=finding.version,
+                                             actor=owner, response="Se corrigió y se capacitó.")
+            with frozen_clock(moment + timedelta(days=12)), trail.acting_as(lead):
+                services.close_audit(audit, expected_version=audit.version)
+            made += 1
+        db.session.commit()
+    _say(f"audits: {made} more over three years, {findings} findings", started)
+
+
+def _survey_wave(app, count: int, started: float) -> None:
+    """One more wave of the demo survey, imported from an invented Kobo export."""
+    import tempfile
+    from pathlib import Path
+
+    from qms.auth.models import User
+    from qms.core import audit as trail
+    from qms.core.time import today_local
+    from qms.extensions import db
+    from qms.surveys import importer, services, synthetic
+    from qms.surveys.models import Survey, WaveStatus
+
+    if not count:
+        return
+    survey = db.session.scalar(select(Survey).order_by(Survey.id).limit(1))
+    year = today_local().year
+    begin = date(year, 3, 1) if today_local() > date(year, 4, 15) else date(year - 1, 9, 1)
+    officer = db.session.scalar(select(User).where(User.username == "calidad"))
+    with trail.acting_as(officer):
+        wave = services.create_wave(survey, code=f"{begin.year}-E",
+                                    name=f"Ronda {begin.year} (escala)", starts_on=begin,
+                                    ends_on=begin + timedelta(days=30), population=400_000)
+        previous = services.open_wave(survey)
+        if previous is not None:
+            services.move_wave(previous, WaveStatus.CLOSED)
+        services.move_wave(wave, WaveStatus.OPEN)
+    db.session.commit()
+    with tempfile.TemporaryDirectory() as folder:
+        path = synthetic.write_csv(Path(folder) / "kobo.csv", count, seed=99, starts_on=begin,
+                                   start_id=900_000)
+        imported = importer.run_import(wave, path, file_name="kobo-escala.csv",
+                                       skip_invalid=True)
+    db.session.commit()
+    _say(f"survey wave: {imported.imported:,} responses", started)
+
+
+def _evidence_pack(app, started: float) -> None:
+    """A pack over the last month of the payment process, generated as the job does."""
+    from qms.auth.models import User
+    from qms.core import audit as trail
+    from qms.core.time import today_local
+    from qms.evidence import jobs, services
+    from qms.extensions import db
+
+    officer = db.session.scalar(select(User).where(User.username == "calidad"))
+    end = today_local() - timedelta(days=1)
+    with trail.acting_as(officer):
+        pack = services.request_pack(user=officer, start=end - timedelta(days=30), end=end,
+                                     process_codes=["PAG"], clauses=[],
+                                     attach_files=False, as_zip=False)
+    pack_id = pack.id
+    db.session.commit()
+    jobs.run(app, pack_id)
+    _say("evidence pack", started)
 
 
 def bulk_upsert_counter(model, year: int, last: int):

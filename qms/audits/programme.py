@@ -17,9 +17,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from qms.audits.enums import AuditStatus
-from qms.audits.models import Audit, AuditMember, AuditProgramme
+from qms.audits.models import Audit, AuditChecklistItem, AuditMember, AuditProgramme
 from qms.complaints import facts as complaint_facts
 from qms.core.checklists import clause_titles
 from qms.core.errors import ValidationError
@@ -55,9 +56,21 @@ def _audits(year_from: int, year_to: int) -> list[Audit]:
     return list(db.session.scalars(
         select(Audit).where(Audit.year >= year_from, Audit.year <= year_to,
                             Audit.status.in_(LIVE))
-        .options(selectinload(Audit.scope_links), selectinload(Audit.members)
-                 .selectinload(AuditMember.user))
+        .options(selectinload(Audit.scope_links))  # the coverage reads only the scope
         .order_by(Audit.planned_start)))
+
+
+def load_programme_audits(programme: AuditProgramme) -> list[Audit]:
+    """The year's audits (every status, by number) with their processes, scope and team,
+    in four queries however many audits the year has; ``programme.audits`` is then
+    served from them (the page's lists read it without a query per audit)."""
+    audits = list(db.session.scalars(
+        select(Audit).where(Audit.programme_id == programme.id)
+        .options(selectinload(Audit.processes), selectinload(Audit.scope_links),
+                 selectinload(Audit.members).selectinload(AuditMember.user))
+        .order_by(Audit.number)))
+    set_committed_value(programme, "audits", audits)
+    return audits
 
 
 @dataclass
@@ -70,8 +83,12 @@ class CoverageRow:
     gap: bool = False
 
 
-def process_coverage(programme: AuditProgramme) -> list[CoverageRow]:
-    processes = process_facts.active_processes()
+def process_coverage(programme: AuditProgramme,
+                     processes: list[process_facts.ProcessFact] | None = None
+                     ) -> list[CoverageRow]:
+    """Active processes × the year's months, with each process's last audit in the cycle."""
+    if processes is None:
+        processes = process_facts.active_processes()
     cycle = _audits(programme.year - CYCLE_YEARS + 1, programme.year)
     rows = {p.id: CoverageRow(p) for p in processes}
     for audit in cycle:
@@ -101,11 +118,19 @@ def clause_coverage(programme: AuditProgramme) -> tuple[list[Audit], list[Clause
     in its checklist."""
     audits = [a for a in programme.audits if a.status in LIVE]
     titles = clause_titles()
+    # the checklists' clauses of every audit at once (not each audit's items)
+    in_checklist: dict[int, set[str]] = defaultdict(set)
+    if audits:
+        for audit_id, clause in db.session.execute(
+                select(AuditChecklistItem.audit_id, AuditChecklistItem.clause).distinct()
+                .where(AuditChecklistItem.audit_id.in_([a.id for a in audits]))):
+            in_checklist[audit_id].add(clause)
     covered: dict[str, set[str]] = defaultdict(set)
     for audit in audits:
-        clauses = set(audit.criteria_clauses) | {i.clause for i in audit.items}
+        clauses = set(audit.criteria_clauses) | in_checklist[audit.id]
         for clause in clauses:
-            covered[clause.split(".")[0]].add(audit.code)
+            if clause:
+                covered[clause.split(".")[0]].add(audit.code)
     return audits, [ClauseRow(c, titles.get(c, ""), frozenset(covered.get(c, ())))
                     for c in TOP_CLAUSES]
 
@@ -118,19 +143,25 @@ class Ranked:
     last_audit_on: date | None
 
 
-def complaints_by_process(since: date) -> dict[int, int]:
-    """Process id → citizen complaints received since ``since`` attributed to it."""
-    complaints = complaint_facts.complaints_for_audit_risk(since)
-    by_code = {p.code.upper(): p.id for p in process_facts.active_processes()}
-    nc_process = nc_facts.nc_process_ids(c.nc_id for c in complaints)
+def complaints_by_process(since: date, *,
+                          processes: list[process_facts.ProcessFact] | None = None,
+                          attribution: dict[str, str] | None = None) -> dict[int, int]:
+    """Process id → citizen complaints received since ``since`` attributed to it (counted
+    in SQL; the attribution settings read once, not per complaint)."""
+    counted = complaint_facts.complaint_counts_for_audit_risk(since)
+    if processes is None:
+        processes = process_facts.active_processes()
+    if attribution is None:
+        attribution = {a.category: a.code for a in complaint_attribution()}
+    by_code = {p.code.upper(): p.id for p in processes}
+    nc_process = nc_facts.nc_process_ids(c.nc_id for c in counted)
     counts: Counter[int] = Counter()
-    for complaint in complaints:
-        process_id = nc_process.get(complaint.nc_id) if complaint.nc_id else None
+    for row in counted:
+        process_id = nc_process.get(row.nc_id) if row.nc_id else None
         if process_id is None:
-            code = str(get_setting(f"audits.risk.complaint_process.{complaint.category}") or "")
-            process_id = by_code.get(code.strip().upper())
+            process_id = by_code.get(attribution.get(row.category, "").strip().upper())
         if process_id is not None:
-            counts[process_id] += 1
+            counts[process_id] += row.count
     return dict(counts)
 
 
@@ -138,14 +169,25 @@ def months_between(earlier: date, later: date) -> int:
     return max(0, (later.year - earlier.year) * 12 + later.month - earlier.month)
 
 
-def risk_proposal(programme: AuditProgramme, today: date) -> list[Ranked]:
-    """Processes ranked for auditing, highest risk first, each with why (ties by code)."""
+def risk_proposal(programme: AuditProgramme, today: date, *,
+                  processes: list[process_facts.ProcessFact] | None = None,
+                  coverage: list[CoverageRow] | None = None,
+                  attribution: list[Attribution] | None = None) -> list[Ranked]:
+    """Processes ranked for auditing, highest risk first, each with why (ties by code).
+    The page passes the processes, coverage and attribution it already read."""
     since = date(today.year - 1, today.month, 1)
-    figures = nc_facts.nc_figures_by_process(since)
-    complaints = complaints_by_process(since)
-    coverage = {row.process.id: row for row in process_coverage(programme)}
+    if processes is None:
+        processes = process_facts.active_processes()
+    if attribution is None:
+        attribution = complaint_attribution()
+    figures = nc_facts.nc_risk_figures_by_process(since)
+    complaints = complaints_by_process(since, processes=processes,
+                                       attribution={a.category: a.code for a in attribution})
+    if coverage is None:
+        coverage = process_coverage(programme, processes)
+    last_audits = {row.process.id: row.last_audit_on for row in coverage}
     ranked = []
-    for process in process_facts.active_processes():
+    for process in processes:
         f = figures.get(process.id)
         reasons: list[str] = []
         score = 0
@@ -167,7 +209,7 @@ def risk_proposal(programme: AuditProgramme, today: date) -> list[Ranked]:
             score += WEIGHTS["complaint"] * n_complaints
             reasons.append(_("%(n)s quejas ciudadanas en 12 meses (+%(p)s)", n=n_complaints,
                              p=WEIGHTS["complaint"] * n_complaints))
-        last = coverage[process.id].last_audit_on if process.id in coverage else None
+        last = last_audits.get(process.id)
         if last is None:
             score += WEIGHTS["month"] * UNAUDITED_MONTHS
             reasons.append(_("sin auditoría en el ciclo de certificación de %(y)s años (+%(p)s)",

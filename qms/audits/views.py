@@ -85,12 +85,18 @@ def programme_page(year: int):
     context = {"year": year, "prog": prog, "form": form, "today_year": today.year,
                "today_month": today.month}
     if prog is not None:
+        # every part of the page from one read of each fact: a fixed number of queries
+        programme.load_programme_audits(prog)
         audits, clause_rows = programme.clause_coverage(prog)
-        context.update(attribution=programme.complaint_attribution(),
-                       active_processes=process_facts.active_processes(),
-                       coverage=programme.process_coverage(prog), clause_audits=audits,
+        processes = process_facts.active_processes()
+        attribution = programme.complaint_attribution()
+        coverage = programme.process_coverage(prog, processes)
+        context.update(attribution=attribution, active_processes=processes,
+                       coverage=coverage, clause_audits=audits,
                        clause_rows=clause_rows, auditors=programme.auditors_view(prog),
-                       proposal=programme.risk_proposal(prog, today))
+                       proposal=programme.risk_proposal(prog, today, processes=processes,
+                                                        coverage=coverage,
+                                                        attribution=attribution))
     return render_template("audits/programme.html", **context)
 
 

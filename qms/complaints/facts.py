@@ -53,20 +53,26 @@ def open_complaints_count() -> int:
 
 
 @dataclass(frozen=True)
-class ComplaintRiskFact:
-    """A recent complaint as the audit programme's risk ranking counts it (no text)."""
+class ComplaintRiskCount:
+    """Complaints of one category that raised one NC (or none), and how many."""
 
     category: str
-    #: The nonconformity it raised, if any (the ranking counts it for that NC's process).
     nc_id: int | None
+    count: int
 
 
-def complaints_for_audit_risk(since: date) -> list[ComplaintRiskFact]:
-    """Every complaint received on or after the local day ``since``: its category and NC."""
+def complaint_counts_for_audit_risk(since: date) -> list[ComplaintRiskCount]:
+    """The complaints received on or after the local day ``since``, counted in SQL per
+    category and NC: a row per category without an NC plus one per NC raised, however
+    many complaints there are."""
+    from sqlalchemy import func
+
     start = datetime.combine(since, time(), tzinfo=local_zone()).astimezone(UTC)
-    rows = db.session.execute(select(Complaint.category, Complaint.nc_id)
-                              .where(Complaint.received_at >= start))
-    return [ComplaintRiskFact(category.value, nc_id) for category, nc_id in rows]
+    rows = db.session.execute(
+        select(Complaint.category, Complaint.nc_id, func.count())
+        .where(Complaint.received_at >= start)
+        .group_by(Complaint.category, Complaint.nc_id))
+    return [ComplaintRiskCount(category.value, nc_id, count) for category, nc_id, count in rows]
 
 
 @dataclass(frozen=True)

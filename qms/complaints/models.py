@@ -100,6 +100,10 @@ class Complaint(Audited, VersionedMixin, Model):
         CheckConstraint("status NOT IN ('answered', 'closed') OR public_answer IS NOT NULL",
                         name="answered_has_answer"),
         Index("ix_complaint_status_received", "status", "received_at"),
+        # the register's other filters, each with its order (newest first) behind it
+        Index("ix_complaint_category_received", "category", "received_at"),
+        Index("ix_complaint_department_received", "department_code", "received_at"),
+        Index("ix_complaint_received", "received_at"),
     )
 
     @property

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import IO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from qms.complaints import codes
@@ -17,7 +18,7 @@ from qms.core.db import now_utc
 from qms.core.errors import TransitionError, ValidationError
 from qms.core.settings import get_setting, register_setting
 from qms.core.storage import StoredFile, store
-from qms.core.time import to_local, today_local
+from qms.core.time import local_zone, to_local, today_local
 from qms.extensions import db
 
 S = ComplaintStatus
@@ -67,6 +68,51 @@ def overdue(complaint: Complaint, today: date | None = None) -> list[str]:
     if complaint.status in (S.RECEIVED, S.UNDER_REVIEW) and today > answer_due(complaint):
         late.append("answer")
     return late
+
+
+@dataclass(frozen=True)
+class LateCutoffs:
+    """The moments (UTC) before which a complaint received and still unacknowledged,
+    or still unanswered, is late today: the same facts as :func:`overdue`, for a whole
+    register at once (and in SQL) instead of two settings reads per complaint."""
+
+    acknowledge_before: datetime
+    answer_before: datetime
+
+
+def late_cutoffs(today: date | None = None) -> LateCutoffs:
+    today = today or today_local()
+
+    def first_day_on_time(days: int) -> datetime:
+        # the earliest local receipt day whose deadline is not yet past (deadlines only
+        # move forward with the receipt day, so every earlier day is late)
+        day = today
+        while add_working_days(day - timedelta(days=1), days) >= today:
+            day -= timedelta(days=1)
+        return datetime.combine(day, time(), tzinfo=local_zone()).astimezone(UTC)
+
+    return LateCutoffs(first_day_on_time(int(get_setting(ACK_DAYS.key))),
+                       first_day_on_time(int(get_setting(ANSWER_DAYS.key))))
+
+
+def late_under(complaint: Complaint, cutoffs: LateCutoffs) -> list[str]:
+    """:func:`overdue` from precomputed cutoffs."""
+    late = []
+    if complaint.acknowledged_at is None and complaint.status == S.RECEIVED and \
+            complaint.received_at < cutoffs.acknowledge_before:
+        late.append("acknowledge")
+    if complaint.status in (S.RECEIVED, S.UNDER_REVIEW) and \
+            complaint.received_at < cutoffs.answer_before:
+        late.append("answer")
+    return late
+
+
+def late_clause(cutoffs: LateCutoffs):
+    """SQL: the complaint is late in acknowledging or in answering."""
+    return or_(and_(Complaint.acknowledged_at.is_(None), Complaint.status == S.RECEIVED,
+                    Complaint.received_at < cutoffs.acknowledge_before),
+               and_(Complaint.status.in_([S.RECEIVED, S.UNDER_REVIEW]),
+                    Complaint.received_at < cutoffs.answer_before))
 
 
 # ------------------------------------------------------------------------ filing
@@ -273,6 +319,8 @@ def register_query(*, status: str | None = None, category: str | None = None,
         query = query.where(Complaint.department_code == geo.department(department).code)
     if overdue_only or open_only:
         query = query.where(Complaint.status.in_([S.RECEIVED, S.UNDER_REVIEW]))
+    if overdue_only:
+        query = query.where(late_clause(late_cutoffs()))
     return query
 
 

@@ -11,10 +11,12 @@ America/Tegucigalpa). Templates use the filters of the same names (``|number``,
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from numbers import Number
 from typing import Any
 
-from flask_babel import format_date, format_decimal, format_percent, format_time, get_locale
+from babel.numbers import NumberPattern, parse_pattern
+from flask_babel import format_date, format_time, get_locale
 from markupsafe import Markup
 
 #: What a missing value shows as, everywhere.
@@ -37,9 +39,9 @@ def number(value: Any, digits: int | None = None) -> str:
     if not isinstance(value, Number):
         return str(value)
     if digits is None:
-        return format_decimal(value, format="#,##0.###")
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(value, format=pattern)
+        return _pattern("#,##0.###").apply(value, get_locale())
+    return _pattern("#,##0" + ("." + "0" * digits if digits > 0 else "")).apply(
+        value, get_locale())
 
 
 def percent(value: Any, digits: int = 1) -> str:
@@ -47,11 +49,25 @@ def percent(value: Any, digits: int = 1) -> str:
     pattern (its sign and spacing) with ``digits`` fixed decimals."""
     if _missing(value):
         return NOTHING
-    pattern = get_locale().percent_formats[None].pattern.split(";")[0]
+    locale = get_locale()
+    return _percent_pattern(locale, digits).apply(float(value) / 100, locale)
+
+
+@lru_cache(maxsize=64)
+def _pattern(text: str) -> NumberPattern:
+    """A parsed number pattern: what ``format_decimal`` re-parses on every call (a page
+    of results formats hundreds of figures)."""
+    return parse_pattern(text)
+
+
+@lru_cache(maxsize=64)
+def _percent_pattern(locale, digits: int) -> NumberPattern:
+    """The locale's own percent pattern with ``digits`` fixed decimals, parsed once."""
+    pattern = locale.percent_formats[None].pattern.split(";")[0]
     if digits > 0:
         pattern = pattern.replace("0", "0." + "0" * digits, 1) if "." not in pattern \
             else pattern
-    return format_percent(float(value) / 100, format=pattern)
+    return parse_pattern(pattern)
 
 
 def local_date(value: date | datetime | None) -> str:

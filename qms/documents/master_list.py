@@ -30,6 +30,7 @@ class MasterRow:
     review_state: str | None
     status: str
     pending_revision: str | None
+    pending_status: RevisionStatus | None = None
 
     @property
     def status_label(self) -> str:
@@ -44,23 +45,36 @@ def master_rows(*, search=None, doc_type=None, process_id=None, status=None,
                 review=None, queue=None) -> list[MasterRow]:
     """The register with its derived columns; ``status``/``review`` filter on derived facts,
     ``queue`` ("en_revision", "aprobadas") on the revision in preparation."""
+    documents = db.session.scalars(services.list_documents(
+        search=search, doc_type=doc_type, process_id=process_id))
+    return filtered_rows(documents, status=status, review=review, queue=queue)
+
+
+def row_for(document: Document) -> MasterRow:
+    """The document's line of the master list, derived from its loaded revisions (a
+    :class:`Document`, or the register page's light stand-in with the same attributes)."""
+    current = services.current_revision(document)
+    pending = services.open_revision(document)
+    return MasterRow(
+        document=document,
+        revision_number=current.number if current else None,
+        effective_from=current.effective_from if current else None,
+        next_review=services.next_review_on(document),
+        review_state=services.review_state(document),
+        status=services.document_status(document),
+        pending_revision=f"{pending.number} · {pending.status.label}" if pending else None,
+        pending_status=pending.status if pending else None,
+    )
+
+
+def filtered_rows(documents, *, status=None, review=None, queue=None) -> list[MasterRow]:
+    """The rows of ``documents`` that pass the filters on derived facts."""
     rows = []
-    for document in db.session.scalars(services.list_documents(
-            search=search, doc_type=doc_type, process_id=process_id)):
-        current = services.current_revision(document)
-        pending = services.open_revision(document)
-        row = MasterRow(
-            document=document,
-            revision_number=current.number if current else None,
-            effective_from=current.effective_from if current else None,
-            next_review=services.next_review_on(document),
-            review_state=services.review_state(document),
-            status=services.document_status(document),
-            pending_revision=f"{pending.number} · {pending.status.label}" if pending else None,
-        )
+    for document in documents:
+        row = row_for(document)
         if status and row.status != status:
             continue
-        if queue in QUEUES and (pending is None or pending.status != QUEUES[queue]):
+        if queue in QUEUES and row.pending_status != QUEUES[queue]:
             continue
         if review == "due" and row.review_state not in ("due", "overdue"):
             continue

@@ -157,11 +157,13 @@ def set_distribution(document: Document, *, users: Iterable[User] = (),
 
 
 def list_documents(*, search: str | None = None, doc_type: str | None = None,
-                   process_id: int | None = None):
-    query = (select(Document).options(selectinload(Document.revisions),
-                                      selectinload(Document.process),
-                                      selectinload(Document.owner))
-             .order_by(Document.code))
+                   process_id: int | None = None, options=None):
+    """The documents matching the filters by code; ``options`` replace the default
+    eager loads (every revision, the process, the owner)."""
+    if options is None:
+        options = (selectinload(Document.revisions), selectinload(Document.process),
+                   selectinload(Document.owner))
+    query = select(Document).options(*options).order_by(Document.code)
     if search:
         like = f"%{search.strip().lower()}%"
         query = query.where(func.lower(Document.code).like(like)

@@ -19,7 +19,7 @@ from qms.core.spreadsheets import export_filename, send_export
 from qms.core.storage import store
 from qms.core.time import today_local
 from qms.core.uow import attempt
-from qms.documents import lifecycle, master_list, reading, services
+from qms.documents import lifecycle, master_list, reading, register, services
 from qms.documents.forms import ActionForm, DocumentForm, NewDocumentForm, ReviewUnchangedForm
 from qms.documents.models import Document, DocumentType
 from qms.extensions import db
@@ -63,9 +63,11 @@ def _filters() -> dict:
 def list_documents():
     authorize("document.view")
     filters = _filters()
-    rows = master_list.master_rows(**filters)
+    sort = register.parse_sort(request.args.get("orden"))
+    page = register.register_page(page=request.args.get("page", 1, type=int), sort=sort,
+                                  **filters)
     processes = db.session.scalars(select(Process).order_by(Process.code)).all()
-    return render_template("documents/list.html", rows=rows, filters=filters,
+    return render_template("documents/list.html", page=page, sort=sort, filters=filters,
                            processes=processes, types=DocumentType,
                            statuses=services.DOCUMENT_STATUS_LABELS)
 

@@ -210,6 +210,13 @@ class Nonconformity(Audited, VersionedMixin, Model):
         Index("ix_nonconformity_status_process", "status", "process_id", "detected_on",
               "closed_at"),
         Index("ix_nonconformity_status_source", "status", "source"),
+        # The records NCs were raised from (a survey wave's results, an audit finding, a
+        # complaint) list their NCs by origin.
+        Index("ix_nonconformity_origin", "origin_type", "origin_id"),
+        # The audit programme's risk ranking: open (and open major) NCs per process, and
+        # recent NCs from surveys and complaints per process, each from a covering index.
+        Index("ix_nonconformity_status_severity_process", "status", "severity", "process_id"),
+        Index("ix_nonconformity_source_detected", "source", "detected_on", "process_id"),
     )
 
     def __repr__(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from qms.core import geo
 from qms.core.settings import get_setting
@@ -90,6 +90,11 @@ def iter_comments(wave: Wave, *, department: str | None = None, query: str = "",
 
 def comments(wave: Wave, *, department: str | None = None, query: str = "",
              question: str | None = None, page: int = 1) -> Comments:
+    """One page of the comments. Without a search the database counts them and returns
+    the page (two queries, no response read into Python); a search folds accents, so it
+    reads the wave's answers here."""
+    if not query:
+        return _comments_in_sql(wave, department=department, question=question, page=page)
     questions, shown, min_n, found = iter_comments(wave, department=department, query=query,
                                                    question=question)
     start = (max(page, 1) - 1) * PAGE_SIZE
@@ -100,6 +105,47 @@ def comments(wave: Wave, *, department: str | None = None, query: str = "",
         total += 1
     suppressed = (department not in shown) if department else not shown
     return Comments(questions, shown, min_n, suppressed, total, listed)
+
+
+def _comments_in_sql(wave: Wave, *, department: str | None, question: str | None,
+                     page: int) -> Comments:
+    """:func:`iter_comments`' rows and numbering (by response, then question order) as
+    one ``UNION ALL`` of a select per text question, counted and paged by the database."""
+    min_n = int(get_setting("surveys.min_group_size"))
+    questions = [q for q in text_questions(wave) if not question or q.code == question]
+    shown = {code for code, n in _department_sizes(wave).items() if n >= min_n}
+    suppressed = (department not in shown) if department else not shown
+    places = sorted(shown if not department else shown & {department})
+    if not questions or not places:
+        return Comments(questions, shown, min_n, suppressed, 0, [])
+    parts = []
+    for position, q in enumerate(questions):
+        answer = Response.answers[q.code].as_string()
+        parts.append(select(Response.id.label("response_id"),
+                            literal(position).label("position"),
+                            Response.department_code.label("department_code"),
+                            Response.submitted_at.label("submitted_at"),
+                            answer.label("text"))
+                     .where(Response.wave_id == wave.id, visible_responses(),
+                            Response.department_code.in_(places),
+                            answer.is_not(None), func.trim(answer) != ""))
+    found = union_all(*parts).subquery()
+    start = (max(page, 1) - 1) * PAGE_SIZE
+    names = {d.code: d.name for d in geo.departments().values()}
+    # the total rides on the page's rows (one pass over the answers); a page past the
+    # end has none, and then it is counted on its own
+    rows = db.session.execute(
+        select(found, func.count().over().label("total"))
+        .order_by(found.c.response_id, found.c.position)
+        .limit(PAGE_SIZE).offset(start)).all()
+    total = rows[0].total if rows else db.session.scalar(
+        select(func.count()).select_from(found))
+    listed = [Comment(start + i + 1, row.department_code,
+                      names.get(row.department_code, row.department_code),
+                      row.submitted_at.date(), questions[row.position], row.text)
+              for i, row in enumerate(rows)]
+    return Comments(questions, shown, min_n, suppressed, total, listed)
+
 
 
 def export_rows(wave: Wave, **filters) -> Iterator[list]:

@@ -108,10 +108,8 @@ def raised_for_findings(wave: Wave, department_code: str | None) -> dict[str, No
     suffix = f"@{department_code or 'HN'}"
     raised: dict[str, Nonconformity] = {}
     for nc in db.session.scalars(
-            select(Nonconformity).where(Nonconformity.origin_type == ORIGIN_TYPE,
-                                        Nonconformity.origin_id.startswith(f"{wave.id}/"),
-                                        Nonconformity.status != NCStatus.CANCELLED)
-            .order_by(Nonconformity.id)):
+            linked_query(wave, findings_only=True)
+            .where(Nonconformity.status != NCStatus.CANCELLED)):
         key, _sep, place = nc.origin_id.partition("/")[2].rpartition("@")
         if f"@{place}" == suffix:
             raised.setdefault(key, nc)
@@ -149,15 +147,21 @@ def raise_nonconformity(wave: Wave, key: str, *, department_code: str | None,
         origin_label=f"{wave.survey.code} · {wave.code}")
 
 
+def linked_query(wave: Wave, *, findings_only: bool = False):
+    """The NCs raised from the wave (``findings_only``: from one of its findings), oldest
+    first; served by the NC table's origin index."""
+    from_finding = Nonconformity.origin_id.startswith(f"{wave.id}/")
+    return (select(Nonconformity)
+            .where(Nonconformity.origin_type == ORIGIN_TYPE,
+                   from_finding if findings_only
+                   else (Nonconformity.origin_id == str(wave.id)) | from_finding)
+            .order_by(Nonconformity.id))
+
+
 def linked_nonconformities(wave: Wave) -> list[Nonconformity]:
     from qms.extensions import db
 
-    return list(db.session.scalars(
-        select(Nonconformity).where(
-            Nonconformity.origin_type == ORIGIN_TYPE,
-            (Nonconformity.origin_id == str(wave.id))
-            | Nonconformity.origin_id.startswith(f"{wave.id}/"))
-        .order_by(Nonconformity.id)))
+    return list(db.session.scalars(linked_query(wave)))
 
 
 def _wave_origin(origin_id: str):

@@ -74,6 +74,78 @@ def _hot_statements() -> dict[str, object]:
     return statements
 
 
+#: The other registers (complaints in the thousands) and the pages that list the NCs
+#: raised from a record (a survey wave's results).
+LARGE += ("complaint",)
+COMPLAINT_CASES = ["", "estado=received", "tipo=payment", "departamento=08", "abiertas=1",
+                   "atrasadas=1", "tipo=payment&departamento=08&abiertas=1"]
+
+
+def _other_register_statements() -> dict[str, object]:
+    from qms.complaints import services as complaints
+    from qms.surveys import findings
+    from qms.surveys.models import Wave
+
+    names = {"estado": "status", "tipo": "category", "departamento": "department",
+             "abiertas": "open_only", "atrasadas": "overdue_only"}
+    statements = {}
+    for case in COMPLAINT_CASES:
+        args = dict(pair.split("=", 1) for pair in case.split("&") if pair)
+        filters = {names[k]: (v == "1" if k in ("abiertas", "atrasadas") else v)
+                   for k, v in args.items()}
+        query = complaints.register_query(**filters)
+        statements[f"complaints {case or '(no filter)'} — page"] = query.limit(50).offset(50)
+        statements[f"complaints {case or '(no filter)'} — count"] = select(
+            func.count()).select_from(query.order_by(None).subquery())
+    wave = Wave(id=4)
+    statements["NCs linked to a survey wave"] = findings.linked_query(wave)
+    statements["NCs raised from a wave's findings"] = findings.linked_query(
+        wave, findings_only=True)
+    return statements
+
+
+def test_the_programme_risk_figures_read_covering_indexes_only(app_ctx):
+    """The audit programme's two NC aggregates never read an NC row."""
+    from datetime import date
+
+    from qms.nonconformities.facts import nc_risk_figures_by_process
+
+    seen = []
+
+    def record(conn, cursor, statement, params, context, many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                             tuple(params)).all())
+
+    from sqlalchemy import event
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        nc_risk_figures_by_process(date(2026, 1, 1))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    plans = [" | ".join(row[3] for row in plan) for plan in seen]
+    assert len(plans) == 2 and all("USING COVERING INDEX" in plan for plan in plans), plans
+
+
+def test_sqlite_plans_of_the_other_registers_name_no_full_scan(app_ctx):
+    scans = {name: found for name, statement in _other_register_statements().items()
+             if (found := _sqlite_full_scans(statement))}
+    assert scans == {}
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_of_the_other_registers_name_no_full_scan(pg_app):
+    with pg_app.test_request_context():
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        try:
+            scans = {name: found for name, statement in _other_register_statements().items()
+                     if (found := _postgres_full_scans(statement))}
+        finally:
+            db.session.rollback()
+    assert scans == {}
+
+
 def _sql(statement) -> str:
     return str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
 

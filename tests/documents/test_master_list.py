@@ -32,7 +32,7 @@ def test_filters_by_status_review_type_and_text(app, login_as):
     _register(app)
     client = login_as("certificador")
     page = client.get("/documentos/").get_data(as_text=True)
-    assert "PR-SGC-01" in page and "FO-SGC-02" in page and "3 documentos." in page
+    assert "PR-SGC-01" in page and "FO-SGC-02" in page and 'data-count="3"' in page
     overdue = client.get("/documentos/?revision=overdue").get_data(as_text=True)
     assert "PR-SGC-01" in overdue and "FO-SGC-02" not in overdue and "Vencida" in overdue
     preparing = client.get("/documentos/?estado=in_preparation").get_data(as_text=True)

@@ -62,3 +62,26 @@ def test_comments_export_has_the_same_rows_and_neutralises_formulas(app, login_a
                        "pregunta", "texto"]
     assert len(rows) == 6 and {r[1] for r in rows[1:]} == {"08"}
     assert rows[1][5] == "Atención buena número 1"
+
+
+def test_the_counted_pages_equal_the_read_comments(app, write, monkeypatch):
+    """Without a search the database counts and pages the comments: the same rows, with
+    the same numbers, as reading every answer (which the search and the export do)."""
+    from qms.surveys import comments
+
+    wave_id = _wave_with_comments(app, write)
+    monkeypatch.setattr(comments, "PAGE_SIZE", 4)
+    with app.test_request_context():
+        wave = db.session.get(Wave, wave_id)
+
+        def shape(found):
+            return [(c.number, c.department_code, c.submitted_on, c.question.code, c.text)
+                    for c in found]
+
+        for department in (None, "08", "05"):
+            read = shape(comments.iter_comments(wave, department=department)[3])
+            pages = [comments.comments(wave, department=department, page=p) for p in (1, 2, 3)]
+            assert all(p.total == len(read) for p in pages)
+            assert shape(pages[0].page) + shape(pages[1].page) + shape(pages[2].page) == read
+        assert comments.comments(wave).total == 6
+        assert comments.comments(wave, department="05").suppressed

@@ -67,3 +67,25 @@ def test_import_dedupe_and_webhook_on_postgres(pg_wave):
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Response.id))) == 20
     assert results.wave_results(wave).responses == 20
+
+
+def test_comments_counted_and_paged_by_postgres_equal_the_read_ones(pg_wave, monkeypatch):
+    from qms.core.settings import set_setting
+    from qms.surveys import comments
+
+    _application, wave, _secret = pg_wave
+    with audit.acting_as(audit.SYSTEM):
+        importer.run_import(wave, SAMPLE, file_name="kobo.csv")
+        set_setting("surveys.min_group_size", 1)
+        db.session.commit()
+    monkeypatch.setattr(comments, "PAGE_SIZE", 3)
+
+    def shape(found):
+        return [(c.number, c.department_code, c.submitted_on, c.question.code, c.text)
+                for c in found]
+
+    read = shape(comments.iter_comments(wave)[3])
+    assert read  # the sample has comments
+    pages = [comments.comments(wave, page=p) for p in range(1, len(read) // 3 + 2)]
+    assert [c for p in pages for c in shape(p.page)] == read
+    assert {p.total for p in pages} == {len(read)}
