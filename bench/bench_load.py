@@ -303,7 +303,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, help="threads per worker (default: "
                         "deploy/gunicorn.conf.py's)")
-    parser.add_argument("--worker-class", help="gthread (default) or sync")
+    parser.add_argument("--worker-class", help="sync (default) or gthread")
     args = parser.parse_args()
     from bench._pg import postgres
     from qms.auth.demo import demo_password

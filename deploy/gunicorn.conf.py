@@ -24,17 +24,23 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 #: can serve.
 workers = _int("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count())
 
-#: Threads, so a worker keeps answering while one of its requests streams an export to
-#: a slow client (a 20,000-NC CSV takes seconds), waits on PostgreSQL or hashes a
-#: password (argon2 releases the GIL). Each thread holds at most one database
-#: connection: keep ``threads`` ≤ SQLAlchemy's pool (5, plus 10 overflow) and
-#: ``workers × 15`` under PostgreSQL's ``max_connections`` (100).
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = _int("GUNICORN_THREADS", 2)
+#: One thread per worker (the sync worker). Threads (``GUNICORN_WORKER_CLASS=gthread``,
+#: ``GUNICORN_THREADS=2``) would let a worker answer while one request streams an export
+#: or waits on PostgreSQL, but they share the GIL with the CPU-bound requests of their
+#: process: every write holds the audit chain's lock from its first audited flush to its
+#: commit, and a holder waiting for the GIL makes every other writer wait. Under the
+#: load run the lock's waits grew from 1.6 ms mean / 121 ms max (sync) to 45 ms / 3.6 s
+#: (gthread × 2). Each thread holds at most one database connection: keep ``threads`` ≤
+#: SQLAlchemy's pool (5, plus 10 overflow) and ``workers × 15`` under PostgreSQL's
+#: ``max_connections`` (100). A proxy in front (nginx) buffers slow clients, so a sync
+#: worker is not held by them.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = _int("GUNICORN_THREADS", 1)
 
-#: A worker whose main loop stops answering for this long is restarted. With threads the
-#: loop keeps beating while a request runs, so a long export is not killed by it (the
-#: sync worker killed any request past 30 s); larger exports go to the background.
+#: A sync worker still busy with one request after this long is killed and restarted
+#: (gunicorn's default is 30 s): exports above the background thresholds
+#: (``QMS_EXPORT_BACKGROUND_ROWS_*``) run outside the request, and the largest in-request
+#: export (a 100,000-row CSV) stays well under it.
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 #: Seconds an idle keep-alive connection (from the proxy in front) is held open.
