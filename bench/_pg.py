@@ -76,7 +76,12 @@ def postgres(database: str = "qms_bench", keep: Path | None = None) -> Iterator[
     options = " ".join([f"-c listen_addresses=127.0.0.1 -p {port}",
                         f"-c unix_socket_directories={base}",
                         *(f"-c {name}={value}" for name, value in SETTINGS.items())])
-    run("pg_ctl", "-D", str(data), "-o", options, "-l", str(base / "server.log"), "-w", "start")
+    started = run("pg_ctl", "-D", str(data), "-o", options, "-l", str(base / "server.log"),
+                  "-w", "start", check=False)
+    if started.returncode != 0:
+        log = (base / "server.log").read_text(errors="replace").splitlines()[-3:]
+        raise SystemExit(f"PostgreSQL did not start in {data} (another run using it?):\n"
+                         + "\n".join(log))
     try:
         if database not in databases(port, as_user, bin_dir):
             run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", database)

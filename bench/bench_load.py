@@ -2,7 +2,8 @@
 codes checked.
 
     .venv/bin/python -m bench.bench_load [--workdir DIR] [--ncs 20000] [--events 400000]
-        [--users 100] [--spawn-rate 2] [--run-time 60s] [--workers 4] [--threads N]
+        [--users 100] [--spawn-rate 2] [--run-time 60s] [--wait 1-3] [--workers 4]
+        [--worker-class sync|gthread] [--threads N]
 
 Starts a throwaway PostgreSQL 15 server (``--workdir`` keeps it and the data built at
 scale for the next runs; every run starts from a fresh copy of that data, ``CREATE
@@ -304,6 +305,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="threads per worker (default: "
                         "deploy/gunicorn.conf.py's)")
     parser.add_argument("--worker-class", help="sync (default) or gthread")
+    parser.add_argument("--wait", default="1-3", help="think time between two clicks, "
+                        "seconds (min-max; 100 people at 1-3 s offer about 45 requests a "
+                        "second)")
     args = parser.parse_args()
     from bench._pg import postgres
     from qms.auth.demo import demo_password
@@ -354,7 +358,8 @@ def main() -> None:
                  str(args.spawn_rate), "--run-time", args.run_time, "--csv", str(stats),
                  "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"],
                 env={**env, "QMS_BENCH_PASSWORD": demo_password(),
-                     "QMS_BENCH_NCS": str(ids["ncs"])}, cwd=ROOT, check=False,
+                     "QMS_BENCH_NCS": str(ids["ncs"]), "QMS_BENCH_WAIT": args.wait},
+                cwd=ROOT, check=False,
                 stdout=subprocess.DEVNULL, stderr=(workdir / "locust.log").open("w"))
             elapsed = time.perf_counter() - started
             sampler.done.set()
@@ -367,8 +372,9 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-        print(f"{args.users} users arriving {args.spawn_rate:g}/s for {args.run_time} on "
-              f"gunicorn ({args.workers} workers) and PostgreSQL; "
+        print(f"{args.users} users arriving {args.spawn_rate:g}/s for {args.run_time}, "
+              f"{args.wait} s between clicks, on gunicorn ({args.workers} workers, "
+              f"{args.worker_class or 'sync'}) and PostgreSQL; "
               f"{ids['ncs']:,} NCs, {ids['events']:,} audit events at the start")
         met, requests, writes, logins = report(Path(f"{stats}_stats.csv"),
                                        server_times(workdir / "access.log"))
@@ -393,6 +399,13 @@ def main() -> None:
                   f"{name} {seconds:.1f} s ({1000 * seconds / max(requests, 1):.0f} ms a "
                   f"request)" for name, seconds in used.items())
               + f"; the whole machine was busy {machine_busy:.0f} s")
+        per_request = sum(used.values()) / max(requests, 1)
+        low, high = (float(x) for x in args.wait.split("-", 1))
+        print(f"at {1000 * per_request:.0f} ms of CPU a request (all three), "
+              f"{os.cpu_count()} idle cores would serve at most "
+              f"{(os.cpu_count() or 1) / max(per_request, 1e-9):.0f} requests/s; "
+              f"{args.users} people clicking every {args.wait} s ask for up to "
+              f"{args.users / ((low + high) / 2):.0f}/s")
         failures = Path(f"{stats}_failures.csv")
         if failures.exists() and len(failures.read_text().splitlines()) > 1:
             print("failures:\n" + failures.read_text())

@@ -5,7 +5,8 @@ reporting NCs about a tenth of the time. Run by bench_load.py; by hand::
     .venv/bin/locust -f bench/locustfile.py --headless --host http://127.0.0.1:8000 \
         --users 100 --spawn-rate 2 --run-time 60s
 
-``QMS_BENCH_PASSWORD`` is the demo password; ``QMS_BENCH_NCS`` the highest NC id to open.
+``QMS_BENCH_PASSWORD`` is the demo password; ``QMS_BENCH_NCS`` the highest NC id to open;
+``QMS_BENCH_WAIT`` the think time between two clicks, in seconds (``1-3``).
 
 Each person reads the navigation of their home page and browses only the registers it
 offers them (as a person clicks what they are shown: no 403 is part of the load); the
@@ -53,8 +54,12 @@ NC_FILTERS = ["", "?status=closed", "?open_only=1", "?source=citizen_complaint",
               "?sort=status", "?page=3", "?mine=1", "?q=olancho", "?process_id=3&open_only=1"]
 
 
+#: Seconds a person waits between two clicks (``QMS_BENCH_WAIT``, "1-3" by default).
+WAIT = tuple(float(x) for x in os.environ.get("QMS_BENCH_WAIT", "1-3").split("-", 1))
+
+
 class Person(FastHttpUser):  # geventhttpclient: less of the 2 shared cores for the client
-    wait_time = between(1, 3)
+    wait_time = between(*WAIT)
 
     def on_start(self) -> None:
         self.username = next(_next_account)
