@@ -279,6 +279,15 @@ def postmaster_pid(url: str) -> int:
     return pid
 
 
+def _accounts() -> list[str]:
+    """The locustfile's accounts, read without importing locust (it patches the process
+    for gevent)."""
+    import ast
+
+    text = (ROOT / "bench/locustfile.py").read_text()
+    return ast.literal_eval(re.search(r"^ACCOUNTS = (\[.*?\])", text, re.M | re.S).group(1))
+
+
 class LoadSampler(threading.Thread):
     """The 1-minute load average every 5 s while locust runs."""
 
@@ -372,7 +381,9 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-        print(f"{args.users} users arriving {args.spawn_rate:g}/s for {args.run_time}, "
+        accounts = _accounts()
+        print(f"{args.users} users ({args.users / len(accounts):.0f} on each of the "
+              f"{len(accounts)} demo accounts) arriving {args.spawn_rate:g}/s for {args.run_time}, "
               f"{args.wait} s between clicks, on gunicorn ({args.workers} workers, "
               f"{args.worker_class or 'sync'}) and PostgreSQL; "
               f"{ids['ncs']:,} NCs, {ids['events']:,} audit events at the start")
