@@ -113,7 +113,7 @@ class Config:
 
     #: Password hashing (argon2id): OWASP's recommended minimum (19 MiB, 2 passes, 1 lane;
     #: Password Storage Cheat Sheet). About 25 ms of one core per login here, where
-    #: argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes) took about 0.2 s of both cores,
+    #: argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes) took 0.18–0.23 s of CPU,
     #: so a surge of logins (a shift starting, 2 a second) no longer saturates a small
     #: server. Hashes made with other parameters are re-made at their next login.
     ARGON2_PARAMS = {
