@@ -16,10 +16,11 @@ PYTEST_ARGS ?= -n 2 -p no:logging
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core
 TEST_DEBS := chromium postgresql poppler-utils qpdf wrk
 
-.PHONY: run test setup setup-test lint babel-extract clean help
+.PHONY: run serve test setup setup-test lint babel-extract clean help
 
 help:
 	@echo "make run    set everything up and serve http://$(HOST):$(PORT)"
+	@echo "make serve  the same under gunicorn, as production serves it (deploy/gunicorn.conf.py)"
 	@echo "make test   set everything up and run ruff + the whole pytest suite"
 
 run: setup
@@ -31,6 +32,14 @@ run: setup
 	@trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) qms scheduler & scheduler=$$!; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: setup
+	$(FLASK) qms init
+	$(FLASK) qms seed-demo
+	@$(FLASK) qms demo-logins
+	@trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) qms scheduler & scheduler=$$!; \
+	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
 test: setup setup-test lint
 	$(BIN)/pytest $(PYTEST_ARGS)

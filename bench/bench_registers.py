@@ -5,12 +5,13 @@ detail and dashboard page, and of every export, with 20,000 NCs.
         [--events 400000] [--runs 30] [--postgres] [--workdir DIR] [--only SUBSTRING]
 
 Builds the data (:mod:`bench.scale_data`: ``qms init``, the demo data, then bulk loads
-consistent with the models) in a fresh SQLite database (``--workdir`` keeps and reuses
-it) or, with ``--postgres``, in a throwaway PostgreSQL 15 server; then requests each page
-``--runs`` times in-process as the quality officer (the first answer is discarded as a
-warm-up) and prints the median and p95 server time (wall clock, and the CPU time of the
-process, which a loaded machine disturbs less: SQLite runs in the process, so its work is
-counted) and the number of SQL statements.
+consistent with the models) in a fresh SQLite database (``--workdir`` keeps and reuses it)
+or, with ``--postgres``, in a throwaway PostgreSQL 15 server (``--workdir`` keeps its
+cluster under ``DIR/pg``, the one ``bench.bench_load --workdir DIR`` builds and reuses);
+then requests each page ``--runs`` times in-process as the quality officer (the first
+answer is discarded as a warm-up) and prints the median and p95 server time (wall clock,
+and the CPU time of the process, which a loaded machine disturbs less: SQLite runs in the
+process, so its work is counted) and the number of SQL statements.
 Each export is timed three times. The floors compared against are the issue's: every
 page ≤ 50 ms at p95 with a query count that does not grow with the register, a
 20,000-NC export ≤ 10 s as XLSX and ≤ 3 s as CSV.
@@ -315,8 +316,9 @@ def main() -> None:
     if args.postgres:
         from bench._pg import postgres
 
-        with postgres() as url:
-            run(args, url, None)
+        # --workdir keeps the cluster and its data (shared with bench_load's --workdir)
+        with postgres(keep=args.workdir and args.workdir / "pg") as url:
+            run(args, url, args.workdir)
     else:
         run(args, None, args.workdir)
 
@@ -341,8 +343,8 @@ def run(args, url: str | None, workdir: Path | None) -> None:
                      TEMPLATES_AUTO_RELOAD=False,
                      # the exports are timed in the request against the floors
                      EXPORT_BACKGROUND_ROWS_XLSX=10**9, EXPORT_BACKGROUND_ROWS_CSV=10**9)
-    marker = workdir / "ids.json"
-    if url.startswith("sqlite") and marker.exists():
+    marker = (workdir / "pg" if url.startswith("postgresql") else workdir) / "ids.json"
+    if marker.exists():
         ids = json.loads(marker.read_text())
         print(f"reusing {workdir}")
     else:

@@ -32,7 +32,8 @@ def _hasher_for(params: tuple) -> PasswordHasher:
 
 
 def _hasher() -> PasswordHasher:
-    """argon2id with the library's defaults; tests configure cheaper ARGON2_PARAMS."""
+    """argon2id with the configured ``ARGON2_PARAMS`` (OWASP's minimum in production;
+    tests configure cheaper ones)."""
     return _hasher_for(tuple(sorted(current_app.config.get("ARGON2_PARAMS", {}).items())))
 
 
@@ -57,8 +58,24 @@ def check_password(user: User, password: str) -> bool:
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     if ok and _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher().hash(password)
+        _store_rehash(user, password)
     return ok
+
+
+def _store_rehash(user: User, password: str) -> None:
+    """The same password hashed again with the configured parameters.
+
+    Bookkeeping, not a password change: a plain UPDATE without the version check, so
+    several logins of one account at once (each needing the rehash) never fail each
+    other (StaleDataError), and the account's other sessions and tokens stay valid (an
+    ORM change of the hash would end them as a password change does). Only if the hash
+    is still the one just verified: a password changed meanwhile wins.
+    """
+    old, new = user.password_hash, _hasher().hash(password)
+    db.session.execute(update(User).where(User.id == user.id, User.password_hash == old)
+                       .values(password_hash=new)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(user, "password_hash", new)
 
 
 def load_session_user(session_id: str) -> User | None:

@@ -135,3 +135,42 @@ def test_concurrent_logins_of_one_account_never_fail_on_bookkeeping(app_ctx):
     assert fresh.version == version + 1  # the login itself did not bump the version
     event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert (event.action, event.entity_type) == ("login", "user")
+
+
+def test_a_login_that_rehashes_the_password_keeps_the_accounts_sessions(app):
+    """New hashing parameters (``QMS_ARGON2_*``) re-hash each password at its next login.
+    Written through the ORM, the new hash counted as a password change: it ended every
+    other session of the account and, under the version check, failed the concurrent
+    logins of that account (StaleDataError). It is bookkeeping, as last_login_at is."""
+    from argon2 import extract_parameters
+    from sqlalchemy import update
+
+    from qms.auth.models import User
+
+    first, second = app.test_client(), app.test_client()
+    assert login(first, "calidad").status_code == 302
+    cheap = app.config["ARGON2_PARAMS"]
+    app.config["ARGON2_PARAMS"] = {**cheap, "time_cost": cheap["time_cost"] + 1}
+    try:
+        with app.app_context():
+            before = user("calidad")
+            old_hash, version, generation = (before.password_hash, before.version,
+                                             before.session_generation)
+        assert login(second, "calidad").status_code == 302
+        assert first.get("/inicio").status_code == 200  # the other session still counts
+        with app.app_context():
+            after = user("calidad")
+            assert after.password_hash != old_hash
+            assert extract_parameters(after.password_hash).time_cost == cheap["time_cost"] + 1
+            assert (after.version, after.session_generation) == (version, generation)
+            # a login still holding the old row (another one re-hashed first) succeeds too
+            stale = user("calidad")
+            db.session.execute(update(User).where(User.id == stale.id)
+                               .values(password_hash=old_hash, version=User.version + 1)
+                               .execution_options(synchronize_session=False))
+            assert authenticate("calidad", PASSWORD) is stale
+            db.session.commit()
+    finally:
+        app.config["ARGON2_PARAMS"] = cheap
+    assert login(app.test_client(), "calidad").status_code == 302  # back to the test params
+    assert second.get("/inicio").status_code == 200
