@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from qms.core import audit
 from qms.core.db import bulk_insert
 from qms.extensions import db
-from qms.nonconformities import register
+from qms.nonconformities import export, register
 from qms.nonconformities.models import CorrectiveAction, Nonconformity
 from tests.conftest import user
 from tests.nonconformities.conftest import make_process
@@ -72,12 +72,12 @@ def test_the_register_page_costs_the_same_queries_at_any_size(app, login_as):
 
 def test_an_export_reads_in_batches_of_fixed_size(app_ctx, monkeypatch):
     _grow(app_ctx, 1, 50)
-    monkeypatch.setattr(register, "EXPORT_BATCH", 10)
+    monkeypatch.setattr(export, "EXPORT_BATCH", 10)
     seen = []
     listener = lambda *args: seen.append(1)  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        rows = list(register.export_rows(register.Filters()))
+        rows = list(export.export_rows(register.Filters()))
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(rows) == 50
