@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,8 +20,9 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 from werkzeug.http import dump_options_header
+from werkzeug.wsgi import wrap_file
 
 #: Content types of the export formats every register offers.
 MIMETYPES = {
@@ -44,11 +47,13 @@ class Column:
     width: int = 15
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, zone: Any = None) -> Any:
     if value is None:
         return ""
+    if type(value) is str:
+        return "'" + value if value.startswith(FORMULA_START) else value
     if isinstance(value, datetime):
-        return _naive_local(value).isoformat(sep=" ", timespec="minutes")
+        return _naive_local(value, zone).isoformat(sep=" ", timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
     return safe_cell(value)
@@ -63,8 +68,9 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]],
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([c.heading for c in columns])
+    zone = _zone()
     for row in rows:
-        writer.writerow([_plain(v) for v in row])
+        writer.writerow([_plain(v, zone) for v in row])
         if buffer.tell() >= chunk_size:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -90,10 +96,25 @@ def write_csv(out: BinaryIO, columns: Sequence[Column], rows: Iterable[Sequence[
 
 def xlsx_bytes(title: str | None, sheet_name: str, columns: Sequence[Column],
                rows: Iterable[Sequence[Any]], *more: Sheet) -> bytes:
-    """:func:`write_xlsx` into memory: the bytes of the workbook."""
+    """:func:`write_xlsx` into memory: the bytes of the workbook (a small export)."""
     out = io.BytesIO()
     write_xlsx(out, title, sheet_name, columns, rows, *more)
     return out.getvalue()
+
+
+def xlsx_file(title: str | None, sheet_name: str, columns: Sequence[Column],
+              rows: Iterable[Sequence[Any]], *more: Sheet) -> BinaryIO:
+    """:func:`write_xlsx` into a temporary file, rewound, for :func:`send_export` to
+    stream: a register's workbook never sits in memory whole (the file is removed when
+    it is closed, which the response does once it is sent)."""
+    out = tempfile.TemporaryFile(prefix="sgc-export-")  # noqa: SIM115 - the response closes it
+    try:
+        write_xlsx(out, title, sheet_name, columns, rows, *more)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
 
 
 def write_xlsx(out: BinaryIO, title: str | None, sheet_name: str, columns: Sequence[Column],
@@ -137,6 +158,7 @@ def _write_sheet(book: Any, styles: dict, title: str | None, spec: Sheet) -> int
     text, number, boolean, when = (sheet.write_string, sheet.write_number,
                                    sheet.write_boolean, sheet.write_datetime)
     day, moment = styles["date"], styles["datetime"]
+    zone = _zone()
     row_index = header_row
     for row in spec.rows:
         row_index += 1
@@ -151,7 +173,7 @@ def _write_sheet(book: Any, styles: dict, title: str | None, spec: Sheet) -> int
             elif kind is bool:
                 boolean(row_index, col, value)
             elif isinstance(value, datetime):
-                when(row_index, col, _naive_local(value), moment)
+                when(row_index, col, _naive_local(value, zone), moment)
             elif isinstance(value, date):
                 when(row_index, col, value, day)
             elif isinstance(value, (int, float, Decimal)):
@@ -171,13 +193,18 @@ def _sheet_title(name: str) -> str:
     return str(name).translate(_TAB_FORBIDDEN)[:31] or "Hoja"
 
 
-def _naive_local(value: datetime) -> datetime:
+def _zone() -> Any:
+    """The programme's time zone, looked up once per export (not once per cell)."""
+    from qms.core.time import local_zone
+
+    return local_zone()
+
+
+def _naive_local(value: datetime, zone: Any = None) -> datetime:
     """Excel has no time zones: a stored UTC instant is written as local wall time."""
     if value.tzinfo is None:
         return value
-    from qms.core.time import to_local
-
-    return to_local(value).replace(tzinfo=None)
+    return value.astimezone(zone or _zone()).replace(tzinfo=None)
 
 
 def export_filename(*parts: str, ext: str) -> str:
@@ -204,26 +231,35 @@ def send_table(fmt: str, name: Sequence[str], title: str, sheet_name: str,
     if fmt == "csv":
         return send_export(csv_chunks(columns, rows), export_filename(*name, ext="csv"))
     if fmt == "xlsx":
-        return send_export(xlsx_bytes(title, sheet_name, columns, rows, *more),
+        return send_export(xlsx_file(title, sheet_name, columns, rows, *more),
                            export_filename(*name, ext="xlsx"))
     raise ValueError(f"no export format {fmt!r}")
 
 
-def send_export(body: bytes | str | Iterable[str] | Iterable[bytes], filename: str) -> Response:
+def send_export(body: bytes | str | BinaryIO | Iterable[str] | Iterable[bytes],
+                filename: str) -> Response:
     """Send an export as a download named ``filename``; its extension (``.csv`` or
     ``.xlsx``) gives the content type.
 
-    ``body`` is the whole file, or an iterator of chunks that is streamed as it is
-    produced (large CSVs never sit in memory) with the request context kept alive for it.
+    ``body`` is the whole file, an open binary file (:func:`xlsx_file`: sent in blocks
+    and closed), or an iterator of chunks that is streamed as it is produced (large CSVs
+    never sit in memory) with the request context kept alive for it.
     The file is never cached: a register export is a snapshot of records people may not
     all see.
     """
     extension = filename.rpartition(".")[2].lower()
     if extension not in MIMETYPES:
         raise ValueError(f"no export format for {filename!r}")
-    if not isinstance(body, (bytes, str)):
+    length = None
+    if hasattr(body, "read"):
+        length = os.fstat(body.fileno()).st_size
+        body = wrap_file(request.environ, body)
+    elif not isinstance(body, (bytes, str)):
         body = stream_with_context(body)
-    response = Response(body, content_type=MIMETYPES[extension])
+    response = Response(body, content_type=MIMETYPES[extension],
+                        direct_passthrough=length is not None)
+    if length is not None:
+        response.content_length = length
     response.headers["Content-Disposition"] = _attachment(filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response

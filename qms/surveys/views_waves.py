@@ -13,7 +13,7 @@ from qms.core.formats import shorten
 from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.limits import body_limit
 from qms.core.permissions import authorize, get_or_404_authorized
-from qms.core.spreadsheets import export_filename, send_export, xlsx_bytes
+from qms.core.spreadsheets import export_filename, send_export, xlsx_file
 from qms.core.uow import after_commit, attempt, write_first
 from qms.extensions import db
 from qms.processes.facts import process_choices
@@ -191,7 +191,7 @@ def _send(fmt: str, name: list[str], title: str, header, rows):
     into the analysts' scripts); the XLSX has the shape of every other export."""
     if fmt == "csv":
         return send_export(exports.csv_stream(header, rows), export_filename(*name, ext="csv"))
-    return send_export(xlsx_bytes(title, _("Datos"), exports.columns(header), rows),
+    return send_export(xlsx_file(title, _("Datos"), exports.columns(header), rows),
                        export_filename(*name, ext="xlsx"))
 
 
