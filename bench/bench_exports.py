@@ -133,7 +133,7 @@ def cases(workdir: Path, sizes: list[int]) -> list[tuple[str, str, int, str, str
         events = db.session.scalar(select(func.count(AuditEvent.id)))
         for fmt in ("csv", "xlsx"):
             found.append(("audit log", fmt, events, f"/auditoria/exportar.{fmt}",
-                          f"/auditoria/exportar.{fmt}?entity_type=user"))
+                          f"/auditoria/exportar.{fmt}?tipo=process"))
         wave_id, responses = db.session.execute(
             select(Response.wave_id, func.count()).group_by(Response.wave_id)
             .order_by(func.count().desc()).limit(1)).first() or (None, 0)
