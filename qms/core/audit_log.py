@@ -14,17 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
-from qms.core import history
+from qms.core import export_jobs, formats, history
 from qms.core.audit import AUDITED, RECORD_TYPES, AuditEvent
+from qms.core.db import now_utc
 from qms.core.errors import ValidationError
 from qms.core.links import record_urls
-from qms.core.spreadsheets import Column
+from qms.core.spreadsheets import Column, write_csv, write_xlsx
 from qms.core.time import local_zone
 from qms.extensions import db
 
@@ -336,3 +337,27 @@ def export_rows(filters: LogFilters) -> Iterator[list[Any]]:
                    e.prev_hash]
         last_id = events[-1].id
         db.session.expunge_all()
+
+
+def export_title() -> str:
+    return _("Pista de auditoría · exportada el %(d)s", d=formats.local_datetime(now_utc()))
+
+
+def export_count(filters: LogFilters) -> int:
+    """How many events an export of ``filters`` holds (one count over the indexes)."""
+    return db.session.scalar(select(func.count()).select_from(
+        query(filters).order_by(None).with_only_columns(AuditEvent.id).subquery()))
+
+
+@export_jobs.exporter("audit_log")
+def build_export(params: dict, out: BinaryIO, progress) -> None:
+    """The trail's export as a background job (see :mod:`qms.core.export_jobs`): the
+    whole trail of a national programme is far more than a request can write."""
+    filters = parse_filters(params["args"])
+    rows = export_jobs.counted(export_rows(filters), progress)
+    if params["format"] == "xlsx":
+        write_xlsx(out, export_title(), _("Pista de auditoría"),
+                   export_columns(), rows)
+    else:
+        write_csv(out, export_columns(), rows)
+

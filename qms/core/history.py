@@ -169,9 +169,9 @@ def _entry(event: AuditEvent, titles: _Titles, hidden: frozenset[str] | set[str]
     note, note_fields = _note(kind, event.note)
     return Entry(
         event=event,
-        record_label=record_type_label(kind),
+        record_label=titles.label(record_type_label, kind),
         record_title=titles.record(kind, event.entity_id),
-        action_label=action_label(kind, event.action),
+        action_label=titles.label(action_label, kind, event.action),
         actor=titles.actor(event),
         changes=_changes(event, titles, hidden),
         note=note,
@@ -195,7 +195,7 @@ def _change(kind: str, key: str, before: dict, after: dict, event: AuditEvent,
     old = titles.show(kind, key, before.get(key))
     new = titles.show(kind, key, after.get(key))
     has_before, has_after = event.before is not None, event.after is not None
-    label = field_label(kind, key)
+    label = titles.label(field_label, kind, key)
     if not (_is_long(old) or _is_long(new)):
         return Change(key, label, old, new, has_before, has_after)
     old_text = old if has_before and not _empty(before.get(key)) else ""
@@ -308,6 +308,17 @@ class _Titles:
                     if table and value is not None:
                         wanted[table].add(value)
         self._titles = {table: _load_titles(table, ids) for table, ids in wanted.items()}
+        self._labels: dict[tuple, str] = {}
+
+    def label(self, func: Any, *args: str) -> str:
+        """``func(*args)`` (a record type's, action's or field's label) once per page of
+        events: resolving a lazy label costs a translation lookup, and an export of the
+        trail asks for the same few hundred labels hundreds of thousands of times."""
+        key = (func, *args)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = func(*args)
+        return found
 
     def title(self, table: str, value: Any) -> str | None:
         return self._titles.get(table, {}).get(str(value))

@@ -19,14 +19,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from qms.core import audit_log, chain, formats, history
+from qms.core import audit_log, chain, export_jobs, history
 from qms.core import dashboard as dashboard_cards
 from qms.core import pending as pending_work
-from qms.core.db import now_utc
 from qms.core.errors import ValidationError
 from qms.core.i18n import LANGUAGE_CHOSEN
 from qms.core.permissions import authorize, can
-from qms.core.spreadsheets import send_table
+from qms.core.spreadsheets import export_filename, send_table
 from qms.core.time import today_local
 from qms.extensions import db
 
@@ -139,9 +138,19 @@ def audit_log_export(fmt: str):
     filters, error = _log_filters()
     if error:
         abort(400, error)
-    title = _("Pista de auditoría · exportada el %(d)s", d=formats.local_datetime(now_utc()))
-    return send_table(fmt, [_("pista de auditoria")], title, _("Pista de auditoría"),
-                      audit_log.export_columns(), audit_log.export_rows(filters))
+    # Above the format's threshold (``EXPORT_BACKGROUND_ROWS_*``) the file is built in
+    # the background with its progress shown: the whole trail is hundreds of thousands
+    # of events, far more than a request can write before the worker timeout.
+    total = audit_log.export_count(filters)
+    if total > current_app.config[f"EXPORT_BACKGROUND_ROWS_{fmt.upper()}"]:
+        token = export_jobs.start(
+            "audit_log", params={"args": filters.as_args(), "format": fmt},
+            filename=export_filename(_("pista de auditoria"), ext=fmt), total=total,
+            back=url_for("core.audit_log", **filters.as_args()))
+        return redirect(url_for("exports.progress", token=token))
+    return send_table(fmt, [_("pista de auditoria")], audit_log.export_title(),
+                      _("Pista de auditoría"), audit_log.export_columns(),
+                      audit_log.export_rows(filters))
 
 
 @bp.get("/favicon.ico")

@@ -26,7 +26,7 @@ from qms.core.storage import send_stored_file
 from qms.core.time import today_local
 from qms.core.uow import attempt, checkpoint, write_first
 from qms.extensions import db
-from qms.nonconformities import register, services
+from qms.nonconformities import export, register, services
 from qms.nonconformities.enums import (
     IshikawaCategory,
     NCSeverity,
@@ -96,14 +96,14 @@ def _export(fmt: str):
     authorize("nc.view")
     filters = _filters()
     limit = current_app.config[f"EXPORT_BACKGROUND_ROWS_{fmt.upper()}"]
-    total = register.export_count(filters)
+    total = export.export_count(filters)
     if total > limit:
-        params = {**register.filters_params(filters, request.args.to_dict()), "format": fmt}
+        params = {**export.filters_params(filters, request.args.to_dict()), "format": fmt}
         token = export_jobs.start("nc_register", params=params, filename=_export_name(fmt),
                                   total=total,
                                   back=url_for("nonconformities.list", **request.args.to_dict()))
         return redirect(url_for("exports.progress", token=token))
-    body = register.export_csv(filters) if fmt == "csv" else register.export_xlsx(filters)
+    body = export.export_csv(filters) if fmt == "csv" else export.export_xlsx(filters)
     return send_export(body, _export_name(fmt))
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from qms.core.spreadsheets import Column, csv_chunks
+from qms.core import export_jobs
+from qms.core.spreadsheets import Column, csv_chunks, write_csv, write_xlsx
 from qms.extensions import db
 from qms.surveys.models import QuestionType, Response, Wave
 from qms.surveys.publishing import visible_responses
@@ -87,6 +88,31 @@ def response_rows(wave: Wave) -> Iterator[list[Any]]:
             value = answers.get(q.code, "")
             cells.append(" ".join(value) if isinstance(value, list) else value)
         yield cells
+
+
+def response_count(wave: Wave) -> int:
+    """How many responses an export of ``wave`` holds (one count)."""
+    return db.session.scalar(select(func.count(Response.id)).where(
+        Response.wave_id == wave.id, visible_responses()))
+
+
+def response_title(wave: Wave) -> str:
+    return _("Respuestas anonimizadas de la ronda %(w)s de «%(s)s»", w=wave.code,
+             s=wave.survey.title)
+
+
+@export_jobs.exporter("survey_responses")
+def build_response_export(params: dict, out: BinaryIO, progress) -> None:
+    """A wave's anonymised responses as a background job (see
+    :mod:`qms.core.export_jobs`): a national wave is hundreds of thousands of rows.
+    The view authorised the requester; the job only reads."""
+    wave = db.session.get(Wave, params["wave_id"])
+    header = response_header(wave)
+    rows = export_jobs.counted(response_rows(wave), progress)
+    if params["format"] == "xlsx":
+        write_xlsx(out, response_title(wave), _("Datos"), columns(header), rows)
+    else:
+        write_csv(out, columns(header), rows, delimiter=";")
 
 
 def columns(header: list[str]) -> list[Column]:

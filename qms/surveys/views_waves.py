@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from qms.core import audit, charts, geo
+from qms.core import audit, charts, export_jobs, geo
 from qms.core.errors import ServiceError
 from qms.core.formats import shorten
 from qms.core.forms import EmptyForm, apply_service_error
 from qms.core.limits import body_limit
 from qms.core.permissions import authorize, get_or_404_authorized
-from qms.core.spreadsheets import export_filename, send_export, xlsx_bytes
+from qms.core.spreadsheets import export_filename, send_export, xlsx_file
 from qms.core.uow import after_commit, attempt, write_first
 from qms.extensions import db
 from qms.processes.facts import process_choices
@@ -180,10 +189,18 @@ def export_responses(wave_id: int, fmt: str):
     wave = get_or_404_authorized(Wave, wave_id, "survey.export_responses")
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    return _send(fmt, [_("respuestas anonimizadas"), wave.survey.code, wave.code],
-                 _("Respuestas anonimizadas de la ronda %(w)s de «%(s)s»", w=wave.code,
-                   s=wave.survey.title),
-                 exports.response_header(wave), exports.response_rows(wave))
+    name = [_("respuestas anonimizadas"), wave.survey.code, wave.code]
+    # A national wave is hundreds of thousands of responses: above the format's threshold
+    # (``EXPORT_BACKGROUND_ROWS_*``) the file is built in the background, with progress.
+    total = exports.response_count(wave)
+    if total > current_app.config[f"EXPORT_BACKGROUND_ROWS_{fmt.upper()}"]:
+        token = export_jobs.start("survey_responses", params={"wave_id": wave.id,
+                                                              "format": fmt},
+                                  filename=export_filename(*name, ext=fmt), total=total,
+                                  back=url_for("surveys.wave", wave_id=wave.id))
+        return redirect(url_for("exports.progress", token=token))
+    return _send(fmt, name, exports.response_title(wave), exports.response_header(wave),
+                 exports.response_rows(wave))
 
 
 def _send(fmt: str, name: list[str], title: str, header, rows):
@@ -191,7 +208,7 @@ def _send(fmt: str, name: list[str], title: str, header, rows):
     into the analysts' scripts); the XLSX has the shape of every other export."""
     if fmt == "csv":
         return send_export(exports.csv_stream(header, rows), export_filename(*name, ext="csv"))
-    return send_export(xlsx_bytes(title, _("Datos"), exports.columns(header), rows),
+    return send_export(xlsx_file(title, _("Datos"), exports.columns(header), rows),
                        export_filename(*name, ext="xlsx"))
 
 

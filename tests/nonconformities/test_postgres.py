@@ -10,7 +10,7 @@ from sqlalchemy import select
 from qms.core import audit
 from qms.core.db import frozen_clock
 from qms.extensions import db
-from qms.nonconformities import register, services
+from qms.nonconformities import export, register, services
 from qms.nonconformities.enums import NCStatus
 from qms.nonconformities.models import Nonconformity
 from qms.processes.models import Process
@@ -46,5 +46,5 @@ def test_nc_life_register_and_charts_on_postgresql(pg_app):
         assert any(code == "NCPGL" for code, _ in figures["days_to_close"])
         stored = db.session.get(Nonconformity, closed.id)
         assert stored.analyses[0].whys == ["Se pagó a otro", "Cruce por nombre"]
-        assert "NC-" in "".join(register.export_csv(register.Filters(process_id=process.id)))
+        assert "NC-" in "".join(export.export_csv(register.Filters(process_id=process.id)))
         db.session.remove()

@@ -1,5 +1,5 @@
 """The register's page costs a fixed number of queries whatever the register's size,
-for every filter, sort and page; so does an export per batch of NCs."""
+for every filter, sort and page (an export's, per batch of NCs: test_export.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from qms.core import audit
 from qms.core.db import bulk_insert
 from qms.extensions import db
-from qms.nonconformities import figures, register
+from qms.nonconformities import figures
 from qms.nonconformities.models import CorrectiveAction, Nonconformity
 from tests.conftest import user
 from tests.nonconformities.conftest import make_process
@@ -69,20 +69,3 @@ def test_the_register_page_costs_the_same_queries_at_any_size(app, login_as):
     large = {url: _queries(app, client, url) for url in URLS}
     assert large == small
     assert max(large.values()) <= 12
-
-
-def test_an_export_reads_in_batches_of_fixed_size(app_ctx, monkeypatch):
-    _grow(app_ctx, 1, 50)
-    monkeypatch.setattr(register, "EXPORT_BATCH", 10)
-    seen = []
-    listener = lambda *args: seen.append(1)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        rows = list(register.export_rows(register.Filters()))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    assert len(rows) == 50
-    # The NCs in 5 batches of 10, each batch with its actions, process, analyses and
-    # verifications in one query apiece: a fixed cost per batch, none per NC. Fewer
-    # would mean the whole register was loaded at once (memory growing with it).
-    assert 5 * 4 <= len(seen) <= 1 + 5 * 5
