@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+from functools import lru_cache
 
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from itsdangerous import URLSafeTimedSerializer
@@ -35,7 +37,13 @@ class SessionInterface(SecureCookieSessionInterface):
     Flask builds a new ``URLSafeTimedSerializer`` twice a request (to read the cookie
     and to write it), and building one serialises an empty dict to learn that its
     serializer produces text. The serializer holds no state between calls, so one per
-    secret key (and fallback keys: a rotated key is picked up) serves every request."""
+    secret key (and fallback keys: a rotated key is picked up) serves every request.
+
+    The digest is the same SHA-1 HMAC as Flask's (cookies signed before stay valid), named
+    by :func:`hashlib.sha1` itself: Flask's lazy wrapper around it is a Python function,
+    for which :mod:`hmac` falls back to its pure-Python construction, twice per cookie."""
+
+    digest_method = staticmethod(hashlib.sha1)
 
     def __init__(self) -> None:
         self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
@@ -50,6 +58,39 @@ class SessionInterface(SecureCookieSessionInterface):
                 self._serializers.clear()
             serializer = self._serializers[key] = super().get_signing_serializer(app)
         return serializer
+
+
+#: Flask-WTF's salt for CSRF tokens.
+_CSRF_SALT = "wtf-csrf-token"
+
+
+@lru_cache(maxsize=8)
+def _csrf_serializer(secret_key: str | bytes) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_CSRF_SALT,
+                                  signer_kwargs={"digest_method": hashlib.sha1})
+
+
+def csrf_token() -> str:
+    """The request's CSRF token, made exactly as :func:`flask_wtf.csrf.generate_csrf`
+    makes it (Flask-WTF validates it as ever: same secret, salt and SHA-1 HMAC), from a
+    serializer kept per key with OpenSSL's HMAC instead of one built per token with the
+    pure-Python one. The template global ``csrf_token()`` and the kept login page use it.
+    Once a token is made for the request (here, or by a form Flask-WTF built), every
+    later call answers that one."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token = g.get(field)
+    if token is None:
+        raw = session.get(field)
+        if not isinstance(raw, str):
+            raw = session[field] = secrets.token_hex(20)  # as long as Flask-WTF's
+        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        token = _csrf_serializer(secret).dumps(raw)
+        setattr(g, field, token)
+    return token
+
+
+_CSRF_TEMPLATE_CONTEXT = {"csrf_token": csrf_token}
 
 
 def secret_digest(secret: str) -> str:
@@ -70,6 +111,9 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     app.session_interface = SessionInterface()
+    # Flask-WTF offers its generate_csrf both as a global and from a context processor.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: _CSRF_TEMPLATE_CONTEXT)
     with_hsts = SECURITY_HEADERS + (HSTS,)
 
     @app.after_request
