@@ -48,6 +48,20 @@ class QMSLoginManager(LoginManager):
         return super()._session_protection_failed()
 
 
+class QMSCSRFProtect(CSRFProtect):
+    """Flask-WTF's CSRF protection, answering a GET before looking up exemptions.
+
+    Flask-WTF resolves the blueprint and view of every request to see whether they are
+    exempt, and only then notices that a GET is never checked."""
+
+    def protect(self, apply_exemptions=False):
+        from flask import current_app, request
+
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return None
+        return super().protect(apply_exemptions)
+
+
 class QMSLimiter(Limiter):
     """Flask-Limiter that costs nothing on the routes it does not guard.
 
@@ -109,6 +123,6 @@ def _when_limited(hook, *args):
 db = QMSSQLAlchemy(model_class=Model)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = QMSLoginManager()
-csrf = CSRFProtect()
+csrf = QMSCSRFProtect()
 babel = Babel()
 limiter = QMSLimiter(key_func=get_remote_address, default_limits=[])

@@ -136,4 +136,4 @@ def _personal() -> bool:
     loaded = g.get("_login_user")
     if loaded is not None and getattr(loaded, "is_authenticated", False):
         return True
-    return "_user_id" in session or "Authorization" in request.headers
+    return "_user_id" in session or "HTTP_AUTHORIZATION" in request.environ
