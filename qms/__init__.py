@@ -30,6 +30,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from qms import extensions as ext
     from qms.core import i18n, security, web
 
+    _no_ping_for_sqlite(app)
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(Path(app.root_path).parent / "migrations"))
     ext.csrf.init_app(app)
@@ -43,3 +44,13 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         module = import_module(f"qms.{name}")
         module.init_app(app)
     return app
+
+
+def _no_ping_for_sqlite(app: Flask) -> None:
+    """A SQLite file on this host never drops a connection: checking each pooled
+    connection with a ``SELECT 1`` before every request (``pool_pre_ping``, which a
+    PostgreSQL server behind a network needs) is work for nothing there."""
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -21,7 +21,8 @@ from typing import Any
 
 from flask import current_app, g, render_template, request, session
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
+
+from qms.core.security import csrf_token
 
 #: Text that stands for the CSRF token in a kept page (random per process: never in a
 #: template, never guessable from outside).
@@ -45,13 +46,13 @@ def render_anonymous(template: str, context: Callable[[], dict[str, Any]]) -> st
     page = _PAGES.get(key)
     if page is None:
         field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        setattr(g, field, _MARK)  # what generate_csrf() answers for this render
+        setattr(g, field, _MARK)  # what csrf_token() answers for this render
         try:
             page = render_template(template, **context())
         finally:
             g.pop(field, None)
         _PAGES[key] = page
-    return page.replace(_MARK, generate_csrf())
+    return page.replace(_MARK, csrf_token())
 
 
 def clear() -> None:

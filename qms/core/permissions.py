@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user
+from werkzeug.local import LocalProxy
 
 from qms.core.roles import Role
 
@@ -56,6 +57,8 @@ def allow_roles(action: str, *roles: Role) -> None:
 
 def can(user: Any, action: str, obj: Any = None) -> bool:
     """Whether ``user`` may do ``action`` (to ``obj``); unknown actions are refused."""
+    if isinstance(user, LocalProxy):  # current_user: resolved once, not per attribute
+        user = user._get_current_object()
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if not isinstance(getattr(user, "role", None), Role) or not user.is_active:

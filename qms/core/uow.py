@@ -131,6 +131,27 @@ class QMSFlask(Flask):
     answers 503 with ``Retry-After`` (:mod:`qms.core.web`).
     """
 
+    #: Largest number of callables :meth:`ensure_sync` remembers (hooks, views, error
+    #: handlers: a few hundred at most).
+    _SYNC_CACHE_SIZE = 4096
+
+    def ensure_sync(self, func):  # type: ignore[override]
+        """Flask asks whether every hook, view and handler is a coroutine function each
+        time it calls one (a dozen times a request, 2–3 µs each); the answer for a given
+        callable does not change, so it is remembered."""
+        cache = self.__dict__.setdefault("_sync_callables", {})
+        try:
+            return cache[func]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+        sync = super().ensure_sync(func)
+        if len(cache) >= self._SYNC_CACHE_SIZE:  # callables made per request: don't grow
+            cache.clear()
+        cache[func] = sync
+        return sync
+
     def full_dispatch_request(self):  # type: ignore[override]
         from flask import request
 

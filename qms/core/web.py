@@ -16,7 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from qms.core import formats, history
 from qms.core.enums import ENUMS
 from qms.core.errors import ConflictError, ServiceError, stale_message
-from qms.core.navigation import nav_section
+from qms.core.navigation import nav_items, nav_section
 from qms.core.origins import origin_link
 from qms.core.permissions import template_can
 from qms.core.workflow import WORKFLOWS
@@ -43,7 +43,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=template_can, get_locale=get_locale, enums=ENUMS,
                                  workflows=WORKFLOWS, readable_history=history.describe,
                                  record_type_label=history.record_type_label,
-                                 origin_link=origin_link, nav_section=nav_section)
+                                 origin_link=origin_link, nav_section=nav_section,
+                                 nav_items=nav_items)
     formats.init_app(app)
     app.jinja_env.globals.update(upload_types=_upload_types, upload_accept=_upload_accept)
 

@@ -97,9 +97,11 @@ def _record(view_args: dict | None) -> tuple[str, str]:
 
 def log_request(response):
     """Log a certifier's request (page or file, allowed or refused)."""
-    if (request.endpoint in _UNLOGGED_ENDPOINTS or not current_user
-            or not getattr(current_user, "is_authenticated", False)
-            or getattr(current_user, "role", None) != Role.CERTIFIER):
+    if request.endpoint in _UNLOGGED_ENDPOINTS:
+        return response
+    user = current_user._get_current_object()  # one context lookup, not three
+    if not getattr(user, "is_authenticated", False) \
+            or getattr(user, "role", None) != Role.CERTIFIER:
         return response
     from qms.evidence.models import CertifierView
 
@@ -108,7 +110,7 @@ def log_request(response):
     is_file = bool(response.headers.get("Content-Disposition")) or not (
         mimetype.startswith("text/html") or mimetype == "application/json")
     now = now_utc()
-    user_id = current_user.id
+    user_id = user.id
     # The request's unit of work is over (committed or rolled back); what the session holds
     # now is at most a read begun while rendering (an error page). On SQLite a write
     # request's transactions begin IMMEDIATE, so that read would hold the write lock and
