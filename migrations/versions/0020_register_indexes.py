@@ -7,9 +7,9 @@ the audit programme's risk ranking
 - ``nonconformity (origin_type, origin_id)``: a survey wave's results, an audit's
   findings and a complaint list the NCs raised from them; without it each such page read
   the whole NC register.
-- ``nonconformity (status, severity, process_id)`` and ``(source, detected_on,
-  process_id)``: the audit programme's risk ranking (open and open major NCs per process;
-  recent NCs from surveys and complaints per process) read from covering indexes.
+- ``nonconformity (source, detected_on, process_id)``: the audit programme's risk
+  ranking (recent NCs from surveys and complaints per process) read from a covering
+  index; its open and open major NCs per process come from the register's figures.
 
 ``tests/core/test_query_plans.py`` reads the plans on SQLite and PostgreSQL.
 
@@ -29,8 +29,6 @@ INDEXES = {
     "ix_complaint_category_received": ("complaint", ["category", "received_at"]),
     "ix_complaint_department_received": ("complaint", ["department_code", "received_at"]),
     "ix_nonconformity_origin": ("nonconformity", ["origin_type", "origin_id"]),
-    "ix_nonconformity_status_severity_process": ("nonconformity",
-                                                 ["status", "severity", "process_id"]),
     "ix_nonconformity_source_detected": ("nonconformity",
                                          ["source", "detected_on", "process_id"]),
 }

@@ -24,6 +24,7 @@ from qms.core import dashboard as dashboard_cards
 from qms.core import pending as pending_work
 from qms.core.errors import ValidationError
 from qms.core.i18n import LANGUAGE_CHOSEN
+from qms.core.limits import safe_page
 from qms.core.permissions import authorize, can
 from qms.core.spreadsheets import export_filename, send_table
 from qms.core.time import today_local
@@ -113,7 +114,7 @@ def audit_log_page():
         position = audit_log.parse_position(request.args)
     except ValidationError as exc:
         position, error = audit_log.Position(), error or str(exc.message)
-    page = request.args.get("page", type=int)
+    page = safe_page(request.args["page"]) if "page" in request.args else None
     if page is not None and not error:  # an old numbered link: its keyset equivalent
         target = audit_log.legacy_page_position(filters, page) if page > 1 \
             else audit_log.Position()

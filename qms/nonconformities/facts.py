@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 
 from qms.extensions import db
 from qms.nonconformities.enums import OPEN_STATUSES, NCSeverity, NCSource, VerificationResult
-from qms.nonconformities.models import EffectivenessVerification, Nonconformity
+from qms.nonconformities.models import EffectivenessVerification, NCRegisterFigure, Nonconformity
 
 
 @dataclass(frozen=True)
@@ -639,16 +639,18 @@ def nonconformities_open_between(start: date, end: date,
 
 
 def nc_risk_figures_by_process(since: date) -> dict[int, ProcessNCFigures]:
-    """What :func:`nc_figures_by_process` returns, in two index-served queries instead of
-    one pass over the whole register: the open NCs (by status) and the recent NCs from
-    surveys and complaints (by source and date) — the audit programme's risk ranking."""
+    """What :func:`nc_figures_by_process` returns, in two queries instead of one pass
+    over the whole register: the open (and open major) NCs from the register's maintained
+    figures, and the recent NCs from surveys and complaints (by source and date, a
+    covering index) — the audit programme's risk ranking."""
+    F = NCRegisterFigure
     open_statuses = [s.value for s in OPEN_STATUSES]
     figures: dict[int, list[int]] = {}
     for process_id, count, major in db.session.execute(
-            select(Nonconformity.process_id, func.count(),
-                   func.sum(case((Nonconformity.severity == NCSeverity.MAJOR, 1), else_=0)))
-            .where(Nonconformity.status.in_(open_statuses))
-            .group_by(Nonconformity.process_id)):
+            select(F.process_id, func.sum(F.nc_count),
+                   func.sum(case((F.severity == NCSeverity.MAJOR, F.nc_count), else_=0)))
+            .where(F.status.in_(open_statuses))
+            .group_by(F.process_id).having(func.sum(F.nc_count) > 0)):
         figures.setdefault(process_id, [0, 0, 0, 0])[:2] = [int(count), int(major or 0)]
     sources = {NCSource.SATISFACTION_SURVEY: 2, NCSource.CITIZEN_COMPLAINT: 3}
     for process_id, source, count in db.session.execute(

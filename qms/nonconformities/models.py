@@ -213,9 +213,8 @@ class Nonconformity(Audited, VersionedMixin, Model):
         # The records NCs were raised from (a survey wave's results, an audit finding, a
         # complaint) list their NCs by origin.
         Index("ix_nonconformity_origin", "origin_type", "origin_id"),
-        # The audit programme's risk ranking: open (and open major) NCs per process, and
-        # recent NCs from surveys and complaints per process, each from a covering index.
-        Index("ix_nonconformity_status_severity_process", "status", "severity", "process_id"),
+        # The audit programme's risk ranking: recent NCs from surveys and complaints per
+        # process, from a covering index (open NCs per process come from the figures).
         Index("ix_nonconformity_source_detected", "source", "detected_on", "process_id"),
     )
 

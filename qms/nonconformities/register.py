@@ -91,7 +91,7 @@ def assigned_to(user_id: int):
     assigned to them, or an open NC of a process they own.
 
     One ``IN`` over the union of three index searches (``ix_corrective_action_owner_open``,
-    ``ix_nc_verification_verifier_id``, ``ix_nonconformity_status_process``): what is
+    ``ix_nc_verification_verifier_result``, ``ix_nonconformity_status_process``): what is
     read grows with what waits for the user, not with the register."""
     pending = [s for s in ActionStatus if s != ActionStatus.DONE]
     actions = select(CorrectiveAction.nc_id).where(CorrectiveAction.owner_id == user_id,

@@ -35,7 +35,8 @@ def test_ids_beyond_bigint_are_404(client, headers, path):
 def test_page_numbers_beyond_bigint_are_404(client, path):
     login(client, "admin")
     assert client.get(path, query_string={"page": str(HUGE)}).status_code == 404
-    assert client.get(path, query_string={"page": "2"}).status_code in (200, 404)
+    # the audit log pages by id: a numbered link is redirected to its keyset equivalent
+    assert client.get(path, query_string={"page": "2"}).status_code in (200, 302, 404)
 
 
 def test_filter_ids_beyond_bigint_are_not_500(client):
