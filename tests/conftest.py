@@ -37,7 +37,12 @@ USERS = {
 ROLE_USER = {role.value: name for name, role in reversed(USERS.items())}
 
 from tests.fixtures_browser import browser_type_launch_args, live_server  # noqa: E402,F401
-from tests.fixtures_postgres import pg_app, pg_server  # noqa: E402,F401
+from tests.fixtures_postgres import (  # noqa: E402,F401
+    fresh_pg_app,
+    pg_app,
+    pg_server,
+    pg_template,
+)
 
 
 class ClosingClient(FlaskClient):
