@@ -13,7 +13,8 @@ from playwright.sync_api import Page, expect
 
 from qms.core import audit, export_jobs
 from qms.extensions import db
-from tests.conftest import PASSWORD, user
+from tests.browser.conftest import sign_in
+from tests.conftest import user
 from tests.nonconformities.conftest import make_nc, make_process
 
 pytestmark = pytest.mark.browser
@@ -33,11 +34,7 @@ def background_exports(app, monkeypatch):
 
 
 def _ask_for_the_export(page: Page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", "calidad")
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).to_have_url(f"{base}/inicio")
+    sign_in(page, base, "calidad")
     page.goto(f"{base}/no-conformidades/exportar.xlsx")  # answers with the progress page
     expect(page.locator("#export-message")).to_contain_text("Preparando el archivo")
 
