@@ -37,7 +37,12 @@ USERS = {
 ROLE_USER = {role.value: name for name, role in reversed(USERS.items())}
 
 from tests.fixtures_browser import browser_type_launch_args, live_server  # noqa: E402,F401
-from tests.fixtures_postgres import pg_app, pg_server  # noqa: E402,F401
+from tests.fixtures_postgres import (  # noqa: E402,F401
+    fresh_pg_app,
+    pg_app,
+    pg_server,
+    pg_template,
+)
 
 
 class ClosingClient(FlaskClient):
@@ -132,6 +137,37 @@ def _fresh_database(request) -> Iterator[None]:
     reset_database(application, request.getfixturevalue("database_template"))
     limiter.reset()
     yield
+
+
+@pytest.fixture(scope="session")
+def demo_template(app, tmp_path_factory) -> Path:
+    """The database ``make run`` starts from (``qms init`` and ``qms seed-demo`` on a
+    database without users), built once per session: seeding takes 20 s on shared cores.
+    Its files go to the session's content-addressed storage, where every copy finds them."""
+    from qms.core.cli import qms
+
+    reset_database(app)  # built on the empty template, whatever test ran before on this worker
+    with app.app_context():
+        db.session.execute(User.__table__.delete())  # no users yet, as `make run` sees it
+        db.session.commit()
+    runner = app.test_cli_runner()
+    assert runner.invoke(qms, ["init"]).exit_code == 0
+    result = runner.invoke(qms, ["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    shutil.copy(app.config["TEST_DB_FILE"], path)
+    reset_database(app)
+    return path
+
+
+@pytest.fixture
+def demo(app, demo_template) -> Flask:
+    """The app on a fresh copy of the demo database (log in with ``demo_password()``)."""
+    reset_database(app, demo_template)
+    return app
 
 
 @pytest.fixture

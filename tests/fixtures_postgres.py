@@ -2,10 +2,17 @@
 
 initdb and pg_ctl refuse to run as root, so as root the server commands run as the
 ``postgres`` OS user, in a temporary directory that user owns (SETUP-NOTES.md).
+
+The migrations and the role users are built once per session into a template database;
+every database a test asks for is a copy of it (``CREATE DATABASE … TEMPLATE``, a file
+copy on the server), not a new migration run. Each app made on such a copy is disposed
+when its test or module ends, so no psycopg connection is left to the garbage collector
+(which would warn inside whichever test happened to run next).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import pwd
 import shutil
@@ -50,8 +57,10 @@ class PgServer:
         return subprocess.run([*self.as_user, str(self.bin / tool), *args], check=True,
                               capture_output=True, text=True)
 
-    def createdb(self, name: str) -> str:
-        self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+    def createdb(self, name: str, template: str | None = None) -> str:
+        copy = ["--template", template] if template else []
+        self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                 *copy, name)
         return self.url(name)
 
 
@@ -87,21 +96,62 @@ def pg_server() -> Iterator[PgServer]:
         yield server
 
 
+#: The database the migrations and the role users are built into once per session.
+TEMPLATE = "qms_template"
+_copies = itertools.count(1)
+
+
 @pytest.fixture(scope="session")
-def pg_app(pg_server, tmp_path_factory):
-    """The app on a fresh PostgreSQL database built by the migrations."""
+def pg_template(pg_server, tmp_path_factory) -> str:
+    """The name of a database built by the migrations, with one user per role, that no
+    connection holds open (PostgreSQL copies a template only while nobody is connected)."""
     from flask_migrate import upgrade
 
-    from qms.extensions import db
     from tests.conftest import make_app, seed_users
 
-    url = pg_server.createdb("qms_test")
-    application = make_app(url, tmp_path_factory.mktemp("qms-pg"))
-    with application.app_context():
+    application = make_app(pg_server.createdb(TEMPLATE), tmp_path_factory.mktemp("qms-pg-template"))
+    with disposed(application), application.app_context():
         upgrade()
         seed_users()
-    application.config["PG_SERVER"] = pg_server
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return TEMPLATE
+
+
+@contextmanager
+def disposed(application) -> Iterator:
+    """Yield ``application``; then return its session's connection to the pool and close
+    every pooled connection, so none is left for the garbage collector."""
+    from qms.extensions import db
+
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextmanager
+def pg_app_copy(server: PgServer, template: str, instance: Path, prefix: str = "qms") -> Iterator:
+    """The app on a new database copied from ``template``; disposed on exit."""
+    from tests.conftest import make_app
+
+    url = server.createdb(f"{prefix}_{next(_copies)}", template=template)
+    application = make_app(url, instance)
+    application.config["PG_SERVER"] = server
+    with disposed(application):
+        yield application
+
+
+@pytest.fixture
+def fresh_pg_app(pg_server, pg_template, tmp_path) -> Iterator:
+    """The app on a database of this test's own, copied from the template."""
+    with pg_app_copy(pg_server, pg_template, tmp_path) as application:
+        yield application
+
+
+@pytest.fixture(scope="session")
+def pg_app(pg_server, pg_template, tmp_path_factory):
+    """The app on one PostgreSQL database shared by the session's PostgreSQL tests (each
+    keeps to records of its own)."""
+    with pg_app_copy(pg_server, pg_template, tmp_path_factory.mktemp("qms-pg")) as application:
+        yield application

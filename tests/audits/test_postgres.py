@@ -27,6 +27,7 @@ from qms.nonconformities.models import Nonconformity
 from qms.processes.models import Process
 from tests.audits.conftest import PASSWORD, make_audit, make_process, template
 from tests.conftest import user
+from tests.fixtures_postgres import pg_app_copy
 
 THREADS = 6
 PER_THREAD = 8
@@ -35,21 +36,11 @@ YEAR = 2031
 
 
 @pytest.fixture(scope="module")
-def audits_pg(pg_server, tmp_path_factory):
+def audits_pg(pg_server, pg_template, tmp_path_factory):
     """A database of its own: the shared PostgreSQL app holds other domains' records."""
-    from flask_migrate import upgrade
-
-    from tests.conftest import make_app, seed_users
-
-    url = pg_server.createdb("qms_audits")
-    application = make_app(url, tmp_path_factory.mktemp("qms-pg-audits"))
-    with application.app_context():
-        upgrade()
-        seed_users()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with pg_app_copy(pg_server, pg_template, tmp_path_factory.mktemp("qms-pg-audits"),
+                     "qms_audits") as application:
+        yield application
 
 
 @pytest.mark.postgres

@@ -18,21 +18,13 @@ from qms.audits import offline
 from qms.audits.models import Audit
 from qms.core import audit as trail
 from qms.core.time import today_local
-from qms.extensions import db, limiter
+from qms.extensions import db
 from tests.audits.conftest import make_process, template
+from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD, user
 
 pytestmark = pytest.mark.browser
 ONLINE = 3
-
-
-def _login(page: Page, base: str, username: str) -> None:
-    limiter.reset()
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def _ok(page: Page, message: str) -> None:
@@ -79,7 +71,7 @@ def test_plan_run_find_sign_and_see_it_on_the_calendar(app, live_server, page: P
         calidad = user("calidad").id
         duenio = user("duenio").id
     base = live_server
-    _login(page, base, "auditor")
+    sign_in(page, base, "auditor")
 
     # plan
     page.goto(f"{base}/auditorias/")

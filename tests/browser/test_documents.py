@@ -9,18 +9,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from qms.extensions import db
+from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 from tests.documents.conftest import bring_into_force, make_document
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page.get_by_role("heading", name=re.compile("Bienvenido"))).to_be_visible()
 
 
 def test_owner_drafts_and_submits_officer_signs_and_publishes(
@@ -31,7 +24,7 @@ def test_owner_drafts_and_submits_officer_signs_and_publishes(
         doc_id = document.id
 
     # The process owner completes the draft and sends it for review.
-    log_in(page, live_server, "duenio")
+    sign_in(page, live_server, "duenio")
     page.goto(f"{live_server}/documentos/{doc_id}")
     page.get_by_role("link", name="Abrir").click()
     page.get_by_role("link", name="Editar borrador").click()
@@ -47,7 +40,7 @@ def test_owner_drafts_and_submits_officer_signs_and_publishes(
 
     # The quality officer, in another browser session, signs with a password and publishes.
     officer = browser.new_context(base_url=live_server).new_page()
-    log_in(officer, live_server, "calidad")
+    sign_in(officer, live_server, "calidad")
     officer.goto(revision_url)
     expect(officer.locator(".document-content h2")).to_have_text("1. Objetivo")
     officer.get_by_label("Su contraseña (firma electrónica)").fill("no-es-la-clave")
@@ -74,7 +67,7 @@ def test_process_owner_acknowledges_reading(app, page: Page, live_server):
         bring_into_force(revision, days_ago=2)
         db.session.commit()
 
-    log_in(page, live_server, "duenio")
+    sign_in(page, live_server, "duenio")
     card = page.locator(".card", has_text="Documentos")
     expect(card).to_contain_text("Pendientes de leer")
     card.get_by_role("link", name="Documentos").click()
@@ -98,7 +91,7 @@ def test_officer_registers_a_document_and_finds_it_in_the_master_list(
 
         make_process("SGC", "calidad")
         db.session.commit()
-    log_in(page, live_server, "calidad")
+    sign_in(page, live_server, "calidad")
     nav = page.get_by_role("navigation", name="Navegación principal")
     nav.get_by_role("link", name="Documentos", exact=True).click()
     page.get_by_role("link", name="Nuevo documento").click()
@@ -131,9 +124,9 @@ def test_two_people_edit_the_same_draft_and_the_second_keeps_their_text(
         _document, revision = make_document()
         db.session.commit()
         edit_url = f"{live_server}/documentos/revisiones/{revision.id}/editar"
-    log_in(page, live_server, "duenio")
+    sign_in(page, live_server, "duenio")
     officer = browser.new_context(base_url=live_server).new_page()
-    log_in(officer, live_server, "calidad")
+    sign_in(officer, live_server, "calidad")
     page.goto(edit_url)
     officer.goto(edit_url)
     officer.get_by_label("Contenido").fill("# Entrega\n\nTexto de calidad")

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from qms.core import audit
 from qms.core.time import today_local
 from qms.extensions import db
-from tests.browser.test_documents import log_in
+from tests.browser.conftest import sign_in
 from tests.nonconformities.conftest import make_nc, make_process
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,7 @@ def test_officer_generates_and_shares_certifier_reads_in_scope_and_is_logged(
         inside_id, outside_id = inside.id, outside.id
     app.config["EVIDENCE_IN_THREAD"] = True  # as in production: the request does not wait
     try:
-        log_in(page, live_server, "calidad")
+        sign_in(page, live_server, "calidad")
         page.get_by_role("button", name="Evaluación").click()
         page.get_by_role("link", name="Paquetes de evidencias").click()
         page.get_by_role("link", name="Nuevo paquete").click()
@@ -52,7 +52,7 @@ def test_officer_generates_and_shares_certifier_reads_in_scope_and_is_logged(
 
     certifier = browser.new_context(base_url=live_server, accept_downloads=True,
                                     viewport={"width": 390, "height": 844}).new_page()
-    log_in(certifier, live_server, "certificador")
+    sign_in(certifier, live_server, "certificador")
     certifier.goto(f"{live_server}/evidencias/")
     certifier.get_by_role("link", name=re.compile("Paquete")).first.click()
     with certifier.expect_download() as download:

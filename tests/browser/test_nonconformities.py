@@ -5,7 +5,6 @@ timeline shows every step."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -13,27 +12,12 @@ from playwright.sync_api import Page, expect
 
 from qms.core import audit
 from qms.core.time import today_local
-from qms.extensions import db, limiter
+from qms.extensions import db
+from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD, user
 from tests.nonconformities.conftest import make_process
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page: Page, base: str, username: str) -> None:
-    limiter.reset()  # four people take turns at one browser: not a brute-force attempt
-    # Log the previous person out as they would. (Clearing cookies raced with the page's
-    # last responses, which refresh the session cookie.)
-    account = page.locator("#nav-account")  # the account menu holds "Cerrar sesión"
-    if account.count():
-        account.click()
-        page.get_by_role("button", name="Cerrar sesión").click()
-        expect(page).to_have_url(re.compile(r"/login"))
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def _ok(page: Page, message: str) -> None:
@@ -85,7 +69,7 @@ def test_nc_from_report_to_signed_closing(app, live_server, page: Page):
     due = (today_local() + timedelta(days=15)).isoformat()
 
     # The quality officer logs the NC.
-    _login(page, base, "calidad")
+    sign_in(page, base, "calidad")
     page.goto(f"{base}/no-conformidades/")
     page.get_by_role("link", name="Reportar no conformidad").click()
     page.get_by_label("Título", exact=True).fill("Pago del bono acreditado a otro beneficiario")
@@ -134,21 +118,21 @@ def test_nc_from_report_to_signed_closing(app, live_server, page: Page):
     _ok(page, "Estado actualizado")
 
     # The process owner completes both actions and sends the NC to verification.
-    _login(page, base, "duenio")
+    sign_in(page, base, "duenio")
     page.goto(nc_url)
     _complete_action(page, "AC-1", "Cambio desplegado (ticket TIC-231).")
     _complete_action(page, "AC-2", "Procedimiento rev. 4 aprobado; 14 personas capacitadas.")
     _send_to_verification(page, auditor_id)
 
     # The verifier: not effective → back to analysis, round 2.
-    _login(page, base, "auditor")
+    sign_in(page, base, "auditor")
     page.goto(nc_url)
     _verify(page, "not_effective", "Se repitió en el pago de mayo.")
     expect(page.locator(".nc-status")).to_have_text("Análisis de causas")
     expect(page.get_by_text("Ronda de análisis 2")).to_be_visible()
 
     # Second round: the officer restates the cause, adds an action; the owner does it.
-    _login(page, base, "calidad")
+    sign_in(page, base, "calidad")
     page.goto(nc_url)
     page.locator("textarea[name=root_cause]").fill("Las billeteras se registran sin validar "
                                                    "la identidad con el RNP.")
@@ -157,16 +141,16 @@ def test_nc_from_report_to_signed_closing(app, live_server, page: Page):
     _add_action(page, "Validar cada billetera con el RNP antes de registrarla.", owner_id, due)
     page.get_by_role("button", name="Iniciar implementación").click()
     _ok(page, "Estado actualizado")
-    _login(page, base, "duenio")
+    sign_in(page, base, "duenio")
     page.goto(nc_url)
     _complete_action(page, "AC-3", "Validación con el RNP activa desde junio.")
     _send_to_verification(page, auditor_id)
-    _login(page, base, "auditor")
+    sign_in(page, base, "auditor")
     page.goto(nc_url)
     _verify(page, "effective", "Dos pagos sin transferencias a terceros.")
 
     # The officer signs the closing.
-    _login(page, base, "calidad")
+    sign_in(page, base, "calidad")
     page.goto(nc_url)
     page.locator("form.nc-close-form input[name=password]").fill("no-es-mi-clave")
     page.get_by_role("button", name="Firmar y cerrar").click()

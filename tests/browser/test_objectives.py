@@ -11,26 +11,13 @@ from playwright.sync_api import Page, expect
 
 from qms.core import audit
 from qms.core.time import today_local
-from qms.extensions import db, limiter
-from tests.conftest import PASSWORD, user
+from qms.extensions import db
+from tests.browser.conftest import sign_in
+from tests.conftest import user
 from tests.nonconformities.conftest import make_nc
 from tests.objectives.conftest import make_objective, make_process
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page: Page, base: str, username: str) -> None:
-    limiter.reset()
-    account = page.locator("#nav-account")  # the account menu holds "Cerrar sesión"
-    if account.count():
-        account.click()
-        page.get_by_role("button", name="Cerrar sesión").click()
-        expect(page).to_have_url(re.compile(r"/login"))
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_owner_enters_a_value_and_the_manager_sees_it_against_target(app, page: Page,
@@ -42,7 +29,7 @@ def test_owner_enters_a_value_and_the_manager_sees_it_against_target(app, page: 
         db.session.commit()
         objective_id = objective.id
 
-    _login(page, base_url, "duenio")
+    sign_in(page, base_url, "duenio")
     page.get_by_role("button", name="Seguimiento").click()
     page.get_by_role("link", name="Objetivos de la calidad").click()
     page.get_by_role("link", name="OBJ-PAG-01").click()
@@ -65,7 +52,7 @@ def test_owner_enters_a_value_and_the_manager_sees_it_against_target(app, page: 
     expect(chart.locator("text", has_text=f"{year}-T4")).to_have_count(1)
     expect(chart.locator("line.qms-chart-target")).to_have_count(1)
 
-    _login(page, base_url, "direccion")
+    sign_in(page, base_url, "direccion")
     expect(page).to_have_url(re.compile(r"/inicio"))
     board = page.locator("section.dashboard")
     expect(board.get_by_role("heading", name=re.compile("Tablero de la dirección"))).to_be_visible()

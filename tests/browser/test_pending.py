@@ -11,8 +11,9 @@ from playwright.sync_api import Page, expect
 
 from qms.core import audit
 from qms.core.time import today_local
-from qms.extensions import db, limiter
-from tests.conftest import PASSWORD, user
+from qms.extensions import db
+from tests.browser.conftest import sign_in
+from tests.conftest import user
 from tests.nonconformities.conftest import make_nc, make_process, to_implementation
 
 pytestmark = pytest.mark.browser
@@ -30,12 +31,7 @@ def _overdue_action(app) -> tuple[int, str]:
 
 def test_owner_replans_an_overdue_action_from_mis_pendientes(app, live_server, page: Page):
     nc_id, old_due = _overdue_action(app)
-    limiter.reset()
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "duenio")
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    sign_in(page, live_server, "duenio")
 
     expect(page.locator(".home-pending")).to_contain_text("Mis pendientes")
     page.get_by_role("navigation").get_by_role("link", name="Mis pendientes").first.click()

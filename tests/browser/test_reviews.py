@@ -15,7 +15,7 @@ from qms.core import audit
 from qms.core.time import today_local
 from qms.extensions import db
 from qms.nonconformities import services as nc_services
-from tests.browser.test_nonconformities import _login
+from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD, user
 from tests.nonconformities.conftest import make_nc, make_process
 from tests.reviews.conftest import ENTERED, make_review
@@ -32,7 +32,7 @@ def test_review_compiled_held_decided_approved_and_frozen(app, live_server, page
         review_id, nc_id, owner_id = review.id, nc.id, user("duenio").id
     url = f"{live_server}/revision-direccion/{review_id}"
 
-    _login(page, live_server, "calidad")
+    sign_in(page, live_server, "calidad")
     page.goto(url)
     page.get_by_role("link", name="Editar datos y entradas").click()
     for name, text in ENTERED.items():
@@ -61,7 +61,7 @@ def test_review_compiled_held_decided_approved_and_frozen(app, live_server, page
     expect(page.locator(".alert-success")).to_contain_text("Decisión D-1 registrada")
     expect(page.locator(".review-decision .action-status")).to_contain_text("Planificada")
 
-    _login(page, live_server, "direccion")
+    sign_in(page, live_server, "direccion")
     page.goto(url)
     page.locator("input[name=a-password]").fill("no-es-la-clave")
     page.get_by_role("button", name="Aprobar y firmar el acta").click()

@@ -7,7 +7,7 @@ import pytest
 from qms.core.settings import set_setting
 from qms.extensions import db
 from qms.surveys.models import Wave
-from tests.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.surveys.conftest import csv_bytes, good_row, make_wave, run_import
 
 pytestmark = pytest.mark.browser
@@ -25,10 +25,7 @@ def test_comments_page_on_desktop_and_phone(app, live_server, page, tmp_path):
         db.session.commit()
         assert run_import(db.session.get(Wave, wave_id), export).imported == 12
         db.session.remove()
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "auditor")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_server, "auditor")
     page.goto(f"{live_server}/encuestas/rondas/{wave_id}")
     page.get_by_role("link", name="Comentarios").click()
     page.fill("#q", "pago llego tarde")

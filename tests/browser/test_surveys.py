@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.surveys.conftest import HEADER, csv_bytes, good_row, make_wave
 
 pytestmark = pytest.mark.browser
@@ -28,10 +28,7 @@ def test_import_map_columns_and_see_the_charts(app, live_server, page, tmp_path,
     export = tmp_path / "kobo-export.csv"
     export.write_bytes(csv_bytes(rows, header=header))
 
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "calidad")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_server, "calidad")
     page.goto(f"{live_server}/encuestas/rondas/{wave_id}")
     page.get_by_role("link", name="Importar respuestas").click()
     page.set_input_files("input[type=file]", str(export))

@@ -12,9 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from qms.auth.demo import demo_password
-from qms.auth.models import User
 from qms.core import audit
-from qms.core.cli import qms
 from qms.core.time import today_local
 from qms.extensions import db
 from tests.conftest import login, user
@@ -31,18 +29,6 @@ def _figures(html: str) -> list[tuple[str, str | None, int]]:
 
 def _card_titles(html: str) -> set[str]:
     return set(re.findall(r'<h2 class="h5 card-title"><a href="[^"]+">([^<]+)</a></h2>', html))
-
-
-@pytest.fixture
-def demo(app):
-    with app.app_context():
-        db.session.execute(User.__table__.delete())  # an empty database, as `make run` sees it
-        db.session.commit()
-    runner = app.test_cli_runner()
-    assert runner.invoke(qms, ["init"]).exit_code == 0
-    result = runner.invoke(qms, ["seed-demo"])
-    assert result.exit_code == 0, result.output
-    return app
 
 
 DEMO_ROLES = ("admin", "calidad", "duenio", "direccion", "auditor", "certificador")

@@ -16,25 +16,11 @@ from qms.core.errors import ConflictError
 from qms.extensions import db
 from qms.processes.models import Process, ProcessCategory
 from qms.processes.services import create_process, update_process
-from tests.conftest import make_app, seed_users, user
+from tests.conftest import make_app, user
+from tests.fixtures_postgres import disposed
 
 pytestmark = pytest.mark.postgres
 _counter = itertools.count(1)
-
-
-@pytest.fixture
-def fresh_pg_app(pg_server, tmp_path):
-    """A new database per test, built by the migrations, with one user per role."""
-    url = pg_server.createdb(f"qms_{next(_counter)}")
-    application = make_app(url, tmp_path)
-    with application.app_context():
-        upgrade()
-        seed_users()
-    application.config["PG_SERVER"] = pg_server
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _new_process(code: str) -> Process:
@@ -125,9 +111,6 @@ def test_backup_with_pg_dump_restores(fresh_pg_app, tmp_path):
     subprocess.run([str(server.bin / "pg_restore"), "-h", "127.0.0.1", "-p", str(server.port),
                     "-U", "postgres", "-d", database, "--no-owner", str(dump)], check=True,
                    capture_output=True)
-    restored = make_app(url, tmp_path)
-    with restored.app_context():
+    with disposed(make_app(url, tmp_path)) as restored, restored.app_context():
         assert db.session.scalar(select(Process.name).where(Process.code == "PAG")) == "Proceso PAG"
         assert audit.verify_chain(db.session)[1] is None
-        db.session.remove()  # give its connection back first, or dispose() cannot close it
-        db.engine.dispose()

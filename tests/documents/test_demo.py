@@ -2,21 +2,15 @@
 
 from sqlalchemy import func, select
 
-from qms.auth.models import User
 from qms.core.cli import qms
 from qms.documents import services
 from qms.documents.models import Acknowledgement, Document, RevisionStatus
 from qms.extensions import db
 
 
-def test_seed_demo_brings_the_procedures_into_force_with_two_person_approval(app):
-    with app.app_context():
-        db.session.execute(User.__table__.delete())  # an empty database, as `make run` sees it
-        db.session.commit()
+def test_seed_demo_brings_the_procedures_into_force_with_two_person_approval(demo):
+    app = demo
     runner = app.test_cli_runner()
-    assert runner.invoke(qms, ["init"]).exit_code == 0
-    result = runner.invoke(qms, ["seed-demo"])
-    assert result.exit_code == 0, result.output
     with app.test_request_context():
         documents = {d.code: d for d in db.session.scalars(select(Document))}
         procedures = [d for d in documents.values() if d.source_path]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,23 +14,17 @@ from qms.core.time import today_local
 from qms.documents import lifecycle, reading, services
 from qms.documents.models import Document, DocumentType, RevisionStatus
 from qms.extensions import db
-from tests.conftest import make_app, seed_users, user
+from tests.conftest import user
 from tests.documents.conftest import approve, bring_into_force, make_document, publish, submit
+from tests.fixtures_postgres import pg_app_copy
 
 pytestmark = pytest.mark.postgres
-_counter = itertools.count(1)
 
 
 @pytest.fixture
-def pg_docs_app(pg_server, tmp_path):
-    application = make_app(pg_server.createdb(f"qms_docs_{next(_counter)}"), tmp_path)
-    with application.app_context():
-        upgrade()
-        seed_users()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def pg_docs_app(pg_server, pg_template, tmp_path):
+    with pg_app_copy(pg_server, pg_template, tmp_path, "qms_docs") as application:
+        yield application
 
 
 def test_lifecycle_reading_and_constraints_on_postgres(pg_docs_app):

@@ -57,6 +57,17 @@ def database_template(evidence_template) -> Path:
     return evidence_template
 
 
+@pytest.fixture(scope="session")
+def pdf_pack(app, evidence_template, tmp_path_factory):
+    """``(path, data)`` of one PDF pack of the evidence database with its files attached,
+    rendered once per session (the slow part) for the tests that only read it."""
+    from tests.conftest import reset_database
+
+    reset_database(app, evidence_template)  # (session fixtures run before the test's reset)
+    with app.test_request_context():
+        return make_pack(tmp_path_factory.mktemp("pdf-pack"), attach_files=True)
+
+
 def period() -> tuple[date, date]:
     today = today_local()
     return today - timedelta(days=365), today

@@ -16,8 +16,8 @@ HEADINGS = ("4 Contexto de la organización", "5 Liderazgo", "6 Planificación",
             "8 Operación", "9 Evaluación del desempeño", "10 Mejora")
 
 
-def test_the_pdf_holds_every_clause_the_records_and_the_manifest(app_ctx, tmp_path):
-    path, data = make_pack(tmp_path, attach_files=True)
+def test_the_pdf_holds_every_clause_the_records_and_the_manifest(pdf_pack):
+    path, data = pdf_pack
     text = pdf_text(path, layout=True)
     flat = " ".join(pdf_text(path).split())
     for heading in HEADINGS:
@@ -38,8 +38,8 @@ def test_the_pdf_holds_every_clause_the_records_and_the_manifest(app_ctx, tmp_pa
     assert toc and int(toc.group(1)) >= 3
 
 
-def test_poppler_and_qpdf_accept_it_and_list_the_embedded_files(app_ctx, tmp_path):
-    path, data = make_pack(tmp_path, attach_files=True)
+def test_poppler_and_qpdf_accept_it_and_list_the_embedded_files(pdf_pack):
+    path, data = pdf_pack
     meta = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, text=True,
                           check=True).stdout
     assert 'pdfaid:part="3"' in meta and 'pdfaid:conformance="B"' in meta
@@ -53,8 +53,8 @@ def test_poppler_and_qpdf_accept_it_and_list_the_embedded_files(app_ctx, tmp_pat
     assert len(data.manifest["files"]) == 2
 
 
-def test_pdfa3_rules_pikepdf_can_check(app_ctx, tmp_path):
-    path, data = make_pack(tmp_path, attach_files=True)
+def test_pdfa3_rules_pikepdf_can_check(pdf_pack):
+    path, data = pdf_pack
     with pikepdf.open(path) as pdf:
         root = pdf.Root
         intents = root.OutputIntents
@@ -88,8 +88,8 @@ def _normalised(text: str, data) -> str:
         data.generated_at, "WHEN").replace(data.manifest["seal"], "SEAL")
 
 
-def test_same_data_and_scope_give_the_same_manifest_and_page_text(app_ctx, tmp_path):
-    first, a = make_pack(tmp_path, name="a", attach_files=True, pack_id="a" * 32)
+def test_same_data_and_scope_give_the_same_manifest_and_page_text(pdf_pack, app_ctx, tmp_path):
+    first, a = pdf_pack
     second, b = make_pack(tmp_path, name="b", attach_files=True, pack_id="b" * 32)
     assert a.manifest["pack_id"] != b.manifest["pack_id"]
     assert mf.stable_part(a.manifest) == mf.stable_part(b.manifest)

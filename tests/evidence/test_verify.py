@@ -15,6 +15,7 @@ import pikepdf
 import pytest
 
 from qms.evidence import manifest as mf
+from qms.evidence.verify import main as verify_main
 from qms.evidence.verify import verify
 from tests.evidence.conftest import make_pack
 
@@ -30,10 +31,15 @@ def _rewrite_zip(source: Path, target: Path, change) -> None:
                 new.writestr(name, content)
 
 
-@pytest.fixture
-def zip_pack(app_ctx, tmp_path):
-    path, data = make_pack(tmp_path, as_zip=True)
-    return path, data
+@pytest.fixture(scope="session")
+def zip_pack(app, evidence_template, tmp_path_factory):
+    """One ZIP pack of the evidence database, built once: the tests read it and write
+    their altered copies elsewhere (rendering a pack is the slow part)."""
+    from tests.conftest import reset_database
+
+    reset_database(app, evidence_template)  # (session fixtures run before the test's reset)
+    with app.test_request_context():
+        return make_pack(tmp_path_factory.mktemp("zip-pack"), as_zip=True)
 
 
 def _offline(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -43,12 +49,11 @@ def _offline(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
 
 
-def test_an_intact_zip_and_pdf_verify(zip_pack, tmp_path):
+def test_an_intact_zip_and_pdf_verify(zip_pack, pdf_pack):
     path, data = zip_pack
     report = verify(path)
     assert report.ok and report.count("match") == len(data.manifest["files"]) + 1
-    pdf_path, _ = make_pack(tmp_path, attach_files=True, name="attached")
-    assert verify(pdf_path).ok
+    assert verify(pdf_pack[0]).ok
 
 
 def test_a_changed_file_is_caught(zip_pack, tmp_path):
@@ -93,8 +98,8 @@ def test_an_edited_manifest_is_caught_even_when_resealed(zip_pack, tmp_path):
                    for line in report.lines), report.lines
 
 
-def test_a_file_swapped_inside_the_pdf_is_caught(app_ctx, tmp_path):
-    path, data = make_pack(tmp_path, attach_files=True)
+def test_a_file_swapped_inside_the_pdf_is_caught(pdf_pack, tmp_path):
+    path, data = pdf_pack
     name = data.manifest["files"][0]["name"]
     bad = tmp_path / "swapped.pdf"
     with pikepdf.open(path) as pdf:
@@ -119,15 +124,16 @@ def test_the_command_runs_without_a_database_and_exits_non_zero_on_mismatch(zip_
     assert not list((tmp_path / "no-instance").glob("*.sqlite3"))  # no database was made
 
 
-def test_a_file_that_is_not_a_pack_is_refused(tmp_path):
+def test_a_file_that_is_not_a_pack_is_refused(tmp_path, capsys):
+    """The command's own answer (the test above runs it as a process of its own)."""
     junk = tmp_path / "junk.pdf"
     junk.write_bytes(b"hello")
-    result = _offline(sys.executable, "-m", "qms.evidence.verify", str(junk), cwd=tmp_path)
-    assert result.returncode == 2 and "neither a PDF nor a ZIP" in result.stderr
+    assert verify_main([str(junk)]) == 2
+    assert "neither a PDF nor a ZIP" in capsys.readouterr().err
     plain = io.BytesIO()
     with zipfile.ZipFile(plain, "w") as z:
         z.writestr("x.txt", "x")
     (tmp_path / "plain.zip").write_bytes(plain.getvalue())
-    result = _offline(sys.executable, "-m", "qms.evidence.verify", str(tmp_path / "plain.zip"),
-                      cwd=tmp_path)
-    assert result.returncode == 2 and "manifest.json" in result.stderr
+    assert verify_main([str(tmp_path / "plain.zip")]) == 2
+    assert "manifest.json" in capsys.readouterr().err
+    assert verify_main([]) == 2 and "usage:" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def test_a_large_xlsx_export_runs_in_the_background_and_is_downloaded_when_ready
     page = client.get(answer.headers["Location"])
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "El archivo está listo" in html
-    assert '<span id="export-done">5</span> de 5 filas' in html
+    assert 'id="export-done" data-progress-count="done">5</span> de 5 filas' in html
     token = answer.headers["Location"].rstrip("/").rsplit("/", 1)[1]
     state = client.get(f"/exportaciones/{token}/estado.json").get_json()
     assert state["state"] == "done" and state["done"] == state["total"] == 5

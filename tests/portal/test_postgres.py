@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from qms.complaints import services as complaints
@@ -18,23 +15,19 @@ from qms.payments import importer
 from qms.payments.models import PaymentAggregate
 from qms.processes.models import ProcessCategory
 from qms.processes.services import create_process
-from tests.conftest import make_app, seed_users, user
+from tests.conftest import user
+from tests.fixtures_postgres import pg_app_copy
 from tests.payments.conftest import payments_csv
 from tests.portal.conftest import ROWS, SMALL_TOWN
 
 pytestmark = pytest.mark.postgres
-_counter = itertools.count(1)
 
 
 @pytest.fixture
-def pg(pg_server, tmp_path):
-    url = pg_server.createdb(f"qms_portal_{next(_counter)}")
-    application = make_app(url, tmp_path)
-    with application.app_context():
-        upgrade()
-        seed_users()
+def pg(pg_server, pg_template, tmp_path):
+    with pg_app_copy(pg_server, pg_template, tmp_path, "qms_portal") as application, \
+            application.app_context():
         yield application
-        db.session.remove()
 
 
 def test_import_complaint_nc_and_snapshot_on_postgres(pg):

@@ -51,7 +51,9 @@ def _env(app) -> dict:
             "QMS_INSTANCE_DIR": str(app.config["INSTANCE_DIR"]), "QMS_MAIL_BACKEND": "file"}
 
 
-def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 30) -> str:
+def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 90) -> str:
+    """The first line of ``proc`` holding ``needle``. Patient: a new process imports the
+    whole app, which takes 15 s and more while the 2 cores are shared."""
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ)
     seen = ""

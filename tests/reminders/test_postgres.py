@@ -16,6 +16,7 @@ from qms.core.db import now_utc
 from qms.extensions import db
 from qms.reminders import jobs, outbox
 from qms.reminders.models import Notification, OutboxMessage, OutboxStatus
+from tests.fixtures_postgres import pg_app_copy
 from tests.reminders.conftest import moment, overdue_action_world
 from tests.reminders.test_cli import FLASK, _wait_for_line
 
@@ -25,18 +26,11 @@ OWNERS = ["duenio", "duenio2", "auditor", "direccion", "calidad", "admin"]
 
 
 @pytest.fixture(scope="module")
-def reminders_pg(pg_server, tmp_path_factory):
+def reminders_pg(pg_server, pg_template, tmp_path_factory):
     """A database of its own: the shared PostgreSQL app holds other domains' records."""
-    from flask_migrate import upgrade
-
-    from tests.conftest import make_app, seed_users
-
-    url = pg_server.createdb("qms_reminders")
-    application = make_app(url, tmp_path_factory.mktemp("qms-pg-reminders"))
-    with application.app_context():
-        upgrade()
-        seed_users()
-    return application
+    with pg_app_copy(pg_server, pg_template, tmp_path_factory.mktemp("qms-pg-reminders"),
+                     "qms_reminders") as application:
+        yield application
 
 
 def _env(app, smtp=None) -> dict:

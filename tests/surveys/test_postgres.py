@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import date
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from qms.core import audit
@@ -15,20 +13,16 @@ from qms.extensions import db
 from qms.surveys import importer, results, services
 from qms.surveys.demo import QUESTIONNAIRE
 from qms.surveys.models import Response, WaveStatus
-from tests.conftest import make_app, seed_users
+from tests.fixtures_postgres import pg_app_copy
 from tests.surveys.conftest import SAMPLE, SAMPLE_WEBHOOK
 
 pytestmark = pytest.mark.postgres
-_counter = itertools.count(1)
 
 
 @pytest.fixture
-def pg_wave(pg_server, tmp_path):
-    url = pg_server.createdb(f"qms_surveys_{next(_counter)}")
-    application = make_app(url, tmp_path)
-    with application.app_context():
-        upgrade()
-        seed_users()
+def pg_wave(pg_server, pg_template, tmp_path):
+    with pg_app_copy(pg_server, pg_template, tmp_path, "qms_surveys") as application, \
+            application.app_context():
         with audit.acting_as(audit.SYSTEM):
             version = services.load_yaml(QUESTIONNAIRE.read_text(encoding="utf-8"), publish=True)
             wave = services.create_wave(version.survey, code="2024-1", name="Ronda",
@@ -37,9 +31,6 @@ def pg_wave(pg_server, tmp_path):
             secret = services.rotate_webhook_secret(version.survey)
             db.session.commit()
         yield application, wave, secret
-        db.session.remove()
-        db.engine.dispose()  # close its connections now, not when the engine is collected
-        db.engine.dispose()
 
 
 def test_import_dedupe_and_webhook_on_postgres(pg_wave):
