@@ -43,6 +43,34 @@ def policy(action: str) -> Callable[[Policy], Policy]:
     return register
 
 
+#: What lists may show: ``(user) -> frozenset[str] | None``, the codes of the processes
+#: whose records ``user`` may read, or None when a provider does not narrow it. The
+#: domain that registers a :func:`restriction` on process-bound records registers the
+#: matching scope, so a register lists only records whose page the user may open.
+_PROCESS_SCOPES: list[Callable[[Any], frozenset[str] | None]] = []
+
+
+def process_scope_provider(
+        func: Callable[[Any], frozenset[str] | None]) -> Callable[[Any], frozenset[str] | None]:
+    """Register ``func(user) -> frozenset of process codes | None`` (see
+    :func:`readable_processes`)."""
+    _PROCESS_SCOPES.append(func)
+    return func
+
+
+def readable_processes(user: Any) -> frozenset[str] | None:
+    """The codes of the processes whose records ``user`` may read in a list, or None for
+    every process (no provider narrows it)."""
+    if isinstance(user, LocalProxy):
+        user = user._get_current_object()
+    scope = None
+    for provider in _PROCESS_SCOPES:
+        codes = provider(user)
+        if codes is not None:
+            scope = codes if scope is None else scope & codes
+    return scope
+
+
 def restriction(func: Callable[[Any, str, Any], bool]) -> Callable[[Any, str, Any], bool]:
     """Register ``func(user, action, obj)``: an action is allowed only if it also says yes."""
     _RESTRICTIONS.append(func)

@@ -42,11 +42,12 @@ QUEUES = {"en_revision": S.IN_REVIEW, "aprobadas": S.APPROVED}
 
 
 def master_rows(*, search=None, doc_type=None, process_id=None, status=None,
-                review=None, queue=None) -> list[MasterRow]:
+                review=None, queue=None, processes=None) -> list[MasterRow]:
     """The register with its derived columns; ``status``/``review`` filter on derived facts,
-    ``queue`` ("en_revision", "aprobadas") on the revision in preparation."""
+    ``queue`` ("en_revision", "aprobadas") on the revision in preparation; ``processes``
+    as in :func:`services.list_documents`."""
     documents = db.session.scalars(services.list_documents(
-        search=search, doc_type=doc_type, process_id=process_id))
+        search=search, doc_type=doc_type, process_id=process_id, processes=processes))
     return filtered_rows(documents, status=status, review=review, queue=queue)
 
 

@@ -113,9 +113,11 @@ def sort_rows(rows: list[MasterRow], sort: str) -> list[MasterRow]:
     return sorted(valued, key=key, reverse=descending) + empty
 
 
-def _light_documents(*, search=None, doc_type=None, process_id=None) -> list[_Document]:
+def _light_documents(*, search=None, doc_type=None, process_id=None,
+                     processes=None) -> list[_Document]:
     matching = services.list_documents(search=search, doc_type=doc_type,
-                                       process_id=process_id, options=())
+                                       process_id=process_id, options=(),
+                                       processes=processes)
     documents = {}
     for row in db.session.execute(matching.with_only_columns(
             Document.id, Document.code, Document.title, Document.doc_type, Process.code,
@@ -134,11 +136,13 @@ def _light_documents(*, search=None, doc_type=None, process_id=None) -> list[_Do
 
 def register_page(*, page: int = 1, per_page: int | None = None, sort: str = DEFAULT_SORT,
                   search=None, doc_type=None, process_id=None, status=None, review=None,
-                  queue=None) -> RegisterPage:
-    """Page ``page`` (clamped to the last) of the register under the filters and sort."""
+                  queue=None, processes=None) -> RegisterPage:
+    """Page ``page`` (clamped to the last) of the register under the filters and sort,
+    within ``processes`` (see :func:`services.list_documents`)."""
     per_page = per_page or PER_PAGE
     rows = sort_rows(filtered_rows(
-        _light_documents(search=search, doc_type=doc_type, process_id=process_id),
+        _light_documents(search=search, doc_type=doc_type, process_id=process_id,
+                         processes=processes),
         status=status, review=review, queue=queue), parse_sort(sort))
     last = max(1, math.ceil(len(rows) / per_page))
     page = min(max(1, page), last)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 #: Lazy, and extracted by the default ``pgettext`` keyword: a document is "in force",
 #: a process merely "in use", though both are «Vigente» in Spanish.
 from flask_babel import lazy_pgettext as pgettext
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -157,9 +157,12 @@ def set_distribution(document: Document, *, users: Iterable[User] = (),
 
 
 def list_documents(*, search: str | None = None, doc_type: str | None = None,
-                   process_id: int | None = None, options=None):
+                   process_id: int | None = None, options=None,
+                   processes: frozenset[str] | None = None):
     """The documents matching the filters by code; ``options`` replace the default
-    eager loads (every revision, the process, the owner)."""
+    eager loads (every revision, the process, the owner). ``processes`` (codes) keeps
+    the documents of those processes and those bound to none (a reader's scope,
+    :func:`qms.core.permissions.readable_processes`); an empty scope keeps none."""
     if options is None:
         options = (selectinload(Document.revisions), selectinload(Document.process),
                    selectinload(Document.owner))
@@ -172,6 +175,10 @@ def list_documents(*, search: str | None = None, doc_type: str | None = None,
         query = query.where(Document.doc_type == DocumentType(doc_type))
     if process_id:
         query = query.where(Document.process_id == process_id)
+    if processes is not None:  # none at all: not even the documents bound to no process
+        query = query.where(false() if not processes else (
+            Document.process_id.is_(None) | Document.process_id.in_(
+                select(Process.id).where(Process.code.in_(sorted(processes))))))
     return query
 
 

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from qms.auth.models import User
 from qms.auth.services import people_choices
 from qms.core import audit, formats
-from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.permissions import authorize, get_or_404_authorized, readable_processes
 from qms.core.spreadsheets import export_filename, send_export
 from qms.core.storage import store
 from qms.core.time import today_local
@@ -65,7 +65,7 @@ def list_documents():
     filters = _filters()
     sort = register.parse_sort(request.args.get("orden"))
     page = register.register_page(page=request.args.get("page", 1, type=int), sort=sort,
-                                  **filters)
+                                  processes=readable_processes(current_user), **filters)
     processes = db.session.scalars(select(Process).order_by(Process.code)).all()
     return render_template("documents/list.html", page=page, sort=sort, filters=filters,
                            processes=processes, types=DocumentType,
@@ -80,7 +80,8 @@ def _export_name(extension: str) -> str:
 @login_required
 def export_csv():
     authorize("document.export")
-    return send_export(master_list.to_csv(master_list.master_rows(**_filters())),
+    return send_export(master_list.to_csv(master_list.master_rows(
+        processes=readable_processes(current_user), **_filters())),
                        _export_name("csv"))
 
 
@@ -89,7 +90,8 @@ def export_csv():
 def export_xlsx():
     authorize("document.export")
     title = _("Lista maestra de documentos · %(d)s", d=formats.local_date(today_local()))
-    return send_export(master_list.to_xlsx(master_list.master_rows(**_filters()), title),
+    return send_export(master_list.to_xlsx(master_list.master_rows(
+        processes=readable_processes(current_user), **_filters()), title),
                        _export_name("xlsx"))
 
 

@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import insert
 
 from qms.core.db import now_utc
-from qms.core.permissions import restriction
+from qms.core.permissions import process_scope_provider, restriction
 from qms.core.roles import Role
 from qms.core.time import to_local, today_local
 from qms.core.uow import rollback
@@ -86,6 +86,16 @@ def certifier_window(user, action: str, obj: Any) -> bool:
     if not active:
         return False
     return not codes or bool(codes & shared)
+
+
+@process_scope_provider
+def certifier_processes(user) -> frozenset[str] | None:
+    """A certifier's lists hold the records of the processes shared with it today (none
+    without an active share), the same scope :func:`certifier_window` allows to open."""
+    if getattr(user, "role", None) != Role.CERTIFIER:
+        return None
+    active, shared = certifier_scope(user)
+    return shared if active else frozenset()
 
 
 def _record(view_args: dict | None) -> tuple[str, str]:

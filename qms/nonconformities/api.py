@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from qms.api import Blueprint, authorize_first
 from qms.auth.models import User
-from qms.core.permissions import authorize, get_or_404_authorized
+from qms.core.permissions import authorize, get_or_404_authorized, readable_processes
 from qms.core.storage import send_stored_file
 from qms.core.uow import write_first
 from qms.extensions import db
@@ -51,7 +51,7 @@ class NCCollection(MethodView):
         authorize("nc.view")
         filters = register.Filters(**{k: args[k] for k in (
             "status", "process_id", "source", "severity", "overdue", "detected_from",
-            "detected_to", "q", "sort")})
+            "detected_to", "q", "sort")}, processes=readable_processes(current_user))
         page = register.register_page(filters, page=args["page"], per_page=args["per_page"],
                                       error_out=False)
         return {"items": page.items, "total": page.total, "page": page.page,

@@ -291,9 +291,10 @@ def _actions_sheet(filters: Filters) -> Sheet:
 
 
 def filters_params(filters: Filters, args: dict) -> dict:
-    """What a background export needs to rebuild ``filters``: the query string, and the
-    user "assigned to me" stands for."""
-    return {"args": args, "assigned_to": filters.assigned_to}
+    """What a background export needs to rebuild ``filters``: the query string, the
+    user "assigned to me" stands for, and the processes the requester may read."""
+    return {"args": args, "assigned_to": filters.assigned_to,
+            "processes": None if filters.processes is None else sorted(filters.processes)}
 
 
 @export_jobs.exporter("nc_register")
@@ -302,6 +303,8 @@ def build_export(params: dict, out: BinaryIO, progress) -> None:
     filters = Filters.from_args(MultiDict(params["args"]))
     if filters.mine:
         filters.assigned_to = params.get("assigned_to")
+    if params.get("processes") is not None:
+        filters.processes = frozenset(params["processes"])
     rows = export_jobs.counted(export_rows(filters), progress)
     if params["format"] == "xlsx":
         write_xlsx(out, _xlsx_title(), _("No conformidades"), export_columns(), rows,

@@ -54,6 +54,9 @@ class Filters:
     #: "Assigned to me" (``?mine=1``): the view sets the user; see :func:`assigned_to`.
     mine: bool = False
     assigned_to: int | None = None
+    #: The processes the reader may read (``qms.core.permissions.readable_processes``):
+    #: the view sets it, None for every process.
+    processes: frozenset[str] | None = None
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -141,9 +144,16 @@ def not_overdue():
     return ~Nonconformity.overdue
 
 
+def in_processes(process_id, codes: frozenset[str]):
+    """``process_id`` is one of the processes ``codes`` names."""
+    return process_id.in_(select(Process.id).where(Process.code.in_(sorted(codes))))
+
+
 def conditions(filters: Filters) -> list:
     """The WHERE clauses of ``filters``."""
     where = []
+    if filters.processes is not None:
+        where.append(in_processes(Nonconformity.process_id, filters.processes))
     if filters.assigned_to is not None:
         where.append(assigned_to(filters.assigned_to))
     if filters.status:
@@ -199,7 +209,7 @@ def page_query(filters: Filters):
 
 
 #: Filters the maintained figures can count (each is a column of NCRegisterFigure).
-_FIGURE_FILTERS = {"status", "open_only", "process_id", "source", "severity"}
+_FIGURE_FILTERS = {"status", "open_only", "process_id", "source", "severity", "processes"}
 
 
 def count_query(filters: Filters):
@@ -207,7 +217,7 @@ def count_query(filters: Filters):
     are among the figures' columns (the default register, a status, a process…),
     otherwise one count over the filter's index (never the page's whole SELECT)."""
     used = {name for name, value in vars(filters).items()
-            if name not in ("sort", "mine") and value not in (None, False)}
+            if name not in ("sort", "mine") and value is not None and value is not False}
     if filters.overdue is not None:  # "not overdue" is a filter too
         used.add("overdue")
     if used <= _FIGURE_FILTERS:
@@ -223,6 +233,8 @@ def count_query(filters: Filters):
             where.append(f.source == filters.source)
         if filters.severity:
             where.append(f.severity == filters.severity)
+        if filters.processes is not None:
+            where.append(in_processes(f.process_id, filters.processes))
         return select(func.coalesce(func.sum(f.nc_count), 0)).where(*where)
     return select(func.count()).select_from(Nonconformity).where(*conditions(filters))
 
@@ -243,31 +255,33 @@ def register_page(filters: Filters, **kwargs):
 # ------------------------------------------------------------------------ charts
 
 
-def chart_queries() -> dict:
+def chart_queries(processes: frozenset[str] | None = None) -> dict:
     """The three charts' aggregates over the maintained figures
     (:class:`NCRegisterFigure`, a row per process, source, severity and status): their
     cost grows with the number of processes and sources, not with the register, and no
     NC is read (``tests/nonconformities/test_register_figures.py`` checks they equal a
-    recount of the register)."""
+    recount of the register). ``processes`` narrows them to what the reader may read."""
     f = NCRegisterFigure
     open_count = func.sum(f.nc_count)
     closed = func.sum(f.nc_count)
+    scope = [] if processes is None else [in_processes(f.process_id, processes)]
     return {
         "by_process": select(Process.code, open_count).join(Process, Process.id == f.process_id)
-        .where(f.status.in_(_OPEN)).group_by(Process.code).having(open_count > 0)
+        .where(f.status.in_(_OPEN), *scope).group_by(Process.code).having(open_count > 0)
         .order_by(open_count.desc(), Process.code),
-        "by_source": select(f.source, open_count).where(f.status.in_(_OPEN))
+        "by_source": select(f.source, open_count).where(f.status.in_(_OPEN), *scope)
         .group_by(f.source).having(open_count > 0),
         "days_to_close": select(Process.code, func.sum(f.days_to_close_total) * 1.0 / closed)
-        .join(Process, Process.id == f.process_id).where(f.status == NCStatus.CLOSED)
+        .join(Process, Process.id == f.process_id).where(f.status == NCStatus.CLOSED, *scope)
         .group_by(Process.code).having(closed > 0),
     }
 
 
-def chart_figures() -> dict:
+def chart_figures(processes: frozenset[str] | None = None) -> dict:
     """Open NCs per process and per source, and the mean days from detection to closing
-    (local dates, as ``Nonconformity.days_to_close``) per process."""
-    queries = chart_queries()
+    (local dates, as ``Nonconformity.days_to_close``) per process, of ``processes``
+    (every process if None)."""
+    queries = chart_queries(processes)
     by_process = db.session.execute(queries["by_process"]).all()
     by_source = db.session.execute(queries["by_source"]).all()
     closing = db.session.execute(queries["days_to_close"]).all()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from qms.auth.models import User
 from qms.auth.services import people_choices
 from qms.core import export_jobs, geo
-from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.permissions import authorize, can, get_or_404_authorized, readable_processes
 from qms.core.spreadsheets import export_filename, send_export
 from qms.core.storage import send_stored_file
 from qms.core.time import today_local
@@ -70,6 +70,7 @@ def _filters() -> register.Filters:
     filters = register.Filters.from_args(request.args)
     if filters.mine:
         filters.assigned_to = current_user.id
+    filters.processes = readable_processes(current_user)
     return filters
 
 
@@ -82,7 +83,8 @@ def list_ncs():
     return render_template(
         "nonconformities/list.html", page=page, filters=filters, processes=active_processes(),
         statuses=NCStatus, sources=NCSource, severities=NCSeverity,
-        charts=register.charts_svg(register.chart_figures()), today=today_local())
+        charts=register.charts_svg(register.chart_figures(filters.processes)),
+        today=today_local())
 
 
 def _export_name(ext: str) -> str:

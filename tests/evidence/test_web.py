@@ -229,3 +229,70 @@ def test_beneficiaries_answers_and_complainants_contacts_stay_hidden(app_ctx):
     for action in ("survey.read_comments", "survey.export_responses", "complaint.contact"):
         assert not can(certifier, action)
     assert can(user("calidad"), "survey.read_comments")
+
+
+def test_the_certifiers_registers_list_only_what_it_may_open(app, client):
+    """A register never lists a record whose page answers 403: the certifier's NC and
+    document registers, their counts, charts and exports hold only the shared processes
+    (and documents bound to no process), and nothing at all without an active share."""
+    with app.app_context():  # a document of the outside NC's process, and one of none
+        from qms.core import audit
+        from qms.documents import services as document_services
+        from qms.documents.models import DocumentType
+        from tests.documents.conftest import make_document
+
+        process = db.session.get(Nonconformity, _nc(app, "Queja sin respuesta en plazo").id
+                                 ).process
+        make_document("PR-OTRO-01", process=process)
+        with audit.acting_as(user("calidad")):
+            document_services.create_document(
+                code="MC-SGC", title="Manual de calidad", doc_type=DocumentType.MANUAL,
+                process=None, review_interval_months=12)
+        db.session.commit()
+    login(client, "calidad")
+    pack = _request_pack(app, client)
+    in_scope, outside = _nc(app, "Pago acreditado a otra persona"), _nc(app, "Queja sin respuesta en plazo")
+    everything = client.get("/no-conformidades/?sort=title").get_data(as_text=True)
+    assert in_scope.code in everything and outside.code in everything
+    post_form(client, "/logout", token_from="/inicio")
+
+    login(client, "certificador")  # no share yet: no record to list
+    assert outside.code not in client.get("/no-conformidades/").get_data(as_text=True)
+    nothing = client.get("/documentos/").get_data(as_text=True)
+    assert "PR-PAG-01" not in nothing and "MC-SGC" not in nothing
+    post_form(client, "/logout", token_from="/inicio")
+
+    login(client, "calidad")
+    _share(app, client, pack)  # PAG only
+    post_form(client, "/logout", token_from="/inicio")
+    login(client, "certificador")
+    register = client.get("/no-conformidades/?sort=title&per_page=100").get_data(as_text=True)
+    assert in_scope.code in register and outside.code not in register
+    with app.app_context():
+        shared = db.session.scalar(select(db.func.count()).select_from(Nonconformity).join(
+            Nonconformity.process).where(db.text("process.code = 'PAG'")))
+    assert f'data-count="{shared}"' in register
+    csv = client.get("/no-conformidades/exportar.csv").get_data(as_text=True)
+    assert in_scope.code in csv and outside.code not in csv
+    for href in _nc_links(register):
+        assert client.get(href).status_code == 200, href
+    documents = client.get("/documentos/").get_data(as_text=True)
+    master = client.get("/documentos/lista-maestra.csv").get_data(as_text=True)
+    with app.app_context():
+        from qms.documents.models import Document
+        from qms.processes.models import Process
+
+        rows = db.session.execute(select(Document.code, Process.code).outerjoin(
+            Process, Document.process_id == Process.id)).all()
+    assert rows, "the demo has documents"
+    for code, process in rows:
+        expected = process in (None, "PAG")
+        assert (code in master) == expected, (code, process)
+    assert any(process not in (None, "PAG") for _code, process in rows), rows
+    assert all(code not in documents for code, process in rows if process not in (None, "PAG"))
+
+
+def _nc_links(page: str) -> list[str]:
+    import re
+
+    return sorted(set(re.findall(r'href="(/no-conformidades/\d+)"', page)))
