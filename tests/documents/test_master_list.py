@@ -30,7 +30,7 @@ def _register(app):
 
 def test_filters_by_status_review_type_and_text(app, login_as):
     _register(app)
-    client = login_as("certificador")
+    client = login_as("direccion")  # a certifier reads only within a share
     page = client.get("/documentos/").get_data(as_text=True)
     assert "PR-SGC-01" in page and "FO-SGC-02" in page and 'data-count="3"' in page
     overdue = client.get("/documentos/?revision=overdue").get_data(as_text=True)

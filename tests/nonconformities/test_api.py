@@ -59,7 +59,7 @@ def test_create_read_and_validation(app, client):
 
 def test_list_filters_sorting_and_pages(app, client):
     pid, other = seed_process(app), seed_process(app, "QUE", "duenio2")
-    headers = api_token(app, "certificador")  # certifiers read
+    headers = api_token(app, "direccion")  # reads (a certifier reads only within a share)
     writer = api_token(app, "calidad")
     _create(client, writer, pid, severity="minor",
             detected_on=(today_local() - timedelta(days=40)).isoformat())
@@ -81,7 +81,7 @@ def test_list_filters_sorting_and_pages(app, client):
     page = client.get(f"{API}/", query_string={"per_page": 2, "page": 2}, headers=headers)
     assert page.get_json()["total"] == 3 and len(page.get_json()["items"]) == 1
     assert client.get(f"{API}/", query_string={"sort": "drop"}, headers=headers).status_code == 422
-    denied = client.post(f"{API}/", json=_body(pid), headers=headers)
+    denied = client.post(f"{API}/", json=_body(pid), headers=api_token(app, "certificador"))
     assert denied.status_code == 403
 
 

@@ -81,7 +81,7 @@ def test_register_filters_sorting_and_overdue(app, login_as):
         nc.actions[0].due_on = today_local() - timedelta(days=3)  # now overdue
         db.session.commit()
     _seed(app, title="Pago a beneficiario equivocado", source="citizen_complaint")
-    client = login_as("certificador")
+    client = login_as("direccion")  # a certifier reads only within a share
 
     def rows(**query):
         html = client.get(f"{P}/", query_string=query).get_data(as_text=True)
