@@ -11,7 +11,7 @@ from qms.auth.models import Role, User
 from qms.auth.services import people_choices
 from qms.core import audit
 from qms.core.dashboard import Card, Figure, card_provider
-from qms.core.permissions import authorize, can, get_or_404_authorized
+from qms.core.permissions import authorize, can, get_or_404_authorized, readable_processes
 from qms.core.uow import attempt
 from qms.extensions import db
 from qms.processes import services
@@ -39,6 +39,8 @@ def list_processes():
     query = services.list_processes(include_inactive=show_all, search=search)
     if mine:
         query = query.where(Process.owner_id == current_user.id)
+    if (scope := readable_processes(current_user)) is not None:  # a certifier's share
+        query = query.where(Process.code.in_(sorted(scope)))
     page = db.paginate(query, per_page=50)
     return render_template("processes/list.html", page=page, show_all=show_all, search=search,
                            mine=mine)

@@ -4,6 +4,7 @@ request of theirs is logged, and sharing, widening and revoking are audit events
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -276,6 +277,9 @@ def test_the_certifiers_registers_list_only_what_it_may_open(app, client):
     assert in_scope.code in csv and outside.code not in csv
     for href in _nc_links(register):
         assert client.get(href).status_code == 200, href
+    processes = client.get("/procesos/").get_data(as_text=True)
+    links = sorted(set(re.findall(r'href="(/procesos/\d+)"', processes)))
+    assert links and all(client.get(href).status_code == 200 for href in links), links
     documents = client.get("/documentos/").get_data(as_text=True)
     master = client.get("/documentos/lista-maestra.csv").get_data(as_text=True)
     with app.app_context():
@@ -293,6 +297,4 @@ def test_the_certifiers_registers_list_only_what_it_may_open(app, client):
 
 
 def _nc_links(page: str) -> list[str]:
-    import re
-
     return sorted(set(re.findall(r'href="(/no-conformidades/\d+)"', page)))

@@ -101,7 +101,7 @@ def test_list_filters_by_text_and_hides_retired(app, login_as):
                                  category=ProcessCategory.SUPPORT, owner=user("duenio"))
         retired.active = False
         db.session.commit()
-    client = login_as("certificador")
+    client = login_as("direccion")  # a certifier lists only its share
     html = client.get("/procesos/").get_data(as_text=True)
     assert "PAG" in html and "OLD" not in html
     assert "OLD" in client.get("/procesos/?todos=1").get_data(as_text=True)
