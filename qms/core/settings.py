@@ -91,13 +91,26 @@ def _coerce(spec: SettingDef, value: Any) -> Any:
     return value
 
 
+def _absent() -> set[str]:
+    """Keys this request found unset (their default applies): asked again, they cost no
+    query (the identity map keeps only rows that exist; a list of complaints asked for the
+    same two unset deadlines once per row). Outside a request nothing is remembered."""
+    from flask import g, has_request_context
+
+    return g.setdefault("qms_settings_absent", set()) if has_request_context() else set()
+
+
 def get_setting(key: str) -> Any:
     """The stored value of ``key``, or its registered default."""
     from qms.extensions import db
 
     spec = definition(key)
-    row = db.session.get(Setting, key)
+    absent = _absent()
+    if key in absent:
+        return spec.default
+    row = db.session.get(Setting, key)  # a stored row is kept by the session's identity map
     if row is None or row.value is None:
+        absent.add(key)
         return spec.default
     try:
         return _coerce(spec, row.value)
@@ -111,6 +124,7 @@ def set_setting(key: str, value: Any) -> Any:
 
     spec = definition(key)
     value = _coerce(spec, value)
+    _absent().discard(key)
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=value))

@@ -36,3 +36,27 @@ def test_out_of_range_values_are_refused(app_ctx, value):
 def test_unknown_keys_are_an_error(app_ctx):
     with pytest.raises(LookupError):
         get_setting("tests.nope")
+
+
+def test_an_unset_key_is_read_once_per_request_and_a_change_is_seen(app):
+    """A page that asks for an unset setting once per row (the complaints' deadlines in
+    "Mis pendientes") makes one query, not one per row; setting it is seen at once."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if "FROM setting" in statement:
+            statements.append(statement)
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert [get_setting("tests.threshold") for _ in range(50)] == [10] * 50
+            assert len(statements) == 1
+            with audit.acting_as(audit.SYSTEM):
+                set_setting("tests.threshold", "30")
+            assert get_setting("tests.threshold") == 30
+            db.session.rollback()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
