@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from flask import g, has_request_context
 from sqlalchemy import Select, case, false, func, literal, select, union_all
 
+from qms.core.paging import ListPage
 from qms.core.time import today_local
 
 
@@ -226,38 +227,8 @@ def pending_for(user: Any, kind: str | None = None) -> list[PendingItem]:
     return _merged(_selected(kind), user, PendingWindow(today_local()))
 
 
-@dataclass
-class PendingPage:
-    """One page of "Mis pendientes" (the attributes the pagination macro reads)."""
-
-    items: list[PendingItem]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 def pending_page(user: Any, *, kind: str | None = None, overdue_only: bool = False,
-                 page: int = 1, per_page: int = 25) -> PendingPage:
+                 page: int = 1, per_page: int = 25) -> ListPage:
     """One page of what waits for ``user``: each provider is asked for at most
     ``page * per_page`` rows (one bounded query each), then the lists are merged."""
     entries = _selected(kind)
@@ -267,4 +238,4 @@ def pending_page(user: Any, *, kind: str | None = None, overdue_only: bool = Fal
     page = min(max(page, 1), max(1, ceil(total / per_page)))
     window = PendingWindow(today_local(), limit=page * per_page, overdue_only=overdue_only)
     items = _merged(entries, user, window)[(page - 1) * per_page:]
-    return PendingPage(items, page, per_page, total)
+    return ListPage(items, page, per_page, total)

@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from qms.core.paging import ListPage
 from qms.documents import services
 from qms.documents.master_list import MasterRow, filtered_rows
 from qms.documents.models import Document, DocumentType, Revision, RevisionStatus
@@ -72,36 +73,6 @@ def parse_sort(value: str | None) -> str:
     return value if value and value.removeprefix("-") in SORTS else DEFAULT_SORT
 
 
-@dataclass(frozen=True)
-class RegisterPage:
-    """One page of rows, with what the shared ``pagination`` macro reads."""
-
-    items: list[MasterRow]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 def sort_rows(rows: list[MasterRow], sort: str) -> list[MasterRow]:
     """``rows`` by the sort's key, then by code; rows without a value (no revision in
     force, no review date) last in either direction."""
@@ -136,7 +107,7 @@ def _light_documents(*, search=None, doc_type=None, process_id=None,
 
 def register_page(*, page: int = 1, per_page: int | None = None, sort: str = DEFAULT_SORT,
                   search=None, doc_type=None, process_id=None, status=None, review=None,
-                  queue=None, processes=None) -> RegisterPage:
+                  queue=None, processes=None) -> ListPage:
     """Page ``page`` (clamped to the last) of the register under the filters and sort,
     within ``processes`` (see :func:`services.list_documents`)."""
     per_page = per_page or PER_PAGE
@@ -150,6 +121,6 @@ def register_page(*, page: int = 1, per_page: int | None = None, sort: str = DEF
     loaded = {d.id: d for d in db.session.scalars(
         select(Document).options(selectinload(Document.process))
         .where(Document.id.in_([row.document.id for row in shown])))}
-    return RegisterPage(
+    return ListPage(
         items=[dataclasses.replace(row, document=loaded[row.document.id]) for row in shown],
         page=page, per_page=per_page, total=len(rows))
